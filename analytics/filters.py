@@ -1,0 +1,140 @@
+"""The filter state: one plain, hashable value that can be saved, put in a URL
+and printed on every export.
+
+Text form (used by the command line and the URL), one clause per item:
+``COL=V1,V2`` (in), ``COL!=V`` (not in), ``COL>=X``, ``COL<=X``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Op = Literal["in", "not_in", ">=", "<="]
+
+_CLAUSE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(!=|>=|<=|=)\s*(.*?)\s*$")
+_OP_TEXT: dict[Op, str] = {"in": "=", "not_in": "!=", ">=": ">=", "<=": "<="}
+_TEXT_OP: dict[str, Op] = {v: k for k, v in _OP_TEXT.items()}
+
+
+class FilterError(ValueError):
+    """A filter that cannot be understood or names an unknown column."""
+
+
+@dataclass(frozen=True, order=True)
+class Clause:
+    column: str
+    op: Op
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.column}{_OP_TEXT[self.op]}{','.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """An immutable, order-independent set of clauses on subject-level columns."""
+
+    clauses: tuple[Clause, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clauses", tuple(sorted(set(self.clauses))))
+
+    @classmethod
+    def parse(cls, items: Iterable[str]) -> FilterState:
+        clauses = []
+        for item in items:
+            if not item or not item.strip():
+                continue
+            m = _CLAUSE.match(item)
+            if not m:
+                raise FilterError(
+                    f"filter {item!r} is not of the form COL=V1,V2, COL!=V, COL>=X or COL<=X"
+                )
+            col, op_text, rhs = m.groups()
+            values = tuple(v.strip() for v in rhs.split(",")) if rhs else ()
+            if not values or any(v == "" for v in values):
+                raise FilterError(f"filter {item!r} has an empty value")
+            op = _TEXT_OP[op_text]
+            if op in (">=", "<=") and len(values) != 1:
+                raise FilterError(f"filter {item!r}: {op_text} takes exactly one value")
+            clauses.append(Clause(col.upper(), op, values))
+        return cls(tuple(clauses))
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Sequence[str]]) -> FilterState:
+        """Equality filters from {column: [values]}; empty lists mean 'no filter'."""
+        return cls(
+            tuple(Clause(col, "in", tuple(str(v) for v in vals)) for col, vals in mapping.items() if vals)
+        )
+
+    def to_strings(self) -> list[str]:
+        return [str(c) for c in self.clauses]
+
+    def describe(self) -> str:
+        return "; ".join(self.to_strings()) if self.clauses else "no filters (all patients)"
+
+    def columns(self) -> set[str]:
+        return {c.column for c in self.clauses}
+
+    def without(self, clause: Clause) -> FilterState:
+        return FilterState(tuple(c for c in self.clauses if c != clause))
+
+    def merged(self, other: FilterState) -> FilterState:
+        return FilterState(self.clauses + other.clauses)
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier that has already been checked against the schema."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise FilterError(f"{name!r} is not a valid column name")
+    return '"' + name + '"'
+
+
+def where_clause(
+    state: FilterState, column_types: Mapping[str, str], alias: str = ""
+) -> tuple[str, list[object]]:
+    """SQL WHERE text and bound parameters for `state`.
+
+    `column_types` maps the columns that really exist to their DuckDB type; any
+    other column is rejected, so no user text ever reaches the SQL.
+    """
+    parts: list[str] = []
+    params: list[object] = []
+    prefix = f"{alias}." if alias else ""
+    for clause in state.clauses:
+        if clause.column not in column_types:
+            known = ", ".join(sorted(column_types))
+            raise FilterError(f"unknown column {clause.column!r} in filter {clause}; known: {known}")
+        sql_type = column_types[clause.column].upper()
+        numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
+        is_date = sql_type == "DATE"
+        values: list[object] = []
+        for v in clause.values:
+            if numeric:
+                try:
+                    values.append(float(v))
+                except ValueError:
+                    raise FilterError(
+                        f"filter {clause}: {v!r} is not a number for numeric column {clause.column}"
+                    ) from None
+            else:
+                values.append(v)
+        ident = prefix + quote_ident(clause.column)
+        if is_date:
+            ident = f"CAST({ident} AS VARCHAR)"
+        if clause.op in ("in", "not_in"):
+            marks = ", ".join("?" for _ in values)
+            if clause.op == "in":
+                parts.append(f"{ident} IN ({marks})")
+            else:
+                parts.append(f"({ident} IS NULL OR {ident} NOT IN ({marks}))")
+        else:
+            parts.append(f"{ident} {clause.op} ?")
+        params.extend(values)
+    return (" AND ".join(parts) if parts else "TRUE"), params

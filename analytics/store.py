@@ -1,0 +1,219 @@
+"""The DuckDB layer: builds a database from an extract directory, opens it
+read-only, and hands out the filtered cohort for a filter state in one call.
+
+Values are always bound as parameters; column names are checked against the
+columns the table really has (which the schema defines) before they reach SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.filters import FilterState, quote_ident, where_clause
+from analytics.provenance import Provenance, fingerprint_files
+from analytics.schema import TABLES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+MANIFEST = "dataset.json"
+SCHEMA_VERSION = "1"
+
+
+class DataError(ValueError):
+    """Data that cannot be loaded; the message names file, row and column."""
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("DVA_CACHE_DIR", PROJECT_ROOT / ".cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _source_files(src: Path) -> list[Path]:
+    files = [src / f"{name}.csv" for name in TABLES]
+    missing = [f.name for f in files if not f.exists()]
+    if missing:
+        raise DataError(f"{src}: missing file(s) {', '.join(missing)}")
+    return [*files, src / MANIFEST] if (src / MANIFEST).exists() else files
+
+
+def read_manifest(src: Path) -> dict[str, object]:
+    path = src / MANIFEST
+    if not path.exists():
+        return {"name": src.name, "synthetic": False}
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def build_database(src: Path, dest: Path) -> Path:
+    """Load the CSV extract in `src` into a new DuckDB file at `dest` (atomically)."""
+    files = _source_files(src)
+    fingerprint = fingerprint_files(files)
+    manifest = read_manifest(src)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name, suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    os.unlink(tmp_name)
+    try:
+        with duckdb.connect(tmp_name) as con:
+            for name, table in TABLES.items():
+                path = src / f"{name}.csv"
+                types = "{" + ", ".join(f"'{c.name}': '{c.sql_type}'" for c in table.columns) + "}"
+                try:
+                    con.execute(
+                        f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM read_csv(?, header = true, "
+                        f"columns = {types}, dateformat = '%Y-%m-%d', nullstr = '')",
+                        [str(path)],
+                    )
+                except duckdb.Error as exc:
+                    raise DataError(f"{path.name}: {exc}") from None
+            con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            meta = {
+                "fingerprint": fingerprint,
+                "schema_version": SCHEMA_VERSION,
+                "source": str(manifest.get("name", src.name)),
+                "synthetic": "Y" if manifest.get("synthetic") else "N",
+                "notice": str(manifest.get("notice", "")),
+                "manifest": json.dumps(manifest, sort_keys=True),
+            }
+            con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+        os.replace(tmp_name, dest)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return dest
+
+
+def database_for(src: Path) -> Path:
+    """Path of the database built from `src`, building it on first use.
+
+    The file name carries the data fingerprint, so changed data gets a new
+    database and concurrent processes never see a half-written file.
+    """
+    fingerprint = fingerprint_files(_source_files(src))
+    dest = cache_dir() / f"{src.name}-{SCHEMA_VERSION}-{fingerprint[:16]}.duckdb"
+    if not dest.exists():
+        build_database(src, dest)
+    return dest
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Everything known about the patients that pass a filter."""
+
+    filters: FilterState
+    n_total: int
+    adsl: pd.DataFrame
+    adtte: pd.DataFrame
+    visits: pd.DataFrame
+    adae: pd.DataFrame
+    provenance: Provenance
+    synthetic: bool = False
+    notice: str = ""
+    manifest: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.adsl)
+
+    def endpoint(self, paramcd: str) -> pd.DataFrame:
+        return self.adtte[self.adtte["PARAMCD"] == paramcd]
+
+
+class Store:
+    """One read-only database per process; a cursor per query."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(db_path)
+        self._con = duckdb.connect(str(self.path), read_only=True)
+        meta = self._con.cursor().execute("SELECT key, value FROM meta").fetchall()
+        self.meta: dict[str, str] = dict(meta)
+        self.column_types: dict[str, dict[str, str]] = {}
+        for table in TABLES:
+            rows = (
+                self._con.cursor()
+                .execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = ? ORDER BY ordinal_position",
+                    [table],
+                )
+                .fetchall()
+            )
+            self.column_types[table] = dict(rows)
+
+    @classmethod
+    def open(cls, src: Path = DEMO_DIR) -> Store:
+        return cls(database_for(Path(src)))
+
+    def close(self) -> None:
+        self._con.close()
+
+    @property
+    def fingerprint(self) -> str:
+        return self.meta.get("fingerprint", "unknown")
+
+    @property
+    def synthetic(self) -> bool:
+        return self.meta.get("synthetic") == "Y"
+
+    @property
+    def manifest(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads(self.meta.get("manifest", "{}"))
+        return data
+
+    def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
+        return self._con.cursor().execute(sql, params or []).df()
+
+    def subject_columns(self) -> dict[str, str]:
+        return dict(self.column_types["adsl"])
+
+    def provenance(self, filters: FilterState) -> Provenance:
+        return Provenance(
+            filters=tuple(filters.to_strings()),
+            data_fingerprint=self.fingerprint,
+            data_source=self.meta.get("source", "unknown"),
+        )
+
+    def subject_where(self, filters: FilterState) -> tuple[str, list[object]]:
+        return where_clause(filters, self.column_types["adsl"])
+
+    def count(self, filters: FilterState | None = None) -> int:
+        where, params = self.subject_where(filters or FilterState())
+        row = self._con.cursor().execute(f"SELECT count(*) FROM adsl WHERE {where}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def levels(self, column: str) -> list[object]:
+        """Distinct non-missing values of a subject column, sorted."""
+        if column not in self.column_types["adsl"]:
+            raise KeyError(f"unknown subject column {column!r}")
+        ident = quote_ident(column)
+        df = self.query(f"SELECT DISTINCT {ident} AS v FROM adsl WHERE {ident} IS NOT NULL ORDER BY v")
+        return list(df["v"])
+
+    def cohort(self, filters: FilterState | None = None) -> Cohort:
+        filters = filters or FilterState()
+        where, params = self.subject_where(filters)
+        subset = f"USUBJID IN (SELECT USUBJID FROM adsl WHERE {where})"
+        adsl = self.query(f"SELECT * FROM adsl WHERE {where} ORDER BY USUBJID", params)
+        adtte = self.query(f"SELECT * FROM adtte WHERE {subset} ORDER BY USUBJID, PARAMCD", params)
+        visits = self.query(f"SELECT * FROM visits WHERE {subset} ORDER BY USUBJID, AVISITN", params)
+        adae = self.query(f"SELECT * FROM adae WHERE {subset} ORDER BY USUBJID, AESEQ", params)
+        return Cohort(
+            filters=filters,
+            n_total=self.count(),
+            adsl=adsl,
+            adtte=adtte,
+            visits=visits,
+            adae=adae,
+            provenance=self.provenance(filters),
+            synthetic=self.synthetic,
+            notice=self.meta.get("notice", ""),
+            manifest=self.manifest,
+        )
