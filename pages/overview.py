@@ -1,0 +1,99 @@
+"""Overview: who is in view, six-month survival endpoints and the Bayesian verdict."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.headline import Headline
+from analytics.km import CI_LABELS
+from ui import fmt
+from ui.context import current
+from ui.errors import shown_plainly
+
+NAMES = {
+    "AFS": "Amputation-free survival",
+    "LS": "Limb salvage",
+    "OS": "Overall survival",
+}
+
+
+def km_metrics(head: Headline) -> None:
+    at = fmt.months(head.day)
+    found = {est.paramcd: est for est in head.estimates}
+    for column, code in zip(st.columns(len(NAMES)), NAMES, strict=True):
+        with column:
+            est = found.get(code)
+            if est is None:
+                st.info(f"No {NAMES[code].lower()} records for the patients selected.")
+                continue
+            lm = est.landmark
+            st.metric(
+                f"{NAMES[code]} at {at}",
+                fmt.pct(lm.estimate),
+                fmt.interval(lm.lower, lm.upper),
+                delta_color="off",
+                delta_arrow="off",
+                help=f"{est.label}: Kaplan-Meier estimate at day {head.day:g}.",
+            )
+            st.caption(
+                f"{fmt.count(lm.at_risk)} at risk at day {head.day:g}; "
+                f"{fmt.count(lm.events)} events so far among {fmt.count(est.n)} patients."
+            )
+    st.caption(
+        f"Percentages are Kaplan-Meier estimates of the share of patients free of the event at "
+        f"day {head.day:g}, with 95% confidence intervals; at risk counts patients still "
+        "followed and event-free on that day."
+    )
+    method = f"Kaplan-Meier; 95% CI: {CI_LABELS[head.ci_type]}"
+    st.caption(head.provenance.with_method(method).footnote())
+
+
+def bayes_verdict(head: Headline) -> None:
+    b = head.bayes
+    if b is None:
+        st.info("The Bayesian primary endpoint needs amputation-free survival records, and the "
+                "patients selected have none.")
+        return
+    goal = fmt.share(b.goal)
+    left, right = st.columns(2)
+    left.metric(
+        f"Posterior mean AFS rate at {fmt.months(b.day)}",
+        fmt.pct(b.posterior_mean),
+        fmt.interval(*b.credible_interval, kind="credible interval"),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    prob = fmt.probability(b.probability_above_goal)
+    right.metric(f"Probability the AFS rate exceeds {goal}", prob)
+    verdict = (
+        f"the posterior probability that the AFS rate at day {b.day:g} exceeds the {goal} goal "
+        f"is {prob}, against a threshold of {b.threshold:g}."
+    )
+    if b.success:
+        st.success(f"Performance goal met: {verdict}")
+    else:
+        st.info(f"Performance goal not met: {verdict}")
+    st.caption(
+        f"{b.successes} event-free at day {b.day:g}, {b.failures} with an event by then, "
+        f"{b.missing} followed for less. Method: {b.provenance.method}."
+    )
+
+
+def render() -> None:
+    ctx = current()
+    head = ctx.headline
+    st.title("Outcomes overview")
+    st.markdown(f"**{fmt.patients(head.n, head.n_total)}** in view. "
+                f"Filters: {ctx.filters.describe()}.")
+    if head.n == 0:
+        st.info("No patients match the current filters, so there are no results to show. "
+                "Remove a filter in the sidebar or press Reset filters.")
+        return
+    st.subheader(f"Outcomes at {fmt.months(head.day)}")
+    km_metrics(head)
+    st.subheader("Primary endpoint: Bayesian analysis")
+    bayes_verdict(head)
+
+
+with shown_plainly("the overview"):
+    render()
