@@ -38,12 +38,18 @@ class Posterior:
 
     def _components(self) -> list[tuple[float, object]]:
         return [
-            (w, stats.beta(a, b)) for a, b, w in zip(self.alphas, self.betas, self.weights, strict=True)
+            (w, stats.beta(a, b))
+            for a, b, w in zip(self.alphas, self.betas, self.weights, strict=True)
         ]
 
     @property
     def mean(self) -> float:
-        return float(sum(w * a / (a + b) for a, b, w in zip(self.alphas, self.betas, self.weights, strict=True)))
+        return float(
+            sum(
+                w * a / (a + b)
+                for a, b, w in zip(self.alphas, self.betas, self.weights, strict=True)
+            )
+        )
 
     def cdf(self, x: ArrayLike) -> NDArray[np.float64]:
         x = np.asarray(x, dtype=np.float64)
@@ -90,7 +96,9 @@ class BayesResult:
     complete_case: BayesResult | None
     provenance: Provenance
 
-    def density(self, grid: ArrayLike | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def density(
+        self, grid: ArrayLike | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         x = np.linspace(0.0, 1.0, 1001) if grid is None else np.asarray(grid, dtype=np.float64)
         return x, self.posterior.pdf(x)
 
@@ -155,8 +163,15 @@ class BayesianEndpoint:
         a0, b0 = self.prior
         prov = provenance or Provenance()
         cc = self._result(
-            endpoint, t.size, s, f, m, False, 0,
-            Posterior((a0 + s,), (b0 + f,), (1.0,)), None,
+            endpoint,
+            t.size,
+            s,
+            f,
+            m,
+            False,
+            0,
+            Posterior((a0 + s,), (b0 + f,), (1.0,)),
+            None,
             prov.with_method(self._method(imputed=False)),
         )
         if self.impute and m > 0:
@@ -175,7 +190,15 @@ class BayesianEndpoint:
                 tuple(float(counts[kk] / self.n_imputations) for kk in ks),
             )
             self.result_ = self._result(
-                endpoint, t.size, s, f, m, True, self.n_imputations, post, cc,
+                endpoint,
+                t.size,
+                s,
+                f,
+                m,
+                True,
+                self.n_imputations,
+                post,
+                cc,
                 prov.with_method(self._method(imputed=True)),
             )
         else:
@@ -197,8 +220,17 @@ class BayesianEndpoint:
         )
 
     def _result(
-        self, endpoint: str, n: int, s: int, f: int, m: int, imputed: bool, n_imp: int,
-        post: Posterior, cc: BayesResult | None, prov: Provenance,
+        self,
+        endpoint: str,
+        n: int,
+        s: int,
+        f: int,
+        m: int,
+        imputed: bool,
+        n_imp: int,
+        post: Posterior,
+        cc: BayesResult | None,
+        prov: Provenance,
     ) -> BayesResult:
         tail = (1 - self.credible_level) / 2
         prob = post.prob_above(self.goal)

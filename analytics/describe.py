@@ -8,12 +8,12 @@ shown, never hidden.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
-QUANTILE_METHOD = "averaged_inverted_cdf"  # Hyndman-Fan type 2 = SAS QNTLDEF=5
+QUANTILE_METHOD: Final = "averaged_inverted_cdf"  # Hyndman-Fan type 2 = SAS QNTLDEF=5
 QUANTILE_NOTE = "quartiles by Hyndman-Fan definition 2 (SAS default)"
 
 Kind = Literal["count", "median_iqr", "median_range", "absent"]
@@ -62,27 +62,46 @@ def _fmt(x: float | None) -> str:
 
 
 def quartiles(values: pd.Series | np.ndarray) -> tuple[float, float, float] | None:
-    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
+    v: np.ndarray = pd.to_numeric(pd.Series(values), errors="coerce").dropna().to_numpy(dtype=float)
     if v.size == 0:
         return None
-    q = np.quantile(v, [0.25, 0.5, 0.75], method=QUANTILE_METHOD)
+    q = np.quantile(v, np.array([0.25, 0.5, 0.75]), method=QUANTILE_METHOD)
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def count_row(section: str, label: str, mask: pd.Series, denominator: int | None = None,
-              missing: int = 0) -> Row:
+def count_row(
+    section: str, label: str, mask: pd.Series, denominator: int | None = None, missing: int = 0
+) -> Row:
     n = int(mask.fillna(False).astype(bool).sum())
-    return Row(section, label, "count", n=n,
-               denominator=int(denominator if denominator is not None else len(mask)), missing=missing)
+    return Row(
+        section,
+        label,
+        "count",
+        n=n,
+        denominator=int(denominator if denominator is not None else len(mask)),
+        missing=missing,
+    )
 
 
-def numeric_row(section: str, label: str, values: pd.Series, kind: Kind = "median_iqr",
-                unit: str = "") -> Row:
+def numeric_row(
+    section: str, label: str, values: pd.Series, kind: Kind = "median_iqr", unit: str = ""
+) -> Row:
     v = pd.to_numeric(values, errors="coerce")
     missing = int(v.isna().sum())
     q = quartiles(v)
     if q is None:
         return Row(section, label, kind, denominator=len(v), missing=missing, unit=unit)
     present = v.dropna()
-    return Row(section, label, kind, denominator=len(v), missing=missing, median=q[1], q1=q[0],
-               q3=q[2], minimum=float(present.min()), maximum=float(present.max()), unit=unit)
+    return Row(
+        section,
+        label,
+        kind,
+        denominator=len(v),
+        missing=missing,
+        median=q[1],
+        q1=q[0],
+        q3=q[2],
+        minimum=float(present.min()),
+        maximum=float(present.max()),
+        unit=unit,
+    )

@@ -67,7 +67,11 @@ class FilterState:
     def from_mapping(cls, mapping: Mapping[str, Sequence[str]]) -> FilterState:
         """Equality filters from {column: [values]}; empty lists mean 'no filter'."""
         return cls(
-            tuple(Clause(col, "in", tuple(str(v) for v in vals)) for col, vals in mapping.items() if vals)
+            tuple(
+                Clause(col, "in", tuple(str(v) for v in vals))
+                for col, vals in mapping.items()
+                if vals
+            )
         )
 
     def to_strings(self) -> list[str]:
@@ -110,7 +114,9 @@ def where_clause(
     for clause in state.clauses:
         if clause.column not in column_types:
             known = ", ".join(sorted(column_types))
-            raise FilterError(f"unknown column {clause.column!r} in filter {clause}; known: {known}")
+            raise FilterError(
+                f"unknown column {clause.column!r} in filter {clause}; known: {known}"
+            )
         sql_type = column_types[clause.column].upper()
         numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
         is_date = sql_type == "DATE"

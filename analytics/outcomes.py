@@ -53,12 +53,15 @@ def event_counts(cohort: Cohort, day: float = 183) -> EventCounts:
     ls_amp = _first_event_day(cohort, "LS")
     return EventCounts(
         day=day,
-        major_amputations=int((ls_amp <= day).sum()) if len(ls_amp) else int((afs_amp <= day).sum()),
+        major_amputations=int((ls_amp <= day).sum())
+        if len(ls_amp)
+        else int((afs_amp <= day).sum()),
         deaths_first=int((afs_death <= day).sum()),
         deaths_all=int((os_death <= day).sum()),
         afs_events=int((afs_amp <= day).sum() + (afs_death <= day).sum()),
         provenance=cohort.provenance.with_method(
-            f"patients with the event on or before day {day:g}; deaths first = deaths without a prior "
+            f"patients with the event on or before day {day:g}; deaths first = deaths "
+            "without a prior "
             "major amputation (the AFS event is the death)"
         ),
     )
@@ -81,8 +84,14 @@ def disposition(cohort: Cohort, day: float = 183) -> Disposition:
     early = last < day
     ltfu = int((early & (adsl["EOSSTT"] == "LOST TO FOLLOW-UP")).sum())
     wd = int((early & (adsl["EOSSTT"] == "WITHDRAWN")).sum())
-    return Disposition(day, cohort.n, cohort.n - ltfu - wd, ltfu, wd,
-                       cohort.provenance.with_method("disposition by last contact before the day"))
+    return Disposition(
+        day,
+        cohort.n,
+        cohort.n - ltfu - wd,
+        ltfu,
+        wd,
+        cohort.provenance.with_method("disposition by last contact before the day"),
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,8 @@ def reinterventions(cohort: Cohort, day: float = 183) -> Reinterventions:
         unplanned=int(desc.str.startswith("UNPLANNED").sum()),
         denominator=len(tech),
         provenance=cohort.provenance.with_method(
-            f"patients with a first reintervention on or before day {day:g}, among technical successes"
+            f"patients with a first reintervention on or before day {day:g}, "
+            "among technical successes"
         ),
     )
 
@@ -128,7 +138,9 @@ def procedural_success(cohort: Cohort, day: float = 30) -> ProceduralSuccess:
         ev = _first_event_day(cohort, code)
         failed |= set(ev[ev <= day].index)
     return ProceduralSuccess(
-        day, len(tech - failed), len(tech),
+        day,
+        len(tech - failed),
+        len(tech),
         cohort.provenance.with_method(
             f"technical success and no death, major amputation or reintervention by day {day:g}"
         ),
@@ -163,8 +175,11 @@ class WoundHealing:
         raise KeyError(visit)
 
 
-def wound_healing(cohort: Cohort, visit: str = "MONTH 6",
-                  area_visits: tuple[str, ...] = ("BASELINE", "MONTH 1", "MONTH 6")) -> WoundHealing:
+def wound_healing(
+    cohort: Cohort,
+    visit: str = "MONTH 6",
+    area_visits: tuple[str, ...] = ("BASELINE", "MONTH 1", "MONTH 6"),
+) -> WoundHealing:
     v = cohort.visits
     at = v[v["AVISIT"] == visit]
     status = at["WNDSTAT"].dropna()
@@ -207,8 +222,14 @@ def rutherford_change(cohort: Cohort, visit: str = "MONTH 6") -> RutherfordChang
     both = pd.concat([base.rename("b"), post.rename("p")], axis=1, join="inner").dropna()
     diff = both["p"] - both["b"]
     return RutherfordChange(
-        visit, len(both), int((diff < 0).sum()), int((diff == 0).sum()), int((diff > 0).sum()),
-        cohort.provenance.with_method("Rutherford class at the visit against baseline, paired patients"),
+        visit,
+        len(both),
+        int((diff < 0).sum()),
+        int((diff == 0).sum()),
+        int((diff > 0).sum()),
+        cohort.provenance.with_method(
+            "Rutherford class at the visit against baseline, paired patients"
+        ),
     )
 
 
@@ -244,8 +265,15 @@ def adverse_events(cohort: Cohort, day: float | None = 183) -> AdverseEvents:
         ae = ae[ae["ASTDY"] <= day]
     terms = []
     for term, grp in ae.groupby("AETERM", sort=True):
-        terms.append(TermCount(str(term), int(grp["USUBJID"].nunique()), len(grp),
-                               int((grp["AESER"] == "Y").sum()), int((grp["AEDEVFL"] == "Y").sum())))
+        terms.append(
+            TermCount(
+                str(term),
+                int(grp["USUBJID"].nunique()),
+                len(grp),
+                int((grp["AESER"] == "Y").sum()),
+                int((grp["AEDEVFL"] == "Y").sum()),
+            )
+        )
     terms.sort(key=lambda t: (-t.patients, t.term))
     within = "whole follow-up" if day is None else f"onset on or before day {day:g}"
     return AdverseEvents(

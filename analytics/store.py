@@ -68,7 +68,8 @@ def build_database(src: Path, dest: Path) -> Path:
                 types = "{" + ", ".join(f"'{c.name}': '{c.sql_type}'" for c in table.columns) + "}"
                 try:
                     con.execute(
-                        f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM read_csv(?, header = true, "
+                        f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM "
+                        "read_csv(?, header = true, "
                         f"columns = {types}, dateformat = '%Y-%m-%d', nullstr = '')",
                         [str(path)],
                     )
@@ -186,7 +187,11 @@ class Store:
 
     def count(self, filters: FilterState | None = None) -> int:
         where, params = self.subject_where(filters or FilterState())
-        row = self._con.cursor().execute(f"SELECT count(*) FROM adsl WHERE {where}", params).fetchone()
+        row = (
+            self._con.cursor()
+            .execute(f"SELECT count(*) FROM adsl WHERE {where}", params)
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def levels(self, column: str) -> list[object]:
@@ -194,7 +199,9 @@ class Store:
         if column not in self.column_types["adsl"]:
             raise KeyError(f"unknown subject column {column!r}")
         ident = quote_ident(column)
-        df = self.query(f"SELECT DISTINCT {ident} AS v FROM adsl WHERE {ident} IS NOT NULL ORDER BY v")
+        df = self.query(
+            f"SELECT DISTINCT {ident} AS v FROM adsl WHERE {ident} IS NOT NULL ORDER BY v"
+        )
         return list(df["v"])
 
     def cohort(self, filters: FilterState | None = None) -> Cohort:
@@ -203,7 +210,9 @@ class Store:
         subset = f"USUBJID IN (SELECT USUBJID FROM adsl WHERE {where})"
         adsl = self.query(f"SELECT * FROM adsl WHERE {where} ORDER BY USUBJID", params)
         adtte = self.query(f"SELECT * FROM adtte WHERE {subset} ORDER BY USUBJID, PARAMCD", params)
-        visits = self.query(f"SELECT * FROM visits WHERE {subset} ORDER BY USUBJID, AVISITN", params)
+        visits = self.query(
+            f"SELECT * FROM visits WHERE {subset} ORDER BY USUBJID, AVISITN", params
+        )
         adae = self.query(f"SELECT * FROM adae WHERE {subset} ORDER BY USUBJID, AESEQ", params)
         return Cohort(
             filters=filters,

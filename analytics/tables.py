@@ -51,8 +51,9 @@ def _codes(col: str) -> tuple[str, ...]:
         return ()
 
 
-def categorical(df: pd.DataFrame, section: str, col: str,
-                labels: dict[str, str] | None = None) -> list[Row]:
+def categorical(
+    df: pd.DataFrame, section: str, col: str, labels: dict[str, str] | None = None
+) -> list[Row]:
     """One count row per level (schema codes first, then any others seen)."""
     if col not in df:
         return [Row(section, section, "absent")]
@@ -60,7 +61,9 @@ def categorical(df: pd.DataFrame, section: str, col: str,
     missing = int(values.isna().sum())
     denom = len(values) - missing
     seen = [str(v) for v in values.dropna().unique()]
-    levels = [c for c in _codes(col) if c in seen or not seen] + sorted(v for v in seen if v not in _codes(col))
+    levels = [c for c in _codes(col) if c in seen or not seen] + sorted(
+        v for v in seen if v not in _codes(col)
+    )
     labels = labels or {}
     return [count_row(section, labels.get(lv, lv), values == lv, denom, missing) for lv in levels]
 
@@ -73,15 +76,21 @@ def flag(df: pd.DataFrame, section: str, col: str, label: str) -> Row:
     return count_row(section, label, values == "Y", len(values) - missing, missing)
 
 
-def numeric(df: pd.DataFrame, section: str, col: str, label: str, kind: str = "median_iqr",
-            unit: str = "") -> Row:
+def numeric(
+    df: pd.DataFrame, section: str, col: str, label: str, kind: str = "median_iqr", unit: str = ""
+) -> Row:
     if col not in df:
         return Row(section, label, "absent")
     return numeric_row(section, label, df[col], kind=kind, unit=unit)  # type: ignore[arg-type]
 
 
-def _derived(df: pd.DataFrame, section: str, label: str, cols: tuple[str, ...],
-             fn: Callable[[pd.DataFrame], pd.Series]) -> Row:
+def _derived(
+    df: pd.DataFrame,
+    section: str,
+    label: str,
+    cols: tuple[str, ...],
+    fn: Callable[[pd.DataFrame], pd.Series],
+) -> Row:
     if any(c not in df for c in cols):
         return Row(section, label, "absent")
     return count_row(section, label, fn(df), len(df))
@@ -95,11 +104,23 @@ def table1(cohort: Cohort) -> SummaryTable:
         *categorical(df, "Sex", "SEX", {"M": "Male", "F": "Female"}),
         *categorical(df, "Race", "RACE"),
         *categorical(df, "Ethnic group", "ETHNIC"),
-        _derived(df, "Race or ethnic group", "Black, or Hispanic or Latino", ("RACE", "ETHNIC"),
-                 lambda d: (d["RACE"] == "BLACK OR AFRICAN AMERICAN") | (d["ETHNIC"] == "HISPANIC OR LATINO")),
+        _derived(
+            df,
+            "Race or ethnic group",
+            "Black, or Hispanic or Latino",
+            ("RACE", "ETHNIC"),
+            lambda d: (
+                (d["RACE"] == "BLACK OR AFRICAN AMERICAN") | (d["ETHNIC"] == "HISPANIC OR LATINO")
+            ),
+        ),
         numeric(df, "Body-mass index", "BMI", "Median (range)", kind="median_range", unit="kg/m2"),
-        _derived(df, "Smoking", "History of smoking", ("SMOKSTAT",),
-                 lambda d: d["SMOKSTAT"].isin(["CURRENT", "FORMER"])),
+        _derived(
+            df,
+            "Smoking",
+            "History of smoking",
+            ("SMOKSTAT",),
+            lambda d: d["SMOKSTAT"].isin(["CURRENT", "FORMER"]),
+        ),
         *categorical(df, "Smoking", "SMOKSTAT"),
         flag(df, "Medical history", "STROKEFL", "Prior stroke"),
         flag(df, "Medical history", "MIFL", "Prior myocardial infarction"),
@@ -114,12 +135,18 @@ def table1(cohort: Cohort) -> SummaryTable:
         *categorical(df, "Reason for no revascularisation option", "NOOPTRS"),
     ]
     return SummaryTable(
-        "Table 1. Baseline characteristics", cohort.n, tuple(rows),
-        cohort.provenance.with_method(f"counts of non-missing values; medians with {QUANTILE_NOTE}"),
+        "Table 1. Baseline characteristics",
+        cohort.n,
+        tuple(rows),
+        cohort.provenance.with_method(
+            f"counts of non-missing values; medians with {QUANTILE_NOTE}"
+        ),
     )
 
 
-def table2(cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30) -> SummaryTable:
+def table2(
+    cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
+) -> SummaryTable:
     from analytics.outcomes import procedural_success, reinterventions
 
     df = cohort.adsl
@@ -132,16 +159,33 @@ def table2(cohort: Cohort, reintervention_day: float = 183, procedural_day: floa
         numeric(df, "Procedure metrics", "PROCMIN", "Procedure time, min", unit="min"),
         numeric(df, "Procedure metrics", "RADMGY", "Radiation dose, mGy", unit="mGy"),
         numeric(df, "Procedure metrics", "CONTRML", "Contrast volume, mL", unit="mL"),
-        _derived(df, "Procedure metrics", "Free from contrast-induced nephropathy at 72 h", ("CINFL",),
-                 lambda d: d["CINFL"] == "N"),
+        _derived(
+            df,
+            "Procedure metrics",
+            "Free from contrast-induced nephropathy at 72 h",
+            ("CINFL",),
+            lambda d: d["CINFL"] == "N",
+        ),
         numeric(df, "Procedure metrics", "ACDURD", "Anticoagulation duration, days", unit="days"),
-        Row("Outcomes", f"Reintervention within {reintervention_day:g} days", "count",
-            n=reint.patients, denominator=reint.denominator),
-        Row("Outcomes", f"Procedural success (at {procedural_day:g} days)", "count",
-            n=proc.n, denominator=proc.denominator),
+        Row(
+            "Outcomes",
+            f"Reintervention within {reintervention_day:g} days",
+            "count",
+            n=reint.patients,
+            denominator=reint.denominator,
+        ),
+        Row(
+            "Outcomes",
+            f"Procedural success (at {procedural_day:g} days)",
+            "count",
+            n=proc.n,
+            denominator=proc.denominator,
+        ),
     ]
     return SummaryTable(
-        "Table 2. Procedure", cohort.n, tuple(rows),
+        "Table 2. Procedure",
+        cohort.n,
+        tuple(rows),
         cohort.provenance.with_method(
             f"counts of non-missing values; medians with {QUANTILE_NOTE}; reintervention and "
             "procedural success among technical successes"

@@ -13,6 +13,7 @@ file always yields byte-identical output.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,10 +33,26 @@ NOTICE = (
     "Synthetic data calibrated to published aggregate results, not patient data. "
     "Every patient in this demo cohort is invented."
 )
-VISIT_DAY = {"BASELINE": 0, "WEEK 2": 14, "MONTH 1": 30, "MONTH 2": 61, "MONTH 3": 91,
-             "MONTH 6": 183, "MONTH 9": 274, "MONTH 12": 365}
-VISIT_WINDOW = {"BASELINE": 0, "WEEK 2": 3, "MONTH 1": 5, "MONTH 2": 7, "MONTH 3": 10,
-                "MONTH 6": 7, "MONTH 9": 14, "MONTH 12": 7}
+VISIT_DAY = {
+    "BASELINE": 0,
+    "WEEK 2": 14,
+    "MONTH 1": 30,
+    "MONTH 2": 61,
+    "MONTH 3": 91,
+    "MONTH 6": 183,
+    "MONTH 9": 274,
+    "MONTH 12": 365,
+}
+VISIT_WINDOW = {
+    "BASELINE": 0,
+    "WEEK 2": 3,
+    "MONTH 1": 5,
+    "MONTH 2": 7,
+    "MONTH 3": 10,
+    "MONTH 6": 7,
+    "MONTH 9": 14,
+    "MONTH 12": 7,
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -48,7 +65,9 @@ def exact_labels(rng: np.random.Generator, counts: dict[str, int], n: int) -> np
     return rng.permutation(labels)
 
 
-def choose(rng: np.random.Generator, pool: np.ndarray, k: int, weight: np.ndarray | None = None) -> np.ndarray:
+def choose(
+    rng: np.random.Generator, pool: np.ndarray, k: int, weight: np.ndarray | None = None
+) -> np.ndarray:
     """k distinct members of `pool`, optionally weighted."""
     pool = np.asarray(pool)
     if k > pool.size or k < 0:
@@ -60,8 +79,15 @@ def choose(rng: np.random.Generator, pool: np.ndarray, k: int, weight: np.ndarra
     return np.sort(rng.choice(pool, size=k, replace=False, p=p))
 
 
-def with_order_stats(rng: np.random.Generator, n: int, lo: float, hi: float, fixed: dict[int, float],
-                     sampler, decimals: int) -> np.ndarray:
+def with_order_stats(
+    rng: np.random.Generator,
+    n: int,
+    lo: float,
+    hi: float,
+    fixed: dict[int, float],
+    sampler,
+    decimals: int,
+) -> np.ndarray:
     """n sorted values in [lo, hi] with value fixed[i] at sorted position i
     (positions 0 and n-1 give the range)."""
     pos = sorted(fixed)
@@ -69,19 +95,21 @@ def with_order_stats(rng: np.random.Generator, n: int, lo: float, hi: float, fix
     for i in pos:
         out[i] = fixed[i]
     bounds = [(-1, lo)] + [(i, fixed[i]) for i in pos] + [(n, hi)]
-    for (i0, v0), (i1, v1) in zip(bounds[:-1], bounds[1:], strict=True):
+    for (i0, v0), (i1, v1) in itertools.pairwise(bounds):
         k = i1 - i0 - 1
         if k <= 0:
             continue
         draws = np.sort(sampler(rng, k))
         # map the draws' ranks into the gap, keeping the sampler's shape
         span = (draws - draws.min()) / (np.ptp(draws) or 1.0)
-        out[i0 + 1:i1] = v0 + (0.02 + 0.96 * span) * (v1 - v0)
+        out[i0 + 1 : i1] = v0 + (0.02 + 0.96 * span) * (v1 - v0)
     out = np.round(out, decimals)
     return np.sort(out)
 
 
-def rank_match(rng: np.random.Generator, values: np.ndarray, score: np.ndarray, noise: float) -> np.ndarray:
+def rank_match(
+    rng: np.random.Generator, values: np.ndarray, score: np.ndarray, noise: float
+) -> np.ndarray:
     """Give larger values to patients with larger `score` (plus noise)."""
     order = np.argsort(score + rng.normal(0, noise, score.size))
     out = np.empty_like(values)
@@ -114,19 +142,30 @@ def make_subjects(rng: np.random.Generator, tg: dict) -> pd.DataFrame:
     days = np.where((days > pause[0]) & (days < pause[1]), days + (pause[1] - pause[0]), days)
     days = np.sort(np.minimum(days, span))
     df["ENRLDT"] = [start + timedelta(days=int(d)) for d in days]
-    df["PROCDT"] = [d + timedelta(days=int(k)) for d, k in zip(df["ENRLDT"], rng.integers(0, 8, n), strict=True)]
+    df["PROCDT"] = [
+        d + timedelta(days=int(k)) for d, k in zip(df["ENRLDT"], rng.integers(0, 8, n), strict=True)
+    ]
     df["USUBJID"] = [f"{STUDYID}-{s}-{i + 1:04d}" for i, s in enumerate(df["SITEID"])]
 
     age_fixed = {0: t1["age_range"][0], n // 2: t1["age_median"], n - 1: t1["age_range"][1]}
-    ages = with_order_stats(rng, n, *t1["age_range"], age_fixed, lambda r, k: r.normal(69, 10, k), 0)
+    ages = with_order_stats(
+        rng, n, *t1["age_range"], age_fixed, lambda r, k: r.normal(69, 10, k), 0
+    )
     df["AGE"] = rng.permutation(ages).astype(int)
     df["AGEGR1"] = np.where(df["AGE"] <= 70, "<=70", ">70")
     df["SEX"] = exact_labels(rng, {"M": t1["male"], "F": t1["female"]}, n)
 
     race = t1["race"]
-    df["RACE"] = exact_labels(rng, {"WHITE": race["White"], "BLACK OR AFRICAN AMERICAN":
-                                    race["Black or African descent"], "ASIAN": race["Asian"],
-                                    "UNKNOWN": race["Unknown or declined"]}, n)
+    df["RACE"] = exact_labels(
+        rng,
+        {
+            "WHITE": race["White"],
+            "BLACK OR AFRICAN AMERICAN": race["Black or African descent"],
+            "ASIAN": race["Asian"],
+            "UNKNOWN": race["Unknown or declined"],
+        },
+        n,
+    )
     n_hisp = t1["ethnicity"]["Hispanic or Latino"]
     # the paper's "Black, Hispanic or Latino" total equals the sum of both: no overlap
     assert race["Black or African descent"] + n_hisp == t1["black_hispanic_or_latino_combined"]
@@ -136,10 +175,20 @@ def make_subjects(rng: np.random.Generator, tg: dict) -> pd.DataFrame:
     df.loc[hisp, "ETHNIC"] = "HISPANIC OR LATINO"
 
     bmi_fixed = {0: t1["bmi_range"][0], n // 2: t1["bmi_median"], n - 1: t1["bmi_range"][1]}
-    df["BMI"] = rng.permutation(with_order_stats(rng, n, *t1["bmi_range"], bmi_fixed,
-                                                 lambda r, k: r.lognormal(3.27, 0.18, k), 1))
-    df["SMOKSTAT"] = exact_labels(rng, {"CURRENT": t1["smoking_current"], "FORMER": t1["smoking_former"],
-                                        "NEVER": n - t1["smoking_history"]}, n)
+    df["BMI"] = rng.permutation(
+        with_order_stats(
+            rng, n, *t1["bmi_range"], bmi_fixed, lambda r, k: r.lognormal(3.27, 0.18, k), 1
+        )
+    )
+    df["SMOKSTAT"] = exact_labels(
+        rng,
+        {
+            "CURRENT": t1["smoking_current"],
+            "FORMER": t1["smoking_former"],
+            "NEVER": n - t1["smoking_history"],
+        },
+        n,
+    )
     assert t1["smoking_current"] + t1["smoking_former"] == t1["smoking_history"]
 
     def flag(count: int, weight: np.ndarray | None = None) -> np.ndarray:
@@ -164,20 +213,34 @@ def make_subjects(rng: np.random.Generator, tg: dict) -> pd.DataFrame:
     df.loc[dial, "DIALFL"] = "Y"
     df["STROKEFL"] = flag(t1["prior_stroke"])
     df["MIFL"] = flag(t1["prior_mi"])
-    df["RUTHCAT"] = exact_labels(rng, {"5": t1["rutherford_5"], "6": t1["rutherford_6"]}, n).astype(int)
+    df["RUTHCAT"] = exact_labels(rng, {"5": t1["rutherford_5"], "6": t1["rutherford_6"]}, n).astype(
+        int
+    )
     df["PRIORFL"] = flag(t1["prior_intervention_target_limb"])
     reasons = t1["no_option_reason"]
-    df["NOOPTRS"] = exact_labels(rng, {"NO PEDAL TARGET": reasons["no pedal target"],
-                                       "NO AUTOGENOUS CONDUIT": reasons["no autogenous conduit"]}, n)
+    df["NOOPTRS"] = exact_labels(
+        rng,
+        {
+            "NO PEDAL TARGET": reasons["no pedal target"],
+            "NO AUTOGENOUS CONDUIT": reasons["no autogenous conduit"],
+        },
+        n,
+    )
 
     tech = np.full(n, "Y", dtype=object)
     tech[rng.integers(0, n)] = "N"
     assert (tech == "Y").sum() == t2["technical_success"]
     df["TECHSFL"] = tech
     art = t2["crossing_artery"]
-    df["XARTERY"] = exact_labels(rng, {"PERONEAL ARTERY": art["Peroneal artery"],
-                                       "POSTERIOR TIBIAL ARTERY": art["Posterior tibial artery"],
-                                       "TIBIOPERONEAL TRUNK": art["Tibioperoneal trunk"]}, n)
+    df["XARTERY"] = exact_labels(
+        rng,
+        {
+            "PERONEAL ARTERY": art["Peroneal artery"],
+            "POSTERIOR TIBIAL ARTERY": art["Posterior tibial artery"],
+            "TIBIOPERONEAL TRUNK": art["Tibioperoneal trunk"],
+        },
+        n,
+    )
     vein = t2["crossing_vein"]
     # the peroneal vein is reached from the peroneal artery
     per = df.index[df["XARTERY"] == "PERONEAL ARTERY"].to_numpy()
@@ -188,12 +251,15 @@ def make_subjects(rng: np.random.Generator, tg: dict) -> pd.DataFrame:
     def median_fixed(med: float, lo: float, hi: float, shape, decimals: int) -> np.ndarray:
         return rng.permutation(with_order_stats(rng, n, lo, hi, {n // 2: med}, shape, decimals))
 
-    df["PROCMIN"] = median_fixed(t2["procedure_minutes_median"], 72, 425,
-                                 lambda r, k: r.lognormal(5.3, 0.35, k), 0)
-    df["RADMGY"] = median_fixed(t2["radiation_mgy_median"], 21, 1290,
-                                lambda r, k: r.lognormal(5.3, 0.8, k), 0)
-    df["CONTRML"] = median_fixed(t2["contrast_ml_median"], 25, 420,
-                                 lambda r, k: r.lognormal(4.85, 0.5, k), 0)
+    df["PROCMIN"] = median_fixed(
+        t2["procedure_minutes_median"], 72, 425, lambda r, k: r.lognormal(5.3, 0.35, k), 0
+    )
+    df["RADMGY"] = median_fixed(
+        t2["radiation_mgy_median"], 21, 1290, lambda r, k: r.lognormal(5.3, 0.8, k), 0
+    )
+    df["CONTRML"] = median_fixed(
+        t2["contrast_ml_median"], 25, 420, lambda r, k: r.lognormal(4.85, 0.5, k), 0
+    )
     n_cin = n - t2["free_of_contrast_nephropathy_72h"]
     df["CINFL"] = flag(n_cin, np.where(df["CKDFL"] == "Y", 4.0, 1.0))
     ac = rng.choice([30, 90, 90, 180, 180, 180, 365], size=n)
@@ -258,7 +324,9 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     wd, ltfu = int(others[0]), int(others[1])
     free_n = np.setdiff1d(idx_n, others)
 
-    def events(pool: np.ndarray, n_amp: int, n_dfirst: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
+    def events(
+        pool: np.ndarray, n_amp: int, n_dfirst: int, n_post: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         a = choose(rng, pool, n_amp, risk_amp[pool])
         rest = np.setdiff1d(pool, a)
         d = choose(rng, rest, n_dfirst, risk_death[rest])
@@ -269,7 +337,9 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     amputees = np.concatenate([a_d, a_n])
     dead_first = np.concatenate([d_d, d_n])
     amp[amputees] = np.clip(np.round(1 + 182 * rng.beta(0.8, 1.9, amputees.size)), 1, LANDMARK)
-    death[dead_first] = np.clip(np.round(1 + 182 * rng.beta(1.0, 1.2, dead_first.size)), 1, LANDMARK)
+    death[dead_first] = np.clip(
+        np.round(1 + 182 * rng.beta(1.0, 1.2, dead_first.size)), 1, LANDMARK
+    )
     for grp in (a_d, a_n):
         early = grp[amp[grp] < LANDMARK - 20]
         k = choose(rng, early, 1)[0]
@@ -288,8 +358,9 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     late_amp = choose(rng, free6, 4, risk_amp[free6])
     amp[late_amp] = rng.integers(200, 350, late_amp.size)
     late_death = choose(rng, alive6, 9, risk_death[alive6])
-    death[late_death] = np.maximum(rng.integers(200, 360, late_death.size),
-                                   np.nan_to_num(amp[late_death], nan=0) + 5)
+    death[late_death] = np.maximum(
+        rng.integers(200, 360, late_death.size), np.nan_to_num(amp[late_death], nan=0) + 5
+    )
 
     # COVID-19: some deaths after March 2020 are attributed to it
     procdt = pd.to_datetime(df["PROCDT"]).to_numpy()
@@ -297,8 +368,16 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     death_dates = procdt[died] + death[died].astype("timedelta64[D]")
     covid_ok = died[death_dates >= np.datetime64("2020-04-01")]
     covid_dead = choose(rng, covid_ok, o6["covid19_deaths"])
-    other_causes = np.array(["CARDIOVASCULAR", "SEPSIS", "RESPIRATORY FAILURE", "RENAL FAILURE",
-                             "MALIGNANCY", "UNKNOWN"])
+    other_causes = np.array(
+        [
+            "CARDIOVASCULAR",
+            "SEPSIS",
+            "RESPIRATORY FAILURE",
+            "RENAL FAILURE",
+            "MALIGNANCY",
+            "UNKNOWN",
+        ]
+    )
     cause[died] = rng.choice(other_causes, died.size)
     cause[covid_dead] = "COVID-19"
 
@@ -306,8 +385,9 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     last[dead] = death[dead]
     dispo[dead] = "DEATH"
     todo = np.isnan(last)
-    last[todo] = VISIT_DAY["MONTH 12"] + rng.integers(-VISIT_WINDOW["MONTH 12"],
-                                                     VISIT_WINDOW["MONTH 12"] + 1, todo.sum())
+    last[todo] = VISIT_DAY["MONTH 12"] + rng.integers(
+        -VISIT_WINDOW["MONTH 12"], VISIT_WINDOW["MONTH 12"] + 1, todo.sum()
+    )
     return Outcomes(amp, death, last, dispo, cause)
 
 
@@ -319,7 +399,11 @@ def tte_rows(df: pd.DataFrame, out: Outcomes) -> list[dict]:
     rows = []
     for i in range(len(df)):
         amp, death, last, dispo = out.amp[i], out.death[i], out.last[i], out.dispo[i]
-        cens = (last, censor_code(dispo), "CENSORED AT LAST CONTACT" if dispo == "COMPLETED" else dispo)
+        cens = (
+            last,
+            censor_code(dispo),
+            "CENSORED AT LAST CONTACT" if dispo == "COMPLETED" else dispo,
+        )
         # AFS: the earlier of amputation and death
         if not np.isnan(amp) and (np.isnan(death) or amp <= death):
             afs = (amp, 0, "MAJOR AMPUTATION")
@@ -327,8 +411,11 @@ def tte_rows(df: pd.DataFrame, out: Outcomes) -> list[dict]:
             afs = (death, 0, "DEATH")
         else:
             afs = cens
-        ls = (amp, 0, "MAJOR AMPUTATION") if not np.isnan(amp) else (
-            (death, 4, "DEATH") if not np.isnan(death) else cens)
+        ls = (
+            (amp, 0, "MAJOR AMPUTATION")
+            if not np.isnan(amp)
+            else ((death, 4, "DEATH") if not np.isnan(death) else cens)
+        )
         os_ = (death, 0, "DEATH") if not np.isnan(death) else cens
         for code, (t, c, desc) in (("AFS", afs), ("LS", ls), ("OS", os_)):
             rows.append({"i": i, "PARAMCD": code, "AVAL": t, "CNSR": c, "EVNTDESC": desc})
@@ -359,11 +446,17 @@ def survival_errors(df: pd.DataFrame, out: Outcomes, tg: dict) -> dict[str, floa
         "afs_nodial": km_at(*ep("AFS", ~dial)) - o6["afs_no_dialysis"]["afs"],
         "mort_nodial": (1 - km_at(*ep("OS", ~dial))) - o6["afs_no_dialysis"]["mortality"],
     }
-    bayes = BayesianEndpoint(day=LANDMARK, goal=tg["design"]["performance_goal"]).fit(*ep("AFS")).result_
+    bayes = (
+        BayesianEndpoint(day=LANDMARK, goal=tg["design"]["performance_goal"])
+        .fit(*ep("AFS"))
+        .result_
+    )
     err["bayes_mean"] = (bayes.posterior_mean - o6["afs_bayes_posterior_mean"]) * 2
     err["bayes_lo"] = (bayes.credible_interval[0] - o6["afs_bayes_credible_interval_95"][0]) * 2
     err["bayes_hi"] = (bayes.credible_interval[1] - o6["afs_bayes_credible_interval_95"][1]) * 2
-    err["bayes_p"] = (bayes.probability_above_goal - o6["afs_bayes_posterior_probability_above_goal"]) * 2
+    err["bayes_p"] = (
+        bayes.probability_above_goal - o6["afs_bayes_posterior_probability_above_goal"]
+    ) * 2
     return err
 
 
@@ -379,8 +472,13 @@ class Patency:
     planned: np.ndarray  # first reintervention planned (bool)
 
 
-def make_patency(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: dict,
-                 sizes: tuple[int, int, int, int]) -> Patency:
+def make_patency(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    out: Outcomes,
+    tg: dict,
+    sizes: tuple[int, int, int, int],
+) -> Patency:
     t2 = tg["procedure_table2"]
     n = len(df)
     n_a, n_b, n_br, n_a_occ = sizes
@@ -466,23 +564,47 @@ def patency_rows(df: pd.DataFrame, out: Outcomes, pat: Patency) -> list[dict]:
     rows = []
     for i in np.flatnonzero((df["TECHSFL"] == "Y").to_numpy()):
         amp, death, last, dispo = out.amp[i], out.death[i], out.last[i], out.dispo[i]
-        end_opts = [(last, censor_code(dispo), "CENSORED AT LAST CONTACT" if dispo == "COMPLETED" else dispo)]
+        end_opts = [
+            (
+                last,
+                censor_code(dispo),
+                "CENSORED AT LAST CONTACT" if dispo == "COMPLETED" else dispo,
+            )
+        ]
         if not np.isnan(death):
             end_opts.append((death, 4, "DEATH"))
         if not np.isnan(amp):
             end_opts.append((amp, 5, "MAJOR AMPUTATION"))
         cens = min(end_opts, key=lambda x: (x[0], -x[1]))
-        for code, t, desc in (("PP", pat.pp[i], "LOSS OF PRIMARY PATENCY"),
-                              ("PAP", pat.pap[i], "OCCLUSION"),
-                              ("SP", pat.sp[i], "PERMANENT LOSS OF PATENCY")):
-            rows.append({"i": i, "PARAMCD": code, **({"AVAL": t, "CNSR": 0, "EVNTDESC": desc}
-                                                     if not np.isnan(t) else
-                                                     dict(zip(("AVAL", "CNSR", "EVNTDESC"), cens, strict=True)))})
+        for code, t, desc in (
+            ("PP", pat.pp[i], "LOSS OF PRIMARY PATENCY"),
+            ("PAP", pat.pap[i], "OCCLUSION"),
+            ("SP", pat.sp[i], "PERMANENT LOSS OF PATENCY"),
+        ):
+            rows.append(
+                {
+                    "i": i,
+                    "PARAMCD": code,
+                    **(
+                        {"AVAL": t, "CNSR": 0, "EVNTDESC": desc}
+                        if not np.isnan(t)
+                        else dict(zip(("AVAL", "CNSR", "EVNTDESC"), cens, strict=True))
+                    ),
+                }
+            )
         if not np.isnan(pat.reint[i]):
             kind = "PLANNED REINTERVENTION" if pat.planned[i] else "UNPLANNED REINTERVENTION"
-            rows.append({"i": i, "PARAMCD": "REINT", "AVAL": pat.reint[i], "CNSR": 0, "EVNTDESC": kind})
+            rows.append(
+                {"i": i, "PARAMCD": "REINT", "AVAL": pat.reint[i], "CNSR": 0, "EVNTDESC": kind}
+            )
         else:
-            rows.append({"i": i, "PARAMCD": "REINT", **dict(zip(("AVAL", "CNSR", "EVNTDESC"), cens, strict=True))})
+            rows.append(
+                {
+                    "i": i,
+                    "PARAMCD": "REINT",
+                    **dict(zip(("AVAL", "CNSR", "EVNTDESC"), cens, strict=True)),
+                }
+            )
     return rows
 
 
@@ -510,22 +632,27 @@ def patency_errors(df: pd.DataFrame, out: Outcomes, pat: Patency, tg: dict) -> d
 # --------------------------------------------------------------------------------------
 # stage 4: visits (wounds, Rutherford) and adverse events
 # --------------------------------------------------------------------------------------
-def area_values(rng: np.random.Generator, n: int, q1: float, med: float, q3: float,
-                lo: float, hi: float) -> np.ndarray:
+def area_values(
+    rng: np.random.Generator, n: int, q1: float, med: float, q3: float, lo: float, hi: float
+) -> np.ndarray:
     """n wound areas whose quartiles (Hyndman-Fan type 2, SAS's default) are exact."""
     pos = {int(np.ceil(n * p)) - 1: v for p, v in ((0.25, q1), (0.5, med), (0.75, q3))}
     fixed = {0: lo, **pos, n - 1: hi}
     return with_order_stats(rng, n, lo, hi, fixed, lambda r, k: r.lognormal(1.3, 1.0, k), 1)
 
 
-def make_visits(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: dict) -> pd.DataFrame:
+def make_visits(
+    rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: dict
+) -> pd.DataFrame:
     o6 = tg["outcomes_6_months"]
     n = len(df)
     b = o6["wound_area_cm2_baseline"]
     base_vals = area_values(rng, n, b["iqr"][0], b["median"], b["iqr"][1], 0.2, 48.0)
 
     # who is seen at 6 months, and in what state
-    visit6 = VISIT_DAY["MONTH 6"] + rng.integers(-VISIT_WINDOW["MONTH 6"], VISIT_WINDOW["MONTH 6"] + 1, n)
+    visit6 = VISIT_DAY["MONTH 6"] + rng.integers(
+        -VISIT_WINDOW["MONTH 6"], VISIT_WINDOW["MONTH 6"] + 1, n
+    )
     # seen at 6 months: alive past the landmark and followed up to the visit
     seen6 = (out.last >= visit6) & ~(out.death <= LANDMARK)
     afs_free = seen6 & ~(out.amp <= LANDMARK)
@@ -560,8 +687,15 @@ def make_visits(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: d
     if vals6[k_q1] != s["iqr"][0]:
         raise RuntimeError("6-month lower quartile cannot be met")
     fixed = {healed_n: 0.1, k_med: s["median"], k_q3: s["iqr"][1], n_eval - 1: 30.0}
-    vals6[healed_n:] = with_order_stats(rng, pos, 0.1, 30.0, {k - healed_n: v for k, v in fixed.items()},
-                                        lambda r, k: r.lognormal(0.3, 1.0, k), 1)
+    vals6[healed_n:] = with_order_stats(
+        rng,
+        pos,
+        0.1,
+        30.0,
+        {k - healed_n: v for k, v in fixed.items()},
+        lambda r, k: r.lognormal(0.3, 1.0, k),
+        1,
+    )
     positive = vals6[healed_n:]
 
     # not-healing wounds keep or grow their area, healing wounds shrink: match baselines
@@ -569,8 +703,8 @@ def make_visits(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: d
     area6 = np.full(n, np.nan)
     pool = list(np.sort(base_vals))
     order = rng.permutation(positive.size)
-    nh_vals = np.sort(positive[order[:not_healing.size]])
-    h_vals = np.sort(positive[order[not_healing.size:]])[::-1]
+    nh_vals = np.sort(positive[order[: not_healing.size]])
+    h_vals = np.sort(positive[order[not_healing.size :]])[::-1]
     for i, v in zip(rng.permutation(not_healing), nh_vals, strict=True):
         cands = [x for x in pool if x <= v]
         if not cands:
@@ -595,15 +729,19 @@ def make_visits(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: d
     ruth6[healed] = rng.choice([2, 3, 4], healed.size)
     ruth6[healing] = df["RUTHCAT"].to_numpy()[healing]
     ruth6[dec6] = 5
-    ruth6[not_healing] = np.maximum(df["RUTHCAT"].to_numpy()[not_healing], rng.choice([5, 6], not_healing.size))
+    ruth6[not_healing] = np.maximum(
+        df["RUTHCAT"].to_numpy()[not_healing], rng.choice([5, 6], not_healing.size)
+    )
     n_ruth = o6["rutherford_decrease"]["of"]
     extra = choose(rng, not_eval, n_ruth - n_eval)
     ruth6[extra] = df["RUTHCAT"].to_numpy()[extra]
 
     # all wounds healed at 6 months: assessed in everyone seen but a few
     n_allw = o6["all_wounds_healed"]["of"]
-    allw_assessed = np.union1d(np.union1d(evaluable, np.flatnonzero(amputated_alive)),
-                               choose(rng, not_eval, n_allw - n_eval - int(amputated_alive.sum())))
+    allw_assessed = np.union1d(
+        np.union1d(evaluable, np.flatnonzero(amputated_alive)),
+        choose(rng, not_eval, n_allw - n_eval - int(amputated_alive.sum())),
+    )
     if allw_assessed.size != n_allw:
         raise RuntimeError("all-wounds denominator cannot be met")
     allw = np.full(n, None, dtype=object)
@@ -632,25 +770,45 @@ def make_visits(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, tg: d
             if day > out.last[i] or (day == out.last[i] and out.dispo[i] == "DEATH" and day > 0):
                 continue
             amputated = not np.isnan(out.amp[i]) and out.amp[i] <= day
-            rec = {"USUBJID": df.at[i, "USUBJID"], "AVISIT": visit, "AVISITN": month,
-                   "ADT": (procdt[i] + pd.Timedelta(days=day)).date(), "ADY": day,
-                   "WNDAREA": None, "WNDSTAT": None, "ALLHLFL": None, "RUTHCAT": None}
+            rec = {
+                "USUBJID": df.at[i, "USUBJID"],
+                "AVISIT": visit,
+                "AVISITN": month,
+                "ADT": (procdt[i] + pd.Timedelta(days=day)).date(),
+                "ADY": day,
+                "WNDAREA": None,
+                "WNDSTAT": None,
+                "ALLHLFL": None,
+                "RUTHCAT": None,
+            }
             if visit == "BASELINE":
-                rec.update(WNDAREA=base[i], WNDSTAT=None, ALLHLFL="N", RUTHCAT=int(df.at[i, "RUTHCAT"]))
+                rec.update(
+                    WNDAREA=base[i], WNDSTAT=None, ALLHLFL="N", RUTHCAT=int(df.at[i, "RUTHCAT"])
+                )
             elif visit == "MONTH 6":
-                rec.update(WNDAREA=None if np.isnan(area6[i]) else area6[i], WNDSTAT=stat6[i],
-                           ALLHLFL=allw[i], RUTHCAT=None if np.isnan(ruth6[i]) else int(ruth6[i]))
+                rec.update(
+                    WNDAREA=None if np.isnan(area6[i]) else area6[i],
+                    WNDSTAT=stat6[i],
+                    ALLHLFL=allw[i],
+                    RUTHCAT=None if np.isnan(ruth6[i]) else int(ruth6[i]),
+                )
             elif not amputated:
-                area, stat, ruth = interim_wound(rng, base[i], area6[i], stat6[i], day,
-                                                 int(df.at[i, "RUTHCAT"]), ruth6[i])
-                rec.update(WNDAREA=area, WNDSTAT=stat, ALLHLFL="Y" if stat == "HEALED" and allw[i] == "Y"
-                           else "N", RUTHCAT=ruth)
+                area, stat, ruth = interim_wound(
+                    rng, base[i], area6[i], stat6[i], day, int(df.at[i, "RUTHCAT"]), ruth6[i]
+                )
+                rec.update(
+                    WNDAREA=area,
+                    WNDSTAT=stat,
+                    ALLHLFL="Y" if stat == "HEALED" and allw[i] == "Y" else "N",
+                    RUTHCAT=ruth,
+                )
             rows.append(rec)
     return pd.DataFrame(rows)
 
 
-def interim_wound(rng: np.random.Generator, b: float, a6: float, s6: object, day: int, r0: int,
-                  r6: float) -> tuple[float, str, int]:
+def interim_wound(
+    rng: np.random.Generator, b: float, a6: float, s6: object, day: int, r0: int, r6: float
+) -> tuple[float, str, int]:
     """Wound state at a visit other than baseline and 6 months, consistent with both."""
     if np.isnan(a6):  # no 6-month assessment: the wound did not improve much
         a6 = b * rng.uniform(0.9, 1.3)
@@ -675,18 +833,33 @@ def interim_wound(rng: np.random.Generator, b: float, a6: float, s6: object, day
     return area, stat, ruth
 
 
-def make_ae(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, pat: Patency, tg: dict) -> pd.DataFrame:
+def make_ae(
+    rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, pat: Patency, tg: dict
+) -> pd.DataFrame:
     o6 = tg["outcomes_6_months"]
     n = len(df)
     rows: list[dict] = []
 
     def add(i: int, term: str, day: float, ser: str, dev: str, fatal: bool = False) -> None:
-        rows.append({"i": i, "AETERM": term, "AESER": ser, "AEDEVFL": dev, "ASTDY": int(day),
-                     "AEOUT": "FATAL" if fatal else "NOT FATAL"})
+        rows.append(
+            {
+                "i": i,
+                "AETERM": term,
+                "AESER": ser,
+                "AEDEVFL": dev,
+                "ASTDY": int(day),
+                "AEOUT": "FATAL" if fatal else "NOT FATAL",
+            }
+        )
 
     # patients with no adverse event at all: event-free, never reintervened
-    quiet_pool = np.flatnonzero(np.isnan(out.amp) & np.isnan(out.death) & np.isnan(pat.pp)
-                                & np.isnan(pat.reint) & (df["CINFL"] == "N").to_numpy())
+    quiet_pool = np.flatnonzero(
+        np.isnan(out.amp)
+        & np.isnan(out.death)
+        & np.isnan(pat.pp)
+        & np.isnan(pat.reint)
+        & (df["CINFL"] == "N").to_numpy()
+    )
     quiet = choose(rng, quiet_pool, n - o6["any_adverse_event"]["n"])
     active = np.setdiff1d(np.arange(n), quiet)
     end6 = np.fmin(np.fmin(out.last, np.fmin(out.amp, out.death)), LANDMARK)
@@ -722,16 +895,29 @@ def make_ae(rng: np.random.Generator, df: pd.DataFrame, out: Outcomes, pat: Pate
     for i in covid_dead:
         add(i, "COVID-19", max(1, out.death[i] - rng.integers(5, 20)), "Y", "N")
     april = np.datetime64("2020-04-01")
-    pool = [i for i in active if i not in covid_dead and out.last[i] > 60
-            and procdt[i] + np.timedelta64(int(out.last[i]), "D") > april + np.timedelta64(30, "D")]
+    pool = [
+        i
+        for i in active
+        if i not in covid_dead
+        and out.last[i] > 60
+        and procdt[i] + np.timedelta64(int(out.last[i]), "D") > april + np.timedelta64(30, "D")
+    ]
     for i in choose(rng, np.array(pool), o6["covid19_infections"] - covid_dead.size):
         lo = max(1, int((april - procdt[i]) / np.timedelta64(1, "D")))
         add(i, "COVID-19", rng.integers(lo, int(out.last[i])), "N", "N")
 
     # background events so that every non-quiet patient has at least one
-    terms = [("WOUND INFECTION", "N", "N"), ("ACCESS SITE HAEMATOMA", "N", "Y"), ("PNEUMONIA", "Y", "N"),
-             ("HEART FAILURE", "Y", "N"), ("ACUTE KIDNEY INJURY", "Y", "N"), ("ANAEMIA", "N", "N"),
-             ("FOOT OEDEMA", "N", "Y"), ("OSTEOMYELITIS", "Y", "N"), ("GANGRENE", "Y", "N")]
+    terms = [
+        ("WOUND INFECTION", "N", "N"),
+        ("ACCESS SITE HAEMATOMA", "N", "Y"),
+        ("PNEUMONIA", "Y", "N"),
+        ("HEART FAILURE", "Y", "N"),
+        ("ACUTE KIDNEY INJURY", "Y", "N"),
+        ("ANAEMIA", "N", "N"),
+        ("FOOT OEDEMA", "N", "Y"),
+        ("OSTEOMYELITIS", "Y", "N"),
+        ("GANGRENE", "Y", "N"),
+    ]
     have6 = {r["i"] for r in rows if r["ASTDY"] <= LANDMARK}
     for i in active:
         hi = int(np.fmin(out.last[i], np.nan_to_num(out.amp[i], nan=np.inf)))
@@ -769,18 +955,29 @@ def search(label: str, tries: int, build, errors, tolerance: float):
             best = (worst, k, cand, err)
         if worst <= tolerance:
             return cand, k, err
-    raise SystemExit(f"{label}: no attempt within tolerance; best {best[1] if best else None}: "
-                     f"{best[3] if best else None}")
+    raise SystemExit(
+        f"{label}: no attempt within tolerance; best {best[1] if best else None}: "
+        f"{best[3] if best else None}"
+    )
 
 
 def generate(tg: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     km_tol = 0.0075  # a quarter point inside the published 1-point tolerance
 
-    df, k1, _ = search("subjects", 200, lambda k: make_subjects(stage_rng("subjects", k), tg),
-                       lambda d: {"tech_in_dialysis": float(((d["TECHSFL"] == "N") & (d["DIALFL"] == "Y")).sum())},
-                       0.0)
-    out, k2, err2 = search("survival", 4000, lambda k: make_outcomes(stage_rng("survival", k), df, tg),
-                           lambda o: survival_errors(df, o, tg), km_tol)
+    df, k1, _ = search(
+        "subjects",
+        200,
+        lambda k: make_subjects(stage_rng("subjects", k), tg),
+        lambda d: {"tech_in_dialysis": float(((d["TECHSFL"] == "N") & (d["DIALFL"] == "Y")).sum())},
+        0.0,
+    )
+    out, k2, err2 = search(
+        "survival",
+        4000,
+        lambda k: make_outcomes(stage_rng("survival", k), df, tg),
+        lambda o: survival_errors(df, o, tg),
+        km_tol,
+    )
 
     def build_pat(k: int) -> Patency:
         rng = stage_rng("patency", k)
@@ -788,18 +985,25 @@ def generate(tg: dict) -> tuple[dict[str, pd.DataFrame], dict]:
         sizes = (sizes[0], sizes[1], 38 - sizes[0], sizes[3])
         return make_patency(rng, df, out, tg, sizes)
 
-    pat, k3, err3 = search("patency", 6000, build_pat, lambda p: patency_errors(df, out, p, tg), km_tol)
-    visits, k4, _ = search("visits", 500, lambda k: make_visits(stage_rng("visits", k), df, out, tg),
-                           lambda v: {}, 0.0)
+    pat, k3, err3 = search(
+        "patency", 6000, build_pat, lambda p: patency_errors(df, out, p, tg), km_tol
+    )
+    visits, k4, _ = search(
+        "visits", 500, lambda k: make_visits(stage_rng("visits", k), df, out, tg), lambda v: {}, 0.0
+    )
     ae = make_ae(stage_rng("ae", 0), df, out, pat, tg)
 
     procdt = pd.to_datetime(df["PROCDT"])
     adsl = df.copy()
     adsl["STUDYID"] = STUDYID
-    adsl["LSTCNTDT"] = [(p + pd.Timedelta(days=int(d))).date() for p, d in zip(procdt, out.last, strict=True)]
+    adsl["LSTCNTDT"] = [
+        (p + pd.Timedelta(days=int(d))).date() for p, d in zip(procdt, out.last, strict=True)
+    ]
     adsl["DTHFL"] = np.where(np.isnan(out.death), "N", "Y")
-    adsl["DTHDT"] = [None if np.isnan(d) else (p + pd.Timedelta(days=int(d))).date()
-                     for p, d in zip(procdt, out.death, strict=True)]
+    adsl["DTHDT"] = [
+        None if np.isnan(d) else (p + pd.Timedelta(days=int(d))).date()
+        for p, d in zip(procdt, out.death, strict=True)
+    ]
     adsl["DTHCAUS"] = out.cause
     adsl["EOSSTT"] = out.dispo
     adsl = adsl[list(ADSL.names)]
@@ -813,24 +1017,36 @@ def generate(tg: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     tte["PARAM"] = tte["PARAMCD"].map(ENDPOINTS)
     tte["AVAL"] = tte["AVAL"].astype(int)
     tte["STARTDT"] = [df.at[i, "PROCDT"] for i in tte["i"]]
-    tte["ADT"] = [(pd.Timestamp(s) + pd.Timedelta(days=int(a))).date() for s, a in zip(tte["STARTDT"], tte["AVAL"], strict=True)]
+    tte["ADT"] = [
+        (pd.Timestamp(s) + pd.Timedelta(days=int(a))).date()
+        for s, a in zip(tte["STARTDT"], tte["AVAL"], strict=True)
+    ]
     adtte = tte[list(ADTTE.names)].reset_index(drop=True)
     visits = visits[list(VISITS.names)]
-    info = {"seeds": {"subjects": k1, "survival": k2, "patency": k3, "visits": k4},
-            "errors": {**{k: round(v, 4) for k, v in err2.items()}, **{k: round(v, 4) for k, v in err3.items()}}}
+    info = {
+        "seeds": {"subjects": k1, "survival": k2, "patency": k3, "visits": k4},
+        "errors": {
+            **{k: round(v, 4) for k, v in err2.items()},
+            **{k: round(v, 4) for k, v in err3.items()},
+        },
+    }
     return {"adsl": adsl, "adtte": adtte, "visits": visits, "adae": ae}, info
 
 
 def write(tables: dict[str, pd.DataFrame], info: dict, out_dir: Path, targets_name: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
-        frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
+        frame.to_csv(
+            out_dir / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g"
+        )
     manifest = {
         "name": "Synthetic PROMISE II-like demo cohort",
         "synthetic": True,
         "notice": NOTICE,
         "studyid": STUDYID,
-        "calibrated_to": "published aggregate results of PROMISE II (N Engl J Med 2023;388:1171-80)",
+        "calibrated_to": (
+            "published aggregate results of PROMISE II (N Engl J Med 2023;388:1171-80)"
+        ),
         "targets_file": targets_name,
         "generator": "data/generate_demo.py",
         "base_seed": BASE_SEED,
@@ -840,7 +1056,9 @@ def write(tables: dict[str, pd.DataFrame], info: dict, out_dir: Path, targets_na
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--targets", type=Path, required=True, help="published figures (JSON)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "demo")
     args = ap.parse_args(argv)

@@ -20,7 +20,10 @@ os.environ.setdefault("DVA_CACHE_DIR", str(ROOT / ".cache" / "tests"))
 def published() -> dict:
     """PROMISE II published figures: calibration targets, read at test time only."""
     if not PUBLISHED.exists():
-        pytest.fail(f"reference file missing: {PUBLISHED.relative_to(ROOT.parent)} must sit beside the clone")
+        pytest.fail(
+            f"reference file missing: {PUBLISHED.relative_to(ROOT.parent)} "
+            "must sit beside the clone"
+        )
     return json.loads(PUBLISHED.read_text(encoding="utf-8"))
 
 

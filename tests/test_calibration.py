@@ -25,12 +25,22 @@ from analytics.outcomes import (
 from analytics.survival import kaplan_meier, times_events
 from analytics.tables import table1, table2
 
-RACE = {"White": "WHITE", "Black or African descent": "BLACK OR AFRICAN AMERICAN", "Asian": "ASIAN",
-        "Unknown or declined": "UNKNOWN"}
-ETHNIC = {"Not Hispanic or Latino": "NOT HISPANIC OR LATINO", "Hispanic or Latino": "HISPANIC OR LATINO"}
+RACE = {
+    "White": "WHITE",
+    "Black or African descent": "BLACK OR AFRICAN AMERICAN",
+    "Asian": "ASIAN",
+    "Unknown or declined": "UNKNOWN",
+}
+ETHNIC = {
+    "Not Hispanic or Latino": "NOT HISPANIC OR LATINO",
+    "Hispanic or Latino": "HISPANIC OR LATINO",
+}
 VEIN = {"Peroneal vein": "PERONEAL VEIN", "Posterior tibial vein": "POSTERIOR TIBIAL VEIN"}
-ARTERY = {"Peroneal artery": "PERONEAL ARTERY", "Posterior tibial artery": "POSTERIOR TIBIAL ARTERY",
-          "Tibioperoneal trunk": "TIBIOPERONEAL TRUNK"}
+ARTERY = {
+    "Peroneal artery": "PERONEAL ARTERY",
+    "Posterior tibial artery": "POSTERIOR TIBIAL ARTERY",
+    "Tibioperoneal trunk": "TIBIOPERONEAL TRUNK",
+}
 NO_OPTION = {"no pedal target": "NO PEDAL TARGET", "no autogenous conduit": "NO AUTOGENOUS CONDUIT"}
 LANDMARK = 183  # six months, in days
 
@@ -89,10 +99,16 @@ def test_table1_counts(t1, published):
     assert t1.row("History of smoking").n == p["smoking_history"]
     assert t1.row("CURRENT", "Smoking").n == p["smoking_current"]
     assert t1.row("FORMER", "Smoking").n == p["smoking_former"]
-    for label, key in [("Prior stroke", "prior_stroke"), ("Prior myocardial infarction", "prior_mi"),
-                       ("Hypertension", "hypertension"), ("Dyslipidaemia", "dyslipidemia"),
-                       ("Diabetes", "diabetes"), ("Chronic kidney disease", "ckd"), ("Dialysis", "dialysis"),
-                       ("Prior intervention on the target limb", "prior_intervention_target_limb")]:
+    for label, key in [
+        ("Prior stroke", "prior_stroke"),
+        ("Prior myocardial infarction", "prior_mi"),
+        ("Hypertension", "hypertension"),
+        ("Dyslipidaemia", "dyslipidemia"),
+        ("Diabetes", "diabetes"),
+        ("Chronic kidney disease", "ckd"),
+        ("Dialysis", "dialysis"),
+        ("Prior intervention on the target limb", "prior_intervention_target_limb"),
+    ]:
         row = t1.row(label)
         assert row.missing == 0, label
         assert row.n == p[key], label
@@ -125,13 +141,19 @@ def test_table2(t2, published, tol):
     assert within_median(t2.row("Procedure time, min").median, p["procedure_minutes_median"], tol)
     assert within_median(t2.row("Radiation dose, mGy").median, p["radiation_mgy_median"], tol)
     assert within_median(t2.row("Contrast volume, mL").median, p["contrast_ml_median"], tol)
-    assert t2.row("Free from contrast-induced nephropathy at 72 h").n == p["free_of_contrast_nephropathy_72h"]
+    assert (
+        t2.row("Free from contrast-induced nephropathy at 72 h").n
+        == p["free_of_contrast_nephropathy_72h"]
+    )
 
 
 def test_reinterventions_and_procedural_success(demo_cohort, published):
     p = published["procedure_table2"]
     r = reinterventions(demo_cohort, LANDMARK)
-    assert (r.patients, r.denominator) == (p["reintervention_within_6mo"]["n"], p["reintervention_within_6mo"]["of"])
+    assert (r.patients, r.denominator) == (
+        p["reintervention_within_6mo"]["n"],
+        p["reintervention_within_6mo"]["of"],
+    )
     assert r.planned + r.unplanned == r.patients
     s = procedural_success(demo_cohort, 30)
     assert (s.n, s.denominator) == (p["procedural_success"]["n"], p["procedural_success"]["of"])
@@ -141,17 +163,28 @@ def test_reinterventions_and_procedural_success(demo_cohort, published):
 def test_disposition_and_events(demo_cohort, published):
     o = published["outcomes_6_months"]
     d = disposition(demo_cohort, LANDMARK)
-    assert (d.complete, d.lost_to_followup, d.withdrawn) == (o["followup_complete"], o["lost_to_followup"], o["withdrew"])
+    assert (d.complete, d.lost_to_followup, d.withdrawn) == (
+        o["followup_complete"],
+        o["lost_to_followup"],
+        o["withdrew"],
+    )
     e = event_counts(demo_cohort, LANDMARK)
     assert e.major_amputations == o["major_amputations"]
     # "deaths" in the published AFS breakdown: deaths without a prior major amputation
     assert e.deaths_first == o["deaths"]
 
 
-@pytest.mark.parametrize(("paramcd", "key"), [
-    ("AFS", "afs_kaplan_meier"), ("LS", "limb_salvage_kaplan_meier"), ("OS", "survival_kaplan_meier"),
-    ("PP", "patency_primary"), ("PAP", "patency_primary_assisted"), ("SP", "patency_secondary"),
-])
+@pytest.mark.parametrize(
+    ("paramcd", "key"),
+    [
+        ("AFS", "afs_kaplan_meier"),
+        ("LS", "limb_salvage_kaplan_meier"),
+        ("OS", "survival_kaplan_meier"),
+        ("PP", "patency_primary"),
+        ("PAP", "patency_primary_assisted"),
+        ("SP", "patency_secondary"),
+    ],
+)
 def test_kaplan_meier_at_six_months(demo_cohort, published, tol, paramcd, key):
     est = kaplan_meier(demo_cohort, paramcd, landmarks=(LANDMARK,)).landmark(LANDMARK)
     assert est.estimate == pytest.approx(published["outcomes_6_months"][key], abs=tol["km"])
@@ -172,33 +205,51 @@ def test_dialysis_subgroups(demo_store, published, tol, flag, key):
 def test_bayesian_primary_endpoint(demo_cohort, published, tol):
     d, o = published["design"], published["outcomes_6_months"]
     t, e = times_events(demo_cohort, "AFS")
-    res = (BayesianEndpoint(day=LANDMARK, goal=d["performance_goal"],
-                            threshold=d["success_threshold_posterior_probability"])
-           .fit(t, e).result_)
+    res = (
+        BayesianEndpoint(
+            day=LANDMARK,
+            goal=d["performance_goal"],
+            threshold=d["success_threshold_posterior_probability"],
+        )
+        .fit(t, e)
+        .result_
+    )
     assert res.imputed
     assert res.posterior_mean == pytest.approx(o["afs_bayes_posterior_mean"], abs=tol["bayes"])
     lo, hi = o["afs_bayes_credible_interval_95"]
     assert res.credible_interval[0] == pytest.approx(lo, abs=tol["bayes"])
     assert res.credible_interval[1] == pytest.approx(hi, abs=tol["bayes"])
     assert res.probability_above_goal == pytest.approx(
-        o["afs_bayes_posterior_probability_above_goal"], abs=tol["bayes"])
-    assert res.success == (o["afs_bayes_posterior_probability_above_goal"]
-                           > d["success_threshold_posterior_probability"])
+        o["afs_bayes_posterior_probability_above_goal"], abs=tol["bayes"]
+    )
+    assert res.success == (
+        o["afs_bayes_posterior_probability_above_goal"]
+        > d["success_threshold_posterior_probability"]
+    )
 
 
 def test_wounds_and_rutherford(demo_cohort, published, tol):
     o = published["outcomes_6_months"]
     w = wound_healing(demo_cohort, "MONTH 6")
     assert (w.healed, w.assessed) == (o["target_wound_healed"]["n"], o["target_wound_healed"]["of"])
-    assert (w.healing, w.assessed) == (o["target_wound_healing"]["n"], o["target_wound_healing"]["of"])
-    assert (w.all_healed, w.all_assessed) == (o["all_wounds_healed"]["n"], o["all_wounds_healed"]["of"])
+    assert (w.healing, w.assessed) == (
+        o["target_wound_healing"]["n"],
+        o["target_wound_healing"]["of"],
+    )
+    assert (w.all_healed, w.all_assessed) == (
+        o["all_wounds_healed"]["n"],
+        o["all_wounds_healed"]["of"],
+    )
     for visit, key in (("BASELINE", "wound_area_cm2_baseline"), ("MONTH 6", "wound_area_cm2_6mo")):
         a, target = w.area(visit), o[key]
         assert within_median(a.median, target["median"], tol), visit
         assert within_median(a.q1, target["iqr"][0], tol), visit
         assert within_median(a.q3, target["iqr"][1], tol), visit
     r = rutherford_change(demo_cohort, "MONTH 6")
-    assert (r.decreased, r.paired) == (o["rutherford_decrease"]["n"], o["rutherford_decrease"]["of"])
+    assert (r.decreased, r.paired) == (
+        o["rutherford_decrease"]["n"],
+        o["rutherford_decrease"]["of"],
+    )
 
 
 def test_adverse_events(demo_cohort, published):
@@ -207,8 +258,10 @@ def test_adverse_events(demo_cohort, published):
     assert (ae.any_patients, ae.n) == (o["any_adverse_event"]["n"], o["any_adverse_event"]["of"])
     toe = ae.term("TOE AMPUTATION")
     tma = ae.term("TRANSMETATARSAL AMPUTATION OR REVISION")
-    assert (toe.events, toe.patients) == (o["minor_amputations"]["toe"]["amputations"],
-                                          o["minor_amputations"]["toe"]["patients"])
+    assert (toe.events, toe.patients) == (
+        o["minor_amputations"]["toe"]["amputations"],
+        o["minor_amputations"]["toe"]["patients"],
+    )
     spec = o["minor_amputations"]["transmetatarsal_or_revision"]
     assert (tma.events, tma.patients) == (spec["amputations"], spec["patients"])
     # COVID-19 over the whole follow-up

@@ -15,17 +15,22 @@ from data import generate_demo
 @pytest.fixture(scope="module")
 def raw():
     read = {"parse_dates": False, "keep_default_na": False, "na_values": [""]}
-    return {name: pd.read_csv(DEMO_DIR / f"{name}.csv", **read) for name in ("adsl", "adtte", "visits", "adae")}
+    return {
+        name: pd.read_csv(DEMO_DIR / f"{name}.csv", **read)
+        for name in ("adsl", "adtte", "visits", "adae")
+    }
 
 
 @pytest.fixture(scope="module")
 def days(raw):
     adsl = raw["adsl"].set_index("USUBJID")
     proc = pd.to_datetime(adsl["PROCDT"])
-    return pd.DataFrame({
-        "last": (pd.to_datetime(adsl["LSTCNTDT"]) - proc).dt.days,
-        "death": (pd.to_datetime(adsl["DTHDT"]) - proc).dt.days,
-    })
+    return pd.DataFrame(
+        {
+            "last": (pd.to_datetime(adsl["LSTCNTDT"]) - proc).dt.days,
+            "death": (pd.to_datetime(adsl["DTHDT"]) - proc).dt.days,
+        }
+    )
 
 
 def test_columns_follow_the_data_model(raw):
@@ -80,7 +85,9 @@ def test_nothing_happens_after_last_contact_or_death(raw, days):
     ae = raw["adae"].join(days, on="USUBJID")
     assert (ae["ASTDY"] <= ae["last"]).all()
     # the dead are last seen on the day they die
-    assert (days.loc[days["death"].notna(), "last"] == days.loc[days["death"].notna(), "death"]).all()
+    assert (
+        days.loc[days["death"].notna(), "last"] == days.loc[days["death"].notna(), "death"]
+    ).all()
 
 
 def test_adt_is_startdt_plus_aval(raw):
@@ -120,7 +127,9 @@ def test_dates_are_in_order(raw):
 def test_wound_status_agrees_with_area(raw):
     vis = raw["visits"].merge(
         raw["visits"].loc[raw["visits"]["AVISIT"] == "BASELINE", ["USUBJID", "WNDAREA"]],
-        on="USUBJID", suffixes=("", "_BASE"))
+        on="USUBJID",
+        suffixes=("", "_BASE"),
+    )
     healed = vis["WNDSTAT"] == "HEALED"
     assert (vis.loc[healed, "WNDAREA"] == 0).all()
     healing = vis["WNDSTAT"] == "HEALING"
@@ -128,7 +137,12 @@ def test_wound_status_agrees_with_area(raw):
     assert (vis.loc[healing, "WNDAREA"] > 0).all()
     # all wounds healed only where the target wound has healed or was removed by amputation
     allh = vis["ALLHLFL"] == "Y"
-    assert vis.loc[allh, "WNDSTAT"].isin(["HEALED"]).where(vis.loc[allh, "WNDSTAT"].notna(), True).all()
+    assert (
+        vis.loc[allh, "WNDSTAT"]
+        .isin(["HEALED"])
+        .where(vis.loc[allh, "WNDSTAT"].notna(), True)
+        .all()
+    )
 
 
 def test_regenerating_reproduces_the_files_byte_for_byte(tmp_path, published):
@@ -138,5 +152,16 @@ def test_regenerating_reproduces_the_files_byte_for_byte(tmp_path, published):
     generate_demo.main(["--targets", str(PUBLISHED), "--out", str(tmp_path)])
     names = sorted(p.name for p in DEMO_DIR.iterdir() if p.suffix in (".csv", ".json"))
     match, mismatch, errors = filecmp.cmpfiles(DEMO_DIR, tmp_path, names, shallow=False)
-    assert not mismatch and not errors, (mismatch, errors)
+    assert not mismatch, mismatch
+    assert not errors, errors
     assert sorted(match) == names
+
+
+def test_data_readme_documents_every_column():
+    from analytics.schema import TABLES
+
+    text = (DEMO_DIR.parent / "README.md").read_text(encoding="utf-8")
+    for table in TABLES.values():
+        assert f"### `{table.name}`" in text
+        for col in table.columns:
+            assert f"| `{col.name}` |" in text, (table.name, col.name)
