@@ -153,18 +153,24 @@ class BayesianEndpoint:
         self,
         durations: ArrayLike,
         events: ArrayLike,
+        weights: ArrayLike | None = None,
         endpoint: str = "AFS",
         provenance: Provenance | None = None,
     ) -> BayesianEndpoint:
+        """Fit on one row per patient, or on aggregated rows with integer `weights`."""
         t = np.asarray(durations, dtype=np.float64)
         e = np.asarray(events).astype(bool)
+        w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != t.shape or np.any(w < 0) or np.any(w != np.round(w)):
+            raise ValueError("weights must be non-negative whole numbers, one per duration")
         success, failure, missing = classify(t, e, self.day)
-        s, f, m = int(success.sum()), int(failure.sum()), int(missing.sum())
+        s, f, m = int(w[success].sum()), int(w[failure].sum()), int(w[missing].sum())
         a0, b0 = self.prior
         prov = provenance or Provenance()
+        n = int(w.sum())
         cc = self._result(
             endpoint,
-            t.size,
+            n,
             s,
             f,
             m,
@@ -175,23 +181,26 @@ class BayesianEndpoint:
             prov.with_method(self._method(imputed=False)),
         )
         if self.impute and m > 0:
-            km = KaplanMeier().fit(t, e)
+            km = KaplanMeier().fit(t, e, w)
             s_day = float(km.survival_at([self.day])[0])
-            s_cens = km.survival_at(t[missing])
+            # one binomial draw per distinct censoring time: identical for per-patient
+            # and aggregated input, and cheap when millions are censored early
+            times, inverse = np.unique(t[missing], return_inverse=True)
+            counts = np.bincount(inverse, weights=w[missing]).astype(np.int64)
+            s_cens = km.survival_at(times)
             p = np.clip(np.where(s_cens > 0, s_day / s_cens, 0.0), 0.0, 1.0)
             rng = np.random.default_rng(self.seed)
-            draws = rng.random((self.n_imputations, m)) < p
-            k = draws.sum(axis=1)
-            counts = np.bincount(k, minlength=m + 1)
-            ks = np.flatnonzero(counts)
+            k = rng.binomial(counts, p, size=(self.n_imputations, times.size)).sum(axis=1)
+            freq = np.bincount(k, minlength=m + 1)
+            ks = np.flatnonzero(freq)
             post = Posterior(
                 tuple(float(a0 + s + kk) for kk in ks),
                 tuple(float(b0 + f + (m - kk)) for kk in ks),
-                tuple(float(counts[kk] / self.n_imputations) for kk in ks),
+                tuple(float(freq[kk] / self.n_imputations) for kk in ks),
             )
             self.result_ = self._result(
                 endpoint,
-                t.size,
+                n,
                 s,
                 f,
                 m,

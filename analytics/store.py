@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analytics.extract import DataError, DataIssue, FileReport, load, locate
 from analytics.filters import FilterState, quote_ident, where_clause
 from analytics.provenance import Provenance, fingerprint_files
 from analytics.schema import TABLES
@@ -23,11 +24,7 @@ from analytics.schema import TABLES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "1"
-
-
-class DataError(ValueError):
-    """Data that cannot be loaded; the message names file, row and column."""
+SCHEMA_VERSION = "2"
 
 
 def cache_dir() -> Path:
@@ -37,10 +34,7 @@ def cache_dir() -> Path:
 
 
 def _source_files(src: Path) -> list[Path]:
-    files = [src / f"{name}.csv" for name in TABLES]
-    missing = [f.name for f in files if not f.exists()]
-    if missing:
-        raise DataError(f"{src}: missing file(s) {', '.join(missing)}")
+    files = list(locate(src).values())
     return [*files, src / MANIFEST] if (src / MANIFEST).exists() else files
 
 
@@ -48,12 +42,15 @@ def read_manifest(src: Path) -> dict[str, object]:
     path = src / MANIFEST
     if not path.exists():
         return {"name": src.name, "synthetic": False}
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path.name}: not valid JSON ({exc})") from None
     return data
 
 
 def build_database(src: Path, dest: Path) -> Path:
-    """Load the CSV extract in `src` into a new DuckDB file at `dest` (atomically)."""
+    """Load the extract in `src` into a new DuckDB file at `dest` (atomically)."""
     files = _source_files(src)
     fingerprint = fingerprint_files(files)
     manifest = read_manifest(src)
@@ -63,18 +60,27 @@ def build_database(src: Path, dest: Path) -> Path:
     os.unlink(tmp_name)
     try:
         with duckdb.connect(tmp_name) as con:
-            for name, table in TABLES.items():
-                path = src / f"{name}.csv"
-                types = "{" + ", ".join(f"'{c.name}': '{c.sql_type}'" for c in table.columns) + "}"
-                try:
-                    con.execute(
-                        f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM "
-                        "read_csv(?, header = true, "
-                        f"columns = {types}, dateformat = '%Y-%m-%d', nullstr = '')",
-                        [str(path)],
-                    )
-                except duckdb.Error as exc:
-                    raise DataError(f"{path.name}: {exc}") from None
+            reports, issues = load(con, src)
+            con.execute(
+                "CREATE TABLE file_report (tbl VARCHAR, file VARCHAR, format VARCHAR, "
+                "rows_read BIGINT, rows_used BIGINT, rows_rejected BIGINT)"
+            )
+            con.executemany(
+                "INSERT INTO file_report VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    [r.table, r.file, r.format, r.rows_read, r.rows_used, r.rows_rejected]
+                    for r in reports
+                ],
+            )
+            con.execute(
+                "CREATE TABLE data_issues (file VARCHAR, row_id BIGINT, col VARCHAR, "
+                "value VARCHAR, severity VARCHAR, message VARCHAR)"
+            )
+            if issues:
+                con.executemany(
+                    "INSERT INTO data_issues VALUES (?, ?, ?, ?, ?, ?)",
+                    [[i.file, i.row, i.column, i.value, i.severity, i.message] for i in issues],
+                )
             con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             meta = {
                 "fingerprint": fingerprint,
@@ -98,11 +104,49 @@ def database_for(src: Path) -> Path:
     The file name carries the data fingerprint, so changed data gets a new
     database and concurrent processes never see a half-written file.
     """
+    src = Path(src).resolve()
     fingerprint = fingerprint_files(_source_files(src))
     dest = cache_dir() / f"{src.name}-{SCHEMA_VERSION}-{fingerprint[:16]}.duckdb"
     if not dest.exists():
         build_database(src, dest)
     return dest
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    files: tuple[FileReport, ...]
+    issues: tuple[DataIssue, ...]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_used(self) -> int:
+        return sum(f.rows_used for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_rejected": self.rows_rejected,
+            "files": [
+                {
+                    "table": f.table,
+                    "file": f.file,
+                    "format": f.format,
+                    "rows_read": f.rows_read,
+                    "rows_used": f.rows_used,
+                    "rows_rejected": f.rows_rejected,
+                }
+                for f in self.files
+            ],
+            "issues": [i.as_dict() for i in self.issues],
+        }
 
 
 @dataclass(frozen=True)
@@ -168,6 +212,30 @@ class Store:
     def manifest(self) -> dict[str, object]:
         data: dict[str, object] = json.loads(self.meta.get("manifest", "{}"))
         return data
+
+    def quality(self) -> QualityReport:
+        files = (
+            self._con.cursor()
+            .execute(
+                "SELECT tbl, file, format, rows_read, rows_used, rows_rejected FROM file_report"
+            )
+            .fetchall()
+        )
+        issues = (
+            self._con.cursor()
+            .execute(
+                "SELECT file, row_id, col, value, severity, message FROM data_issues "
+                "ORDER BY file, row_id"
+            )
+            .fetchall()
+        )
+        return QualityReport(
+            tuple(FileReport(*r) for r in files),
+            tuple(
+                DataIssue(f, None if r is None else int(r), c, v, sev, m)
+                for f, r, c, v, sev, m in issues
+            ),
+        )
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         return self._con.cursor().execute(sql, params or []).df()
