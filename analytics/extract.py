@@ -158,28 +158,47 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
     return {str(n): str(t) for n, t in rows}
 
 
+_NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INT", "NUMERIC")
+
+
 def _cast(col: str, sql_type: str, src_type: str, fmt: str) -> str:
+    """Expression reading source column `col` as `sql_type`; unreadable values become NULL.
+
+    Typed sources (Parquet, SAS) are cast numerically, which keeps a scan of millions
+    of rows cheap; text sources go through TRY_CAST.
+    """
     ident = quote_ident(col)
+    numeric_src = any(t in src_type for t in _NUMERIC)
+    floating_src = any(t in src_type for t in ("DOUBLE", "FLOAT", "REAL", "DECIMAL"))
     if sql_type == "DATE":
         if "DATE" in src_type or "TIMESTAMP" in src_type:
             return f"CAST({ident} AS DATE)"
-        if fmt == "xpt" or any(t in src_type for t in ("DOUBLE", "INT", "FLOAT", "DECIMAL")):
+        if fmt == "xpt" or numeric_src:
             # SAS dates are days since 1960-01-01
             return f"(DATE '1960-01-01' + CAST(TRY_CAST({ident} AS DOUBLE) AS INTEGER))"
         return f"TRY_CAST(TRY_STRPTIME(CAST({ident} AS VARCHAR), '%Y-%m-%d') AS DATE)"
     if sql_type == "VARCHAR":
-        if any(t in src_type for t in ("DOUBLE", "FLOAT")):
-            # SAS stores numbers as doubles: show 5.0 as 5
+        if floating_src:
+            # SAS stores codes as doubles: show 5.0 as 5
             return (
                 f"CASE WHEN {ident} = floor({ident}) THEN CAST(CAST({ident} AS BIGINT) AS VARCHAR) "
                 f"ELSE CAST({ident} AS VARCHAR) END"
             )
-        return f"NULLIF(trim(CAST({ident} AS VARCHAR)), '')"
-    as_double = f"TRY_CAST(NULLIF(trim(CAST({ident} AS VARCHAR)), '') AS DOUBLE)"
+        if src_type == "VARCHAR":
+            return f"NULLIF({ident}, '')"
+        return f"CAST({ident} AS VARCHAR)"
+    if numeric_src:
+        value = f"CAST({ident} AS DOUBLE)"
+    else:
+        value = f"TRY_CAST(NULLIF(trim(CAST({ident} AS VARCHAR)), '') AS DOUBLE)"
     if sql_type == "INTEGER":
+        if numeric_src and not floating_src:
+            return f"CAST({ident} AS INTEGER)"
         # DuckDB would round 1.5 to 2; a value that is not whole must stay unreadable
-        return f"CASE WHEN {as_double} = floor({as_double}) THEN CAST({as_double} AS INTEGER) END"
-    return f"CASE WHEN isfinite({as_double}) THEN {as_double} END"
+        return f"CASE WHEN {value} = floor({value}) THEN CAST({value} AS INTEGER) END"
+    if numeric_src and not floating_src:
+        return value
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
 
 
 def load(con: duckdb.DuckDBPyConnection, src: Path) -> tuple[list[FileReport], list[DataIssue]]:
@@ -220,12 +239,16 @@ def load(con: duckdb.DuckDBPyConnection, src: Path) -> tuple[list[FileReport], l
             f"CREATE VIEW {typed_rel} AS SELECT {ROW}, {', '.join(exprs)} FROM {quote_ident(stage)}"
         )
         issues += _check(con, name, path.name, typed)
-        rejected = f"{ROW} NOT IN (SELECT row_id FROM rejected WHERE tbl = '{name}')"
+        n_rejected = _scalar(con, f"SELECT count(*) FROM rejected WHERE tbl = '{name}'")
+        keep = (
+            f"WHERE {ROW} NOT IN (SELECT row_id FROM rejected WHERE tbl = '{name}')"
+            if n_rejected
+            else ""
+        )
         kind = "VIEW" if fmt == "parquet" else "TABLE"
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
         con.execute(
-            f"CREATE {kind} {quote_ident(name)} AS SELECT * EXCLUDE ({ROW}) FROM {typed_rel} "
-            f"WHERE {rejected}"
+            f"CREATE {kind} {quote_ident(name)} AS SELECT * EXCLUDE ({ROW}) FROM {typed_rel} {keep}"
         )
         read = _scalar(con, f"SELECT count(*) FROM {quote_ident(stage)}")
         used = _scalar(con, f"SELECT count(*) FROM {quote_ident(name)}")

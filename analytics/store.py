@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from analytics.schema import TABLES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def cache_dir() -> Path:
@@ -61,6 +62,7 @@ def build_database(src: Path, dest: Path) -> Path:
     try:
         with duckdb.connect(tmp_name) as con:
             reports, issues = load(con, src)
+            _analysis_table(con)
             con.execute(
                 "CREATE TABLE file_report (tbl VARCHAR, file VARCHAR, format VARCHAR, "
                 "rows_read BIGINT, rows_used BIGINT, rows_rejected BIGINT)"
@@ -96,6 +98,30 @@ def build_database(src: Path, dest: Path) -> Path:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
     return dest
+
+
+def _analysis_table(con: duckdb.DuckDBPyConnection) -> None:
+    """`tte_wide`: every time-to-event row with its patient's subject columns, sorted by
+    endpoint. A filter change then costs one columnar scan with no join, and DuckDB's
+    zone maps skip the row groups of the other endpoints."""
+    subject = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'adsl' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+    ]
+    taken = {"PARAMCD", "AVAL", "EVENT"}
+    cols = ", ".join(f"s.{quote_ident(c)}" for c in subject if c not in taken)
+    select = (
+        f"SELECT t.PARAMCD, t.AVAL, CAST(t.CNSR = 0 AS INTEGER) AS EVENT, {cols} "
+        "FROM adtte t JOIN adsl s ON s.USUBJID = t.USUBJID"
+    )
+    con.execute(f"CREATE TABLE tte_wide AS {select} LIMIT 0")
+    codes = [r[0] for r in con.execute("SELECT DISTINCT PARAMCD FROM adtte ORDER BY 1").fetchall()]
+    # one endpoint at a time: clustered like a sort, without the memory of one
+    for code in codes:
+        con.execute(f"INSERT INTO tte_wide {select} WHERE t.PARAMCD = ?", [code])
 
 
 def database_for(src: Path) -> Path:
@@ -261,6 +287,54 @@ class Store:
             .fetchone()
         )
         return int(row[0]) if row else 0
+
+    def endpoints(self) -> list[str]:
+        df = self.query("SELECT DISTINCT PARAMCD FROM adtte ORDER BY PARAMCD")
+        return [str(v) for v in df["PARAMCD"]]
+
+    def endpoint_labels(self) -> dict[str, str]:
+        df = self.query("SELECT PARAMCD, min(PARAM) AS PARAM FROM adtte GROUP BY PARAMCD")
+        return {
+            str(c): str(p) if p is not None else str(c)
+            for c, p in zip(df["PARAMCD"], df["PARAM"], strict=True)
+        }
+
+    def group_sizes(self, filters: FilterState | None, by: str) -> dict[str, int]:
+        if by not in self.column_types["adsl"]:
+            raise KeyError(f"unknown subject column {by!r}")
+        where, params = self.subject_where(filters or FilterState())
+        df = self.query(
+            f"SELECT CAST({quote_ident(by)} AS VARCHAR) AS GRP, count(*) AS N FROM adsl "
+            f"WHERE {where} GROUP BY ALL",
+            params,
+        )
+        return {str(g): int(n) for g, n in zip(df["GRP"], df["N"], strict=True) if g is not None}
+
+    def tte_counts(
+        self, filters: FilterState | None, paramcd: str, by: str | None = None
+    ) -> pd.DataFrame:
+        """Distinct (time, event[, group]) rows with their patient counts, for one
+        endpoint of the filtered cohort: what the estimators need, aggregated in
+        DuckDB so that millions of patients become a few thousand rows."""
+        return self.tte_counts_many(filters, [paramcd], by=by).drop(columns="PARAMCD")
+
+    def tte_counts_many(
+        self, filters: FilterState | None, paramcds: Sequence[str], by: str | None = None
+    ) -> pd.DataFrame:
+        """As `tte_counts`, for several endpoints in one scan (column PARAMCD says which)."""
+        filters = filters or FilterState()
+        where, params = self.subject_where(filters)
+        group = ""
+        if by is not None:
+            if by not in self.column_types["adsl"]:
+                raise KeyError(f"unknown subject column {by!r}")
+            group = f", CAST({quote_ident(by)} AS VARCHAR) AS GRP"
+        marks = ", ".join("?" for _ in paramcds)
+        sql = (
+            f"SELECT PARAMCD, AVAL, EVENT{group}, count(*) AS N FROM tte_wide "
+            f"WHERE PARAMCD IN ({marks}) AND {where} GROUP BY ALL ORDER BY ALL"
+        )
+        return self.query(sql, [*paramcds, *params])
 
     def levels(self, column: str) -> list[object]:
         """Distinct non-missing values of a subject column, sorted."""

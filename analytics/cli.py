@@ -1,0 +1,219 @@
+"""Command line: ``python -m analytics summary [options]`` prints one JSON document.
+
+Bad arguments or unusable data end with exit code 2 and one paragraph on
+stderr naming the file, column and row at fault; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from analytics.extract import DataError
+from analytics.filters import FilterError, FilterState
+from analytics.km import CI_TYPES
+from analytics.store import DEMO_DIR, Store
+from analytics.summary import summarize, summary_json
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+DESCRIPTION = """\
+Print the headline survival numbers of a trial or registry extract as one JSON
+document: Kaplan-Meier estimates per endpoint (n, events, median with CI, landmark
+estimates with CI and numbers at risk), optionally per group with a log-rank test
+and Cox hazard ratios, the Bayesian primary endpoint, and a data-quality account
+(rows read = rows used + rows rejected, each problem with file, row and column).
+"""
+
+EPILOG = """\
+filters (repeatable, on subject-level columns, combined with AND):
+  COL=V1,V2   COL is one of the values      e.g. DIALFL=N, RACE=WHITE,ASIAN
+  COL!=V      COL is none of the values     e.g. SEX!=F
+  COL>=X      COL at least X (numbers)      e.g. AGE>=70
+  COL<=X      COL at most X (numbers)       e.g. BMI<=30
+
+examples:
+  python -m analytics summary
+  python -m analytics summary --filter DIALFL=N --landmark 183 --landmark 365
+  python -m analytics summary --data path/to/adam --by TRT01A --endpoint TTDE --goal 0.5
+  python -m analytics summary --by SEX --reference F --ci log
+
+The output schema is documented in the README (section "Command line").
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}. Run with --help for the options.\n")
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1")
+    return value
+
+
+def _day(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number of days")
+    return value
+
+
+def _prior(text: str) -> tuple[float, float]:
+    try:
+        a, b = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not of the form A,B") from None
+    if a <= 0 or b <= 0:
+        raise argparse.ArgumentTypeError("Beta prior parameters must be positive")
+    return a, b
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m analytics",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    s = sub.add_parser(
+        "summary",
+        help="print the summary JSON",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument(
+        "--data",
+        type=Path,
+        default=DEMO_DIR,
+        metavar="PATH",
+        help="folder holding the extract: adsl and adtte (required), visits and adae "
+        "(optional) as .csv, .parquet or .xpt (default: the bundled synthetic demo)",
+    )
+    s.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="subject filter, repeatable (see below)",
+    )
+    s.add_argument("--by", metavar="COL", help="compare groups of this subject column")
+    s.add_argument(
+        "--reference",
+        metavar="LEVEL",
+        help="reference level for hazard ratios (default: first level in sort order)",
+    )
+    s.add_argument(
+        "--landmark",
+        action="append",
+        type=_day,
+        metavar="DAYS",
+        help="landmark day, repeatable (default 183); the first is the Bayesian one",
+    )
+    s.add_argument(
+        "--ci",
+        choices=CI_TYPES,
+        default="log-log",
+        help="confidence interval type for Kaplan-Meier (default log-log, as SAS; "
+        "R's default is log)",
+    )
+    s.add_argument(
+        "--endpoint",
+        default="AFS",
+        metavar="PARAMCD",
+        help="endpoint of the Bayesian analysis (default AFS)",
+    )
+    s.add_argument(
+        "--goal",
+        type=_probability,
+        default=0.54,
+        metavar="P",
+        help="performance goal for the event-free rate (default 0.54)",
+    )
+    s.add_argument(
+        "--threshold",
+        type=_probability,
+        default=0.977,
+        metavar="P",
+        help="posterior probability needed to declare success (default 0.977)",
+    )
+    s.add_argument(
+        "--prior",
+        type=_prior,
+        default=(1.0, 1.0),
+        metavar="A,B",
+        help="Beta prior (default 1,1: uniform)",
+    )
+    s.add_argument(
+        "--no-imputation",
+        action="store_true",
+        help="complete cases only (default: multiple imputation of missing outcomes)",
+    )
+    s.add_argument(
+        "--endpoints",
+        metavar="P1,P2",
+        help="endpoints to report (default: every PARAMCD in the data)",
+    )
+    return parser
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    sys.stderr.write(" ".join(message.split()) + "\n")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.disable(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        filters = FilterState.parse(args.filter)
+        store = Store.open(args.data)
+        summary = summarize(
+            store,
+            filters,
+            endpoints=args.endpoints.split(",") if args.endpoints else None,
+            landmarks=args.landmark or (183,),
+            ci_type=args.ci,
+            by=args.by.upper() if args.by else None,
+            reference=args.reference,
+            bayes_endpoint=args.endpoint,
+            goal=args.goal,
+            threshold=args.threshold,
+            prior=args.prior,
+            impute=not args.no_imputation,
+        )
+    except (DataError, FilterError) as exc:
+        return _fail(f"python -m analytics: {exc}")
+    except KeyError as exc:
+        return _fail(f"python -m analytics: {exc.args[0] if exc.args else exc}")
+    except ValueError as exc:
+        return _fail(f"python -m analytics: {exc}")
+    except Exception as exc:  # an engine fault: say so in one line, never a traceback
+        return _fail(
+            f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the command you ran",
+            EXIT_INTERNAL,
+        )
+    try:
+        json.dump(summary_json(summary), sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+    return 0

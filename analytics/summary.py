@@ -1,0 +1,298 @@
+"""The whole set of headline numbers for a filter state, computed from
+DuckDB aggregates: Kaplan-Meier per endpoint (and per group), group comparison
+and the Bayesian endpoint. This is what the command line prints and what a
+survival page needs after a filter change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analytics.bayes import BayesianEndpoint, BayesResult
+from analytics.filters import FilterState
+from analytics.km import CIType, KaplanMeier, KMResult
+from analytics.provenance import Provenance
+from analytics.store import QualityReport, Store
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    by: str
+    reference: str
+    logrank_chisq: float
+    logrank_df: int
+    logrank_p: float
+    hazard_ratios: dict[str, tuple[float, float, float, float]]  # level: (hr, lower, upper, p)
+    method: str
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    level: str
+    n: int
+    endpoints: dict[str, KMResult]
+
+
+@dataclass(frozen=True)
+class Summary:
+    n: int
+    n_total: int
+    filters: FilterState
+    landmarks: tuple[float, ...]
+    ci_type: CIType
+    endpoints: dict[str, KMResult]
+    groups: dict[str, GroupSummary] = field(default_factory=dict)
+    comparison: dict[str, GroupComparison] = field(default_factory=dict)
+    bayes: BayesResult | None = None
+    quality: QualityReport | None = None
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+def _km(
+    counts: pd.DataFrame,
+    code: str,
+    label: str,
+    ci_type: CIType,
+    landmarks: Sequence[float],
+    prov: Provenance,
+) -> KMResult:
+    return (
+        KaplanMeier(ci_type=ci_type)
+        .fit(
+            counts["AVAL"].to_numpy(float),
+            counts["EVENT"].to_numpy(int),
+            counts["N"].to_numpy(float),
+        )
+        .result(endpoint=code, label=label, landmarks=landmarks, provenance=prov)
+    )
+
+
+def summarize(
+    store: Store,
+    filters: FilterState | None = None,
+    *,
+    endpoints: Sequence[str] | None = None,
+    landmarks: Sequence[float] = (183,),
+    ci_type: CIType = "log-log",
+    by: str | None = None,
+    reference: str | None = None,
+    bayes_endpoint: str | None = "AFS",
+    goal: float = 0.54,
+    threshold: float = 0.977,
+    prior: tuple[float, float] = (1.0, 1.0),
+    impute: bool = True,
+    with_quality: bool = True,
+) -> Summary:
+    filters = filters or FilterState()
+    prov = store.provenance(filters)
+    available = store.endpoints()
+    codes = list(endpoints) if endpoints else available
+    unknown = [c for c in codes if c not in available]
+    if unknown:
+        raise ValueError(
+            f"endpoint(s) {', '.join(unknown)} not in the data; available: {', '.join(available)}"
+        )
+    if bayes_endpoint is not None and bayes_endpoint not in available:
+        raise ValueError(
+            f"Bayesian endpoint {bayes_endpoint} not in the data; available: {', '.join(available)}"
+        )
+    labels = store.endpoint_labels()
+    n = store.count(filters)
+    results: dict[str, KMResult] = {}
+    per_group: dict[str, dict[str, KMResult]] = {}
+    comparison: dict[str, GroupComparison] = {}
+    group_n: dict[str, int] = {}
+    if by is not None:
+        group_n = store.group_sizes(filters, by)
+    wanted = list(dict.fromkeys([*codes, *([bayes_endpoint] if bayes_endpoint else [])]))
+    scanned = store.tte_counts_many(filters, wanted, by=by)
+    by_code = {str(k): part.drop(columns="PARAMCD") for k, part in scanned.groupby("PARAMCD")}
+    for code in codes:
+        counts = by_code.get(code, pd.DataFrame())
+        if counts.empty:
+            continue
+        agg = counts.groupby(["AVAL", "EVENT"], as_index=False)["N"].sum() if by else counts
+        results[code] = _km(agg, code, labels.get(code, code), ci_type, landmarks, prov)
+        if by is None:
+            continue
+        counts = counts.dropna(subset=["GRP"])
+        for level, part in counts.groupby("GRP", sort=True):
+            per_group.setdefault(str(level), {})[code] = _km(
+                part,
+                code,
+                labels.get(code, code),
+                ci_type,
+                landmarks,
+                store.provenance(filters.merged(FilterState.parse([f"{by}={level}"]))),
+            )
+        if counts["GRP"].nunique() >= 2:
+            comparison[code] = compare_groups(counts, by, reference)
+    bayes = None
+    if bayes_endpoint is not None:
+        counts = by_code.get(bayes_endpoint, pd.DataFrame())
+        if by is not None and not counts.empty:
+            counts = counts.groupby(["AVAL", "EVENT"], as_index=False)["N"].sum()
+        if not counts.empty:
+            bayes = (
+                BayesianEndpoint(
+                    day=landmarks[0] if landmarks else 183,
+                    goal=goal,
+                    threshold=threshold,
+                    prior=prior,
+                    impute=impute,
+                )
+                .fit(
+                    counts["AVAL"].to_numpy(float),
+                    counts["EVENT"].to_numpy(int),
+                    counts["N"].to_numpy(float),
+                    endpoint=bayes_endpoint,
+                    provenance=prov,
+                )
+                .result_
+            )
+    groups = {lv: GroupSummary(lv, group_n.get(lv, 0), eps) for lv, eps in per_group.items()}
+    return Summary(
+        n=n,
+        n_total=store.count(),
+        filters=filters,
+        landmarks=tuple(float(x) for x in landmarks),
+        ci_type=ci_type,
+        endpoints=results,
+        groups=groups,
+        comparison=comparison,
+        bayes=bayes,
+        quality=store.quality() if with_quality else None,
+        provenance=prov,
+    )
+
+
+def compare_groups(counts: pd.DataFrame, by: str, reference: str | None) -> GroupComparison:
+    """Log-rank test and Cox hazard ratios (Efron ties) of the groups in `counts`."""
+    from analytics.compare import CoxPH, LogRankTest
+
+    levels = sorted(str(v) for v in counts["GRP"].unique())
+    ref = reference if reference is not None else levels[0]
+    if ref not in levels:
+        raise ValueError(
+            f"reference level {ref!r} not among the levels of {by}: {', '.join(levels)}"
+        )
+    t = counts["AVAL"].to_numpy(float)
+    e = counts["EVENT"].to_numpy(int)
+    g = counts["GRP"].astype(str).to_numpy()
+    w = counts["N"].to_numpy(float)
+    lr = LogRankTest().fit(t, e, g, weights=w).result()
+    hrs: dict[str, tuple[float, float, float, float]] = {}
+    method = f"log-rank test; Cox proportional hazards, Efron ties, reference {by}={ref}"
+    cox = CoxPH(ties="efron", reference=ref).fit(t, e, g, weights=w).result()
+    if not cox.converged:
+        method += "; the Cox model did not converge (a level without events?): ratios not shown"
+    else:
+        for hr in cox.hazard_ratios:
+            hrs[hr.level] = (hr.hazard_ratio, hr.lower, hr.upper, hr.p_value)
+    return GroupComparison(by, ref, lr.chisq, lr.df, lr.p_value, hrs, method)
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def km_json(km: KMResult) -> dict[str, object]:
+    med = km.median
+    return {
+        "label": km.label,
+        "n": int(km.n),
+        "events": int(km.events),
+        "ci_type": km.ci_type,
+        "median": {
+            "estimate": _num(med.estimate),
+            "lower": _num(med.lower),
+            "upper": _num(med.upper),
+        },
+        "landmarks": [
+            {
+                "day": lm.day,
+                "estimate": _num(lm.estimate),
+                "lower": _num(lm.lower),
+                "upper": _num(lm.upper),
+                "at_risk": int(lm.at_risk),
+            }
+            for lm in km.landmarks
+        ],
+    }
+
+
+def summary_json(s: Summary) -> dict[str, object]:
+    out: dict[str, object] = {
+        "cohort": {"n": s.n, "n_total": s.n_total, "filters": s.filters.to_strings()},
+        "endpoints": {code: km_json(km) for code, km in s.endpoints.items()},
+    }
+    if s.groups:
+        out["groups"] = {
+            lv: {"n": g.n, "endpoints": {c: km_json(k) for c, k in g.endpoints.items()}}
+            for lv, g in s.groups.items()
+        }
+        out["comparison"] = {
+            code: {
+                "by": c.by,
+                "logrank_chisq": _num(c.logrank_chisq),
+                "logrank_df": c.logrank_df,
+                "logrank_p": _num(c.logrank_p),
+                "hazard_ratio": {
+                    "reference": c.reference,
+                    "levels": {
+                        lv: {
+                            "estimate": _num(h[0]),
+                            "lower": _num(h[1]),
+                            "upper": _num(h[2]),
+                            "p": _num(h[3]),
+                        }
+                        for lv, h in c.hazard_ratios.items()
+                    },
+                },
+                "method": c.method,
+            }
+            for code, c in s.comparison.items()
+        }
+        first = next(iter(s.comparison.values()), None)
+        if first is not None:
+            # the first endpoint's comparison also sits at the top level, as documented
+            out["logrank_p"] = _num(first.logrank_p)
+            out["hazard_ratio"] = out["comparison"][next(iter(s.comparison))]["hazard_ratio"]  # type: ignore[index]
+    if s.bayes is not None:
+        b = s.bayes
+        out["bayes"] = {
+            "endpoint": b.endpoint,
+            "day": b.day,
+            "goal": b.goal,
+            "threshold": b.threshold,
+            "prior": list(b.prior),
+            "successes": b.successes,
+            "failures": b.failures,
+            "missing": b.missing,
+            "posterior_mean": b.posterior_mean,
+            "credible_interval": list(b.credible_interval),
+            "probability_above_goal": b.probability_above_goal,
+            "success": b.success,
+            "imputations": b.imputations,
+            "seed": b.seed,
+            "method": b.provenance.method,
+            "complete_case": None
+            if b.complete_case is None
+            else {
+                "posterior_mean": b.complete_case.posterior_mean,
+                "credible_interval": list(b.complete_case.credible_interval),
+                "probability_above_goal": b.complete_case.probability_above_goal,
+                "success": b.complete_case.success,
+            },
+        }
+    if s.quality is not None:
+        out["data_quality"] = s.quality.as_dict()
+    out["provenance"] = s.provenance.as_dict()
+    return out
