@@ -245,7 +245,9 @@ def load(con: duckdb.DuckDBPyConnection, src: Path) -> tuple[list[FileReport], l
             if n_rejected
             else ""
         )
-        kind = "VIEW" if fmt == "parquet" else "TABLE"
+        # Large tables stay views over Parquet; the subject table is read by every
+        # count and filter, so it is copied into DuckDB's own storage.
+        kind = "VIEW" if fmt == "parquet" and name != "adsl" else "TABLE"
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
         con.execute(
             f"CREATE {kind} {quote_ident(name)} AS SELECT * EXCLUDE ({ROW}) FROM {typed_rel} {keep}"

@@ -119,12 +119,15 @@ def where_clause(
             )
         sql_type = column_types[clause.column].upper()
         numeric = any(t in sql_type for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL"))
+        integer = "INT" in sql_type
         is_date = sql_type == "DATE"
         values: list[object] = []
         for v in clause.values:
             if numeric:
                 try:
-                    values.append(float(v))
+                    x = float(v)
+                    # an int against an integer column keeps DuckDB's zone maps usable
+                    values.append(int(x) if integer and x.is_integer() else x)
                 except ValueError:
                     raise FilterError(
                         f"filter {clause}: {v!r} is not a number for numeric column {clause.column}"

@@ -25,7 +25,7 @@ from analytics.schema import TABLES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def cache_dir() -> Path:
@@ -61,6 +61,7 @@ def build_database(src: Path, dest: Path) -> Path:
     os.unlink(tmp_name)
     try:
         with duckdb.connect(tmp_name) as con:
+            con.execute("SET enable_progress_bar = false")
             reports, issues = load(con, src)
             _analysis_table(con)
             con.execute(
@@ -203,9 +204,13 @@ class Store:
 
     def __init__(self, db_path: Path) -> None:
         self.path = Path(db_path)
+        # no progress bar: it would write to a command-line user's terminal
         self._con = duckdb.connect(str(self.path), read_only=True)
+        self._con.execute("SET enable_progress_bar = false")
         meta = self._con.cursor().execute("SELECT key, value FROM meta").fetchall()
         self.meta: dict[str, str] = dict(meta)
+        self._n_total: int | None = None
+        self._labels: dict[str, str] | None = None
         self.column_types: dict[str, dict[str, str]] = {}
         for table in TABLES:
             rows = (
@@ -280,7 +285,14 @@ class Store:
         return where_clause(filters, self.column_types["adsl"])
 
     def count(self, filters: FilterState | None = None) -> int:
-        where, params = self.subject_where(filters or FilterState())
+        if not filters:
+            if self._n_total is None:
+                self._n_total = self._count(FilterState())
+            return self._n_total
+        return self._count(filters)
+
+    def _count(self, filters: FilterState) -> int:
+        where, params = self.subject_where(filters)
         row = (
             self._con.cursor()
             .execute(f"SELECT count(*) FROM adsl WHERE {where}", params)
@@ -289,10 +301,14 @@ class Store:
         return int(row[0]) if row else 0
 
     def endpoints(self) -> list[str]:
-        df = self.query("SELECT DISTINCT PARAMCD FROM adtte ORDER BY PARAMCD")
-        return [str(v) for v in df["PARAMCD"]]
+        return sorted(self.endpoint_labels())
 
     def endpoint_labels(self) -> dict[str, str]:
+        if self._labels is None:
+            self._labels = self._endpoint_labels()
+        return dict(self._labels)
+
+    def _endpoint_labels(self) -> dict[str, str]:
         df = self.query("SELECT PARAMCD, min(PARAM) AS PARAM FROM adtte GROUP BY PARAMCD")
         return {
             str(c): str(p) if p is not None else str(c)

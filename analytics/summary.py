@@ -86,7 +86,9 @@ def summarize(
     prior: tuple[float, float] = (1.0, 1.0),
     impute: bool = True,
     with_quality: bool = True,
+    compare: Sequence[str] | None = None,
 ) -> Summary:
+    """`compare` limits the group comparison to those endpoints (default: all)."""
     filters = filters or FilterState()
     prov = store.provenance(filters)
     available = store.endpoints()
@@ -129,7 +131,7 @@ def summarize(
                 landmarks,
                 store.provenance(filters.merged(FilterState.parse([f"{by}={level}"]))),
             )
-        if counts["GRP"].nunique() >= 2:
+        if counts["GRP"].nunique() >= 2 and (compare is None or code in compare):
             comparison[code] = compare_groups(counts, by, reference)
     bayes = None
     if bayes_endpoint is not None:
