@@ -2,18 +2,34 @@
 
 Inputs may be one row per patient or aggregated rows with integer frequency
 weights (for example a DuckDB ``GROUP BY time, event``): both give identical
-estimates, which is what makes large registries fast.
+estimates, which is what makes large registries fast. Rows of weight 0 are
+ignored, exactly as if they had never been expanded.
 
-Conventions (those of R's survival package):
+Conventions (those of R's survival 3.5, checked against reference output in
+``tests/reference/r_survival``):
+
 - at risk at time t = weight of patients with time >= t;
-- ``var_log_`` is the Greenwood variance of log S(t), sum d / (n (n - d));
-- CI ``log``: exp(log S +- z se); ``log-log``: S ** exp(+-z se / log S), undefined
-  (NaN) where S is 0 or 1; ``plain``: S +- z S se, clipped to [0, 1].
+- ``var_log_`` is the Greenwood variance of log S(t), sum d / (n (n - d)); it is
+  infinite once everybody left at risk has the event (S = 0);
+- CI ``log``: exp(log S +- z se), upper capped at 1, undefined where S = 0;
+  ``log-log``: exp(-exp(log(-log S) -+ z se / log S)), undefined where S is 0
+  or 1; ``plain``: S +- z S se, clipped to [0, 1], NaN where S = 0;
+- before the first recorded time S = 1 and the band is (1, 1) for every CI
+  type, log-log included (R's ``summary(fit, times)`` inserts such a time-0 row);
+- landmarks (:meth:`KaplanMeier.landmarks`) follow ``summary(fit, times)``:
+  values from the last recorded time <= t, at risk = count with time >= t,
+  events and censorings counted in (previous landmark, t];
+- quantiles follow R's ``quantile.survfit`` (the engine's convention); the
+  ``print``/``summary()$table`` rule, which differs on flat stretches at the
+  end of the curve and on a non-monotone upper band, is available as
+  ``rule="table"``;
+- the restricted mean integrates S from 0 to the last observed time, with
+  ``survmean``'s standard error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -29,6 +45,11 @@ CI_LABELS: dict[CIType, str] = {
     "log": "log-transformed Greenwood CI, as R survfit's default",
     "plain": "plain (linear) Greenwood CI, clipped to [0, 1]",
 }
+QuantileRule = Literal["quantile", "table"]
+QUANTILE_RULES: tuple[QuantileRule, ...] = ("quantile", "table")
+
+# R's all.equal() tolerance, which survfit uses to decide that S "equals" a quantile.
+R_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 FloatArray = NDArray[np.float64]
 
@@ -37,6 +58,26 @@ def _readonly(a: ArrayLike) -> FloatArray:
     out = np.array(a, dtype=np.float64)
     out.flags.writeable = False
     return out
+
+
+def _empty() -> FloatArray:
+    return _readonly(np.empty(0))
+
+
+def check_weights(weights: ArrayLike | None, size: int) -> FloatArray:
+    """Frequency weights: finite, non-negative whole numbers (ones when absent)."""
+    if weights is None:
+        return np.ones(size)
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.shape != (size,):
+        raise ValueError(f"weights ({w.size}) differ in length from durations ({size})")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and non-negative")
+    if np.any(w != np.floor(w)):
+        # Fractional case weights have no "expanded rows" meaning, and R's survfit
+        # switches to a different (robust) variance for them.
+        raise ValueError("weights must be whole numbers (frequency weights)")
+    return w
 
 
 def _as_inputs(
@@ -54,32 +95,29 @@ def _as_inputs(
     if not np.all(np.isin(e_num, (0.0, 1.0))):
         raise ValueError("events must be 0/1 (or boolean)")
     e = e_num.astype(bool)
-    if weights is None:
-        w = np.ones_like(t)
-    else:
-        w = np.asarray(weights, dtype=np.float64).ravel()
-        if w.shape != t.shape:
-            raise ValueError("weights differ in length from durations")
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise ValueError("weights must be finite and non-negative")
-    return t, e, w
+    w = check_weights(weights, t.size)
+    # A weight-0 row stands for no patient: it must not even add a time point.
+    used = w > 0
+    return t[used], e[used], w[used]
 
 
 def confidence_band(
-    surv: FloatArray, var_log: FloatArray, ci_type: CIType, alpha: float = 0.05
+    surv: ArrayLike, var_log: ArrayLike, ci_type: CIType, alpha: float = 0.05
 ) -> tuple[FloatArray, FloatArray]:
-    """Pointwise CI for S(t) given Greenwood variance of log S(t)."""
+    """Pointwise CI for S(t) given the Greenwood variance of log S(t) (R's survfit_confint).
+
+    Undefined limits are NaN: R's NA for ``log`` at S = 0 and ``log-log`` at S in {0, 1},
+    R's NaN (0 * Inf) for ``plain`` at S = 0.
+    """
     z = float(stats.norm.ppf(1 - alpha / 2))
-    se = np.sqrt(var_log)
+    surv = np.asarray(surv, dtype=np.float64)
+    se = np.sqrt(np.asarray(var_log, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if ci_type == "plain":
             half = z * se * surv
-            lower = np.clip(surv - half, 0.0, 1.0)
-            upper = np.clip(surv + half, 0.0, 1.0)
-            # R leaves the band undefined where the standard error is not finite.
-            bad = ~np.isfinite(half)
-            lower = np.where(bad, np.nan, lower)
-            upper = np.where(bad, np.nan, upper)
+            lower = np.maximum(surv - half, 0.0)
+            upper = np.minimum(surv + half, 1.0)
+            # np.maximum/minimum propagate NaN (0 * Inf), as R's pmax/pmin do.
         elif ci_type == "log":
             s = np.where(surv > 0, surv, np.nan)
             lower = np.exp(np.log(s) - z * se)
@@ -87,8 +125,9 @@ def confidence_band(
         elif ci_type == "log-log":
             s = np.where((surv > 0) & (surv < 1), surv, np.nan)
             log_s = np.log(s)
-            lower = s ** np.exp(-z * se / log_s)
-            upper = s ** np.exp(z * se / log_s)
+            loglog = np.log(-log_s)
+            lower = np.exp(-np.exp(loglog - z * se / log_s))
+            upper = np.exp(-np.exp(loglog + z * se / log_s))
         else:
             raise ValueError(f"unknown CI type {ci_type!r}; choose one of {', '.join(CI_TYPES)}")
     return lower, upper
@@ -96,6 +135,13 @@ def confidence_band(
 
 @dataclass(frozen=True)
 class Landmark:
+    """One row of R's ``summary(fit, times = day)``.
+
+    ``events`` and ``censored`` count the interval (previous landmark, day] (everything
+    up to ``day`` for the first landmark); the ``cumulative_*`` fields count (0, day].
+    ``std_err`` is on the survival scale (S times the Greenwood SE of log S).
+    """
+
     day: float
     estimate: float
     lower: float
@@ -103,13 +149,21 @@ class Landmark:
     at_risk: float
     events: float
     censored: float
+    std_err: float = float("nan")
+    cumhaz: float = float("nan")
+    cumulative_events: float = float("nan")
+    cumulative_censored: float = float("nan")
 
 
 @dataclass(frozen=True)
 class Median:
+    """A survival-time quantile (by default the median) with its CI; None = not reached."""
+
     estimate: float | None
     lower: float | None
     upper: float | None
+    level: float = 0.5
+    rule: QuantileRule = "quantile"
 
     @property
     def reached(self) -> bool:
@@ -143,6 +197,10 @@ class KMResult:
     median: Median
     risk_table: RiskTable
     provenance: Provenance
+    std_err: FloatArray = field(default_factory=_empty)
+    cumhaz: FloatArray = field(default_factory=_empty)
+    restricted_mean: float = float("nan")
+    restricted_mean_se: float = float("nan")
 
     def landmark(self, day: float) -> Landmark:
         for lm in self.landmarks:
@@ -172,10 +230,9 @@ class KaplanMeier:
         c = total - d
         n = np.cumsum(total[::-1])[::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            hazard = np.where(n > 0, d / n, 0.0)
-            surv = np.cumprod(1.0 - hazard)
-            term = np.where(d > 0, d / (n * (n - d)), 0.0)
-        var_log = np.cumsum(term)
+            surv = np.cumprod(1.0 - d / n)
+            # d / (n (n - d)) is +Inf where n == d: from there on S = 0 and SE(log S) = Inf.
+            var_log = np.cumsum(np.where(d > 0, d / (n * (n - d)), 0.0))
         lower, upper = confidence_band(surv, var_log, self.ci_type, self.alpha)
         self.timeline_ = _readonly(times)
         self.at_risk_ = _readonly(n)
@@ -183,28 +240,41 @@ class KaplanMeier:
         self.censored_ = _readonly(c)
         self.survival_ = _readonly(surv)
         self.var_log_ = _readonly(var_log)
+        self.std_err_ = _readonly(np.sqrt(var_log))
         self.lower_ = _readonly(lower)
         self.upper_ = _readonly(upper)
+        self.cumhaz_ = _readonly(np.cumsum(d / n))
+        self.var_cumhaz_ = _readonly(np.cumsum(d / n**2))
         self.n_ = float(w.sum())
         self.events_ = float(d.sum())
         return self
 
     # --- evaluation at arbitrary days --------------------------------------------------
     def _index(self, days: ArrayLike) -> NDArray[np.intp]:
+        """Index of the last recorded time <= day (-1 before the first)."""
         return np.searchsorted(self.timeline_, np.asarray(days, dtype=np.float64), side="right") - 1
 
-    def survival_at(self, days: ArrayLike) -> FloatArray:
+    def _step(self, curve: FloatArray, days: ArrayLike, before: float) -> FloatArray:
         idx = self._index(days)
-        return np.where(idx >= 0, self.survival_[np.maximum(idx, 0)], 1.0)
+        if curve.size == 0:
+            return np.full(idx.shape, before)
+        return np.where(idx >= 0, curve[np.maximum(idx, 0)], before)
+
+    def survival_at(self, days: ArrayLike) -> FloatArray:
+        return self._step(self.survival_, days, 1.0)
 
     def band_at(self, days: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        idx = self._index(days)
-        before = idx < 0
-        # Before the first time S = 1 with zero variance: the band is that of S = 1.
-        one_lo, one_hi = confidence_band(np.ones(1), np.zeros(1), self.ci_type, self.alpha)
-        lo = np.where(before, one_lo[0], self.lower_[np.maximum(idx, 0)])
-        hi = np.where(before, one_hi[0], self.upper_[np.maximum(idx, 0)])
-        return lo, hi
+        # Before the first recorded time S = 1 with zero variance: R reports (1, 1)
+        # there for every CI type, log-log included.
+        return self._step(self.lower_, days, 1.0), self._step(self.upper_, days, 1.0)
+
+    def std_err_at(self, days: ArrayLike) -> FloatArray:
+        """Standard error of S on the survival scale, as ``summary()`` prints it."""
+        with np.errstate(invalid="ignore"):
+            return self._step(self.survival_ * self.std_err_, days, 0.0)
+
+    def cumhaz_at(self, days: ArrayLike) -> FloatArray:
+        return self._step(self.cumhaz_, days, 0.0)
 
     def at_risk_at(self, days: ArrayLike) -> FloatArray:
         idx = np.searchsorted(self.timeline_, np.asarray(days, dtype=np.float64), side="left")
@@ -218,13 +288,100 @@ class KaplanMeier:
         ce = np.append(0.0, np.cumsum(self.censored_))
         return ev[idx + 1], ce[idx + 1]
 
-    def quantile_time(self, p: float = 0.5) -> Median:
-        """Time where S first falls to `p` (R's rule), with CI from the band."""
-        return Median(
-            estimate=_first_crossing(self.timeline_, self.survival_, p),
-            lower=_first_crossing(self.timeline_, self.lower_, p),
-            upper=_first_crossing(self.timeline_, self.upper_, p),
+    def landmarks(self, days: ArrayLike, extend: bool = True) -> tuple[Landmark, ...]:
+        """R's ``summary(fit, times = days, extend = extend)``, one row per sorted day.
+
+        With ``extend=False`` days after the last recorded time are left out (a day
+        equal to it is kept); with ``extend=True`` they get at risk 0 and the last
+        estimate carried forward.
+        """
+        d = np.sort(np.asarray(days, dtype=np.float64).ravel())
+        if not np.all(np.isfinite(d)):
+            raise ValueError("landmark days must be finite")
+        if not extend:
+            last = self.timeline_[-1] if self.timeline_.size else -np.inf
+            d = d[d <= last]
+        s = self.survival_at(d)
+        lo, hi = self.band_at(d)
+        se = self.std_err_at(d)
+        ch = self.cumhaz_at(d)
+        ar = self.at_risk_at(d)
+        ev, ce = self.cumulative_at(d)
+        ev_int = np.diff(ev, prepend=0.0)
+        ce_int = np.diff(ce, prepend=0.0)
+        return tuple(
+            Landmark(
+                day=float(d[i]),
+                estimate=float(s[i]),
+                lower=float(lo[i]),
+                upper=float(hi[i]),
+                at_risk=float(ar[i]),
+                events=float(ev_int[i]),
+                censored=float(ce_int[i]),
+                std_err=float(se[i]),
+                cumhaz=float(ch[i]),
+                cumulative_events=float(ev[i]),
+                cumulative_censored=float(ce[i]),
+            )
+            for i in range(d.size)
         )
+
+    def quantile_time(self, p: float = 0.5, rule: QuantileRule = "quantile") -> Median:
+        """Time at which S falls to the survival level `p` (0.5: the median), with CI.
+
+        `p` is on the survival scale: R's ``quantile(fit, probs = q)`` is
+        ``quantile_time(1 - q)``. The CI limits are the same rule applied to the
+        lower and upper band. ``rule="quantile"`` (default) is R's
+        ``quantile.survfit``; ``rule="table"`` is the median rule of
+        ``print(fit)`` / ``summary(fit)$table``. They differ where the curve ends on
+        a flat stretch at exactly `p` (quantile: midpoint of its start and the last
+        time; table: its start) and on a non-monotone band.
+        """
+        if not 0 <= p <= 1:
+            raise ValueError("p must lie in [0, 1]")
+        if rule == "quantile":
+            x = np.append(0.0, self.timeline_)
+            q = 1.0 - p
+
+            def find(curve: FloatArray) -> float | None:
+                return _findq(x, np.append(0.0, 1.0 - curve), q, R_TOLERANCE)
+
+        elif rule == "table":
+
+            def find(curve: FloatArray) -> float | None:
+                return _minmin(self.timeline_, curve, p, R_TOLERANCE)
+
+        else:
+            raise ValueError(f"unknown quantile rule {rule!r}; choose one of {QUANTILE_RULES}")
+        return Median(
+            estimate=find(self.survival_),
+            lower=find(self.lower_),
+            upper=find(self.upper_),
+            level=p,
+            rule=rule,
+        )
+
+    def restricted_mean(self, tau: float | None = None) -> tuple[float, float]:
+        """Restricted mean survival time up to `tau` (default: the last recorded
+        time) and its standard error, as R's ``survmean``."""
+        times = self.timeline_
+        if tau is None:
+            if times.size == 0:
+                return float("nan"), float("nan")
+            tau = float(times[-1])
+        n, d = self.at_risk_, self.observed_
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
+        keep = times <= tau
+        if not np.any(keep):
+            return float(tau), 0.0
+        t_k = np.append(times[keep], tau)
+        s_k = np.append(self.survival_[keep], self.survival_[keep][-1])
+        h_k = np.append(hh[keep], 0.0)
+        delta = np.diff(np.append(0.0, t_k))
+        rectangles = delta * np.append(1.0, s_k[:-1])
+        var = float(np.sum(np.cumsum(rectangles[1:][::-1]) ** 2 * h_k[::-1][1:]))
+        return float(rectangles.sum()), float(np.sqrt(var))
 
     def result(
         self,
@@ -234,16 +391,7 @@ class KaplanMeier:
         risk_days: ArrayLike | None = None,
         provenance: Provenance | None = None,
     ) -> KMResult:
-        days = np.asarray(landmarks, dtype=np.float64)
-        s = self.survival_at(days)
-        lo, hi = self.band_at(days)
-        ar = self.at_risk_at(days)
-        ev, ce = self.cumulative_at(days)
-        lms = tuple(
-            Landmark(float(d), float(s[i]), float(lo[i]), float(hi[i]), float(ar[i]),
-                     float(ev[i]), float(ce[i]))
-            for i, d in enumerate(days)
-        )
+        lms = self.landmarks(landmarks, extend=True)
         if risk_days is None:
             end = float(self.timeline_[-1]) if self.timeline_.size else 0.0
             risk_days = np.arange(0.0, end + 1.0, 91.3125 if end > 0 else 1.0)
@@ -255,9 +403,12 @@ class KaplanMeier:
             tuple(float(x) for x in rev),
             tuple(float(x) for x in rce),
         )
+        rmean, rmean_se = self.restricted_mean()
         prov = (provenance or Provenance()).with_method(
             f"Kaplan-Meier; Greenwood variance; {CI_LABELS[self.ci_type]}; "
-            f"{100 * (1 - self.alpha):g}% CI; at risk at t counts times >= t"
+            f"{100 * (1 - self.alpha):g}% CI; at risk at t counts times >= t; "
+            "landmark events/censored counted since the previous landmark; "
+            "median and its CI by R's quantile.survfit rule"
         )
         return KMResult(
             endpoint=endpoint,
@@ -277,20 +428,61 @@ class KaplanMeier:
             median=self.quantile_time(0.5),
             risk_table=table,
             provenance=prov,
+            std_err=self.std_err_,
+            cumhaz=self.cumhaz_,
+            restricted_mean=rmean,
+            restricted_mean_se=rmean_se,
         )
 
 
-def _first_crossing(times: FloatArray, curve: FloatArray, p: float) -> float | None:
-    """R's quantile rule: the first time the curve is <= p; where it equals p
-    (within rounding) up to the next time, the midpoint of the two times."""
-    tol = np.sqrt(np.finfo(float).eps)
-    finite = np.isfinite(curve)
-    hit = np.flatnonzero(finite & (curve <= p + tol))
-    if hit.size == 0:
+def _first_at_or_above(values: FloatArray, v: float) -> int | None:
+    """R's ``approx(values, seq_along(values), v, method = "constant", f = 1)``:
+    the position of the smallest non-NA value >= v, None outside the range.
+    approx sorts its x, so a non-monotone curve is searched in sorted order."""
+    pos = np.flatnonzero(~np.isnan(values))
+    if pos.size == 0:
         return None
-    i = int(hit[0])
-    if abs(curve[i] - p) < tol:
-        later = np.flatnonzero(finite & (curve < p - tol))
-        if later.size:
-            return float((times[i] + times[int(later[0])]) / 2)
-    return float(times[i])
+    order = np.argsort(values[pos], kind="stable")
+    xs, pos = values[pos][order], pos[order]
+    if v < xs[0] or v > xs[-1]:
+        return None
+    return int(pos[np.searchsorted(xs, v, side="left")])
+
+
+def _findq(x: FloatArray, y: FloatArray, q: float, tol: float) -> float | None:
+    """Port of survival's ``findq``: where the cumulative curve `y` (F = 1 - S, with
+    a leading 0 at time 0) reaches `q`; a flat stretch at `q` gives the midpoint of
+    its start and the next jump, or of its start and the last time at the end.
+
+    R returns NA at once when max(y) < min(probs requested together); so a curve
+    ending flat at 0.5 + 1e-16 gets a median from ``quantile(fit)`` (default probs
+    include 0.25) but none from ``quantile(fit, 0.5)``. Here every level is treated as
+    in the default call: the tolerance, not the rounding direction, decides.
+    """
+    if np.all(np.isnan(y)):
+        return None
+    xmax = float(x[-1])
+    # Drop repeated values (censorings), NA counted once, as R's duplicated().
+    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    i1 = _first_at_or_above(y + tol, q)
+    i2 = _first_at_or_above(y - tol, q)
+    quant = float("nan") if i1 is None or i2 is None else (x[i1] + x[i2]) / 2
+    if q == 0:
+        quant = float(x[0])
+    if not np.isnan(y[-1]) and abs(q - y[-1]) < tol:
+        quant = float("nan") if i1 is None else (x[i1] + xmax) / 2
+    return None if np.isnan(quant) else float(quant)
+
+
+def _minmin(x: FloatArray, y: FloatArray, p: float, tol: float) -> float | None:
+    """Port of survmean's ``minmin`` (the ``print(fit)`` median rule) at level `p`."""
+    keep = ~np.isnan(y) & (y < p + tol)
+    if not np.any(keep):
+        return None
+    x, y = x[keep], y[keep]
+    below = np.flatnonzero(y < y[0])
+    if abs(y[0] - p) < tol and below.size:
+        return float((x[0] + x[below[0]]) / 2)
+    return float(x[0])

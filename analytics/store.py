@@ -7,11 +7,12 @@ columns the table really has (which the schema defines) before they reach SQL.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -133,7 +134,9 @@ def database_for(src: Path) -> Path:
     """
     src = Path(src).resolve()
     fingerprint = fingerprint_files(_source_files(src))
-    dest = cache_dir() / f"{src.name}-{SCHEMA_VERSION}-{fingerprint[:16]}.duckdb"
+    # Parquet tables stay views over their files, so the location is part of the key.
+    where = hashlib.sha256(str(src).encode()).hexdigest()[:8]
+    dest = cache_dir() / f"{src.name}-{SCHEMA_VERSION}-{fingerprint[:16]}-{where}.duckdb"
     if not dest.exists():
         build_database(src, dest)
     return dest

@@ -37,7 +37,7 @@ def km_metrics(head: Headline) -> None:
             )
             st.caption(
                 f"{fmt.count(lm.at_risk)} at risk at day {head.day:g}; "
-                f"{fmt.count(lm.events)} events so far among {fmt.count(est.n)} patients."
+                f"{fmt.count(lm.cumulative_events)} events so far among {fmt.count(est.n)} patients."
             )
     st.caption(
         f"Percentages are Kaplan-Meier estimates of the share of patients free of the event at "

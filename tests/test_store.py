@@ -105,3 +105,20 @@ def test_aggregated_counts_match_patient_rows(demo_store, demo_cohort):
     by = demo_store.tte_counts(FilterState.parse(["AGE>=65"]), "OS", by="SEX")
     sub = demo_store.cohort(FilterState.parse(["AGE>=65"]))
     assert by.groupby("GRP")["N"].sum().to_dict() == sub.adsl["SEX"].value_counts().to_dict()
+
+
+def test_a_moved_parquet_extract_gets_its_own_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("DVA_CACHE_DIR", str(tmp_path / "cache"))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for name in ("adsl", "adtte"):
+            pd.read_csv(DEMO_DIR / f"{name}.csv").to_parquet(tmp_path / folder / f"{name}.parquet")
+    first = Store.open(tmp_path / "a")
+    first.close()
+    shutil.rmtree(tmp_path / "a")  # same content elsewhere must not reuse views onto "a"
+    second = Store.open(tmp_path / "b")
+    try:
+        assert second.count() == 105
+        assert second.tte_counts(None, "AFS")["N"].sum() == 105
+    finally:
+        second.close()
