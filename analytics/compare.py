@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, stats
+from scipy import linalg, special, stats
 
 from analytics.km import check_weights
 from analytics.provenance import Provenance
@@ -379,16 +379,63 @@ def _partial_likelihood(
             # j/d of the dying patients' risk.
             e1 = deaths * r
             e0 = e1.sum(axis=1)
-            counts = np.rint(d_tot).astype(np.intp)
-            row = np.repeat(np.arange(counts.size), counts)
-            starts = np.cumsum(counts) - counts
-            frac = (np.arange(row.size) - starts[row]) / d_tot[row]
-            denom = s0[row] - frac * e0[row]
-            m = (s1[row] - frac[:, None] * e1[row]) / denom[:, None]
-            loglik -= float(np.log(denom).sum())
-            score -= m.sum(axis=0)
-            info += np.diag(m.sum(axis=0)) - m.T @ m
+            small = d_tot <= _EFRON_DIRECT
+            if small.any():
+                ll, sc, inf = _efron_direct(
+                    s0[small], s1[small], e0[small], e1[small], d_tot[small]
+                )
+                loglik -= ll
+                score -= sc
+                info += inf
+            if not small.all():
+                big = ~small
+                ll, sc, inf = _efron_closed(s0[big], s1[big], e0[big], e1[big], d_tot[big])
+                loglik -= ll
+                score -= sc
+                info += inf
     return loglik, score, info
+
+
+# Times with more tied deaths than this use the closed form (aggregated registries
+# have thousands per day); below it the direct sum keeps every digit.
+_EFRON_DIRECT = 64
+
+
+def _efron_direct(
+    s0: FloatArray, s1: FloatArray, e0: FloatArray, e1: FloatArray, d: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    counts = np.rint(d).astype(np.intp)
+    row = np.repeat(np.arange(counts.size), counts)
+    starts = np.cumsum(counts) - counts
+    frac = (np.arange(row.size) - starts[row]) / d[row]
+    denom = s0[row] - frac * e0[row]
+    m = (s1[row] - frac[:, None] * e1[row]) / denom[:, None]
+    msum = m.sum(axis=0)
+    return float(np.log(denom).sum()), msum, np.diag(msum) - m.T @ m
+
+
+def _efron_closed(
+    s0: FloatArray, s1: FloatArray, e0: FloatArray, e1: FloatArray, d: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    """The same sums in closed form. With D_j = A - (j/d) B = (B/d)(c - j), c = dA/B:
+    sum log D_j = d log(B/d) + lgamma(c+1) - lgamma(c-d+1); sum 1/(c-j) and
+    sum 1/(c-j)^2 are digamma and trigamma differences. Writing
+    m_j = u / D_j + v with u = S1 - (A/B) E1 and v = E1 / B gives the score and
+    information from those three sums."""
+    c = d * s0 / e0
+    inv1 = (special.digamma(c + 1) - special.digamma(c - d + 1)) * d / e0  # sum 1/D_j
+    inv2 = (special.polygamma(1, c - d + 1) - special.polygamma(1, c + 1)) * (d / e0) ** 2
+    loglik = float((d * np.log(e0 / d) + special.gammaln(c + 1) - special.gammaln(c - d + 1)).sum())
+    u = s1 - (s0 / e0)[:, None] * e1
+    v = e1 / e0[:, None]
+    msum = (u * inv1[:, None] + v * d[:, None]).sum(axis=0)
+    outer = (
+        (u * inv2[:, None]).T @ u
+        + (u * inv1[:, None]).T @ v
+        + (v * inv1[:, None]).T @ u
+        + (v * d[:, None]).T @ v
+    )
+    return loglik, msum, np.diag(msum) - outer
 
 
 def _concordance(beta: FloatArray, blocks: Sequence[_Block]) -> float:
@@ -508,9 +555,7 @@ class CoxPH:
             "likelihood ratio", lr, df, float(stats.chi2.sf(lr, df))
         )
         self.wald_ = TestStatistic("Wald", wald, df, float(stats.chi2.sf(wald, df)))
-        self.score_ = TestStatistic(
-            "score", score_stat, df, float(stats.chi2.sf(score_stat, df))
-        )
+        self.score_ = TestStatistic("score", score_stat, df, float(stats.chi2.sf(score_stat, df)))
         full = np.zeros(len(data.levels))
         full[free] = beta
         self.concordance_ = _concordance(full, data.blocks)

@@ -82,23 +82,70 @@ def check_weights(weights: ArrayLike | None, size: int) -> FloatArray:
 
 def _as_inputs(
     durations: ArrayLike, events: ArrayLike, weights: ArrayLike | None
-) -> tuple[FloatArray, NDArray[np.bool_], FloatArray]:
+) -> tuple[FloatArray, NDArray[np.bool_], FloatArray | None]:
     t = np.asarray(durations, dtype=np.float64).ravel()
     e_raw = np.asarray(events).ravel()
     if t.shape != e_raw.shape:
         raise ValueError(f"durations ({t.size}) and events ({e_raw.size}) differ in length")
-    if not np.all(np.isfinite(t)):
-        raise ValueError("durations contain missing or infinite values")
-    if np.any(t < 0):
-        raise ValueError("durations contain negative values")
-    e_num = e_raw.astype(np.float64)
-    if not np.all(np.isin(e_num, (0.0, 1.0))):
-        raise ValueError("events must be 0/1 (or boolean)")
-    e = e_num.astype(bool)
+    if t.size:
+        # two reductions instead of elementwise masks: NaN or inf surface in min or max
+        lo, hi = float(t.min()), float(t.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("durations contain missing or infinite values")
+        if lo < 0:
+            raise ValueError("durations contain negative values")
+    e: NDArray[np.bool_]
+    if e_raw.dtype == np.bool_:
+        e = e_raw
+    elif np.issubdtype(e_raw.dtype, np.integer):
+        if e_raw.size and (e_raw.min() < 0 or e_raw.max() > 1):
+            raise ValueError("events must be 0/1 (or boolean)")
+        e = e_raw.astype(bool)
+    else:
+        if not np.all((e_raw == 0) | (e_raw == 1)):
+            raise ValueError("events must be 0/1 (or boolean)")
+        e = e_raw.astype(bool)
+    if weights is None:
+        return t, e, None
     w = check_weights(weights, t.size)
     # A weight-0 row stands for no patient: it must not even add a time point.
     used = w > 0
     return t[used], e[used], w[used]
+
+
+# Whole-number times below this bound are counted with np.bincount (one pass, no sort).
+_BINCOUNT_LIMIT = 1 << 22
+
+
+def count_by_time(
+    t: FloatArray, e: NDArray[np.bool_], w: FloatArray | None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Distinct times with their (weighted) events and totals.
+
+    Day-resolution times take a counting pass instead of a sort: at a million
+    patients that is the difference between milliseconds and tens of them.
+    """
+    tmax = float(t.max()) if t.size else 0.0
+    if t.size and tmax < _BINCOUNT_LIMIT:
+        ti = t.astype(np.int64)
+        if np.array_equal(ti, t):
+            if w is None:
+                # events and censorings in one counting pass: slot 2 t + event
+                slots = ti * 2
+                slots += e
+                pairs = np.bincount(slots, minlength=2 * (int(tmax) + 1)).reshape(-1, 2)
+                d_i, total_i = pairs[:, 1], pairs.sum(axis=1)
+            else:
+                total_i = np.bincount(ti, weights=w)
+                d_i = np.bincount(ti, weights=w * e, minlength=total_i.size)
+            keep = np.flatnonzero(total_i)
+            return (keep.astype(np.float64), d_i[keep].astype(np.float64),
+                    total_i[keep].astype(np.float64))
+    times, inverse = np.unique(t, return_inverse=True)
+    ww = np.ones(t.size) if w is None else w
+    d_u = np.bincount(inverse, weights=ww * e, minlength=times.size).astype(np.float64)
+    total_u = np.bincount(inverse, weights=ww, minlength=times.size).astype(np.float64)
+    return times, d_u, total_u
 
 
 def confidence_band(
@@ -224,9 +271,7 @@ class KaplanMeier:
         self, durations: ArrayLike, events: ArrayLike, weights: ArrayLike | None = None
     ) -> KaplanMeier:
         t, e, w = _as_inputs(durations, events, weights)
-        times, inverse = np.unique(t, return_inverse=True)
-        d = np.bincount(inverse, weights=w * e, minlength=times.size)
-        total = np.bincount(inverse, weights=w, minlength=times.size)
+        times, d, total = count_by_time(t, e, w)
         c = total - d
         n = np.cumsum(total[::-1])[::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -245,7 +290,7 @@ class KaplanMeier:
         self.upper_ = _readonly(upper)
         self.cumhaz_ = _readonly(np.cumsum(d / n))
         self.var_cumhaz_ = _readonly(np.cumsum(d / n**2))
-        self.n_ = float(w.sum())
+        self.n_ = float(total.sum())
         self.events_ = float(d.sum())
         return self
 
