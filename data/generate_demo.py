@@ -1024,6 +1024,7 @@ def generate(tg: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     adtte = tte[list(ADTTE.names)].reset_index(drop=True)
     visits = visits[list(VISITS.names)]
     info = {
+        "n_screened": tg["design"]["n_screened"],
         "seeds": {"subjects": k1, "survival": k2, "patency": k3, "visits": k4},
         "errors": {
             **{k: round(v, 4) for k, v in err2.items()},
@@ -1050,6 +1051,8 @@ def write(tables: dict[str, pd.DataFrame], info: dict, out_dir: Path, targets_na
         "targets_file": targets_name,
         "generator": "data/generate_demo.py",
         "base_seed": BASE_SEED,
+        # screening happens before enrolment, so no patient row can carry it
+        "n_screened": info["n_screened"],
         "stage_attempts": info["seeds"],
     }
     (out_dir / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -80,6 +80,7 @@ def within_median(actual, target, tol):
 def test_design_counts(demo_cohort, published):
     d = published["design"]
     assert demo_cohort.n == d["n_enrolled"]
+    assert demo_cohort.manifest["n_screened"] == d["n_screened"]
     assert demo_cohort.adsl["SITEID"].nunique() == d["n_sites"]
     first, last = d["enrollment_window"]
     enrl = demo_cohort.adsl["ENRLDT"].astype(str).str[:7]
