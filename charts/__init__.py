@@ -1,0 +1,12 @@
+"""Figures for the dashboard: Plotly drawings of the result objects in ``analytics``.
+
+Plotting lives apart from estimation. Nothing here imports Streamlit or computes a
+statistic: every number drawn comes from a result object (``KMResult``, ``BayesResult``,
+a cumulative-incidence result, forest-plot rows). What this package does decide is how
+things look: colours, step shapes, thinning of long curves, fonts and the footnote.
+
+Modules: ``palette`` (colour-blind-safe colours, stable per group level), ``theme``
+(normal and presentation modes), ``survival`` (Kaplan-Meier with the at-risk table),
+``competing`` (cumulative incidence beside 1 - KM), ``posterior`` (Bayesian primary
+endpoint), ``forest`` (subgroups), ``export`` (PNG, SVG and CSV bytes).
+"""
