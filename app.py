@@ -1,8 +1,10 @@
-"""Dashboard entry point: opens the data, builds the filters, computes the cohort
-once per run and hands it to the page being shown.
+"""Dashboard entry point, the router: opens the data, draws the global filters,
+compare-by and view options once, and hands them to the page being shown.
 
-Pages only render: every number they show comes from the context set here, so
-all pages agree on the same patients.
+Pages only render: every number they show comes from `analytics` through the
+context set here (`ui.context`), so all pages agree on the same patients. The whole
+view lives in the URL (every widget is bound to a query parameter, the page is the
+URL path), so a copied link reopens exactly the same numbers.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import os
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
-from analytics.filters import FilterState
-from analytics.headline import Headline, headline
-from analytics.schema import ADSL
-from analytics.store import DEMO_DIR, Cohort, DataError, Store
-from ui import context
-from ui.fmt import patients
+from analytics.store import DEMO_DIR, DataError, Store
+from ui import context, data, notes, sidebar, style
 
-# Each becomes a sidebar multiselect whose key is also its URL query parameter,
-# so a link such as ?DIALFL=Y&SEX=F reopens the same view.
-FILTER_COLUMNS = ("SEX", "DIALFL", "DIABFL", "AGEGR1", "RUTHCAT")
-SYNTHETIC_NOTICE = "Synthetic data, not patient data."
+# (file, title, icon); the URL path of each page is its file name (afs, patency ...).
+PAGES = (
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/afs.py", "Amputation-free survival", ":material/monitor_heart:"),
+    ("pages/primary_endpoint.py", "Primary endpoint", ":material/flag:"),
+    ("pages/patency.py", "Patency", ":material/conversion_path:"),
+    ("pages/subgroups.py", "Subgroups", ":material/account_tree:"),
+    ("pages/wounds.py", "Wounds and Rutherford", ":material/healing:"),
+    ("pages/patients.py", "Patients and procedure", ":material/groups:"),
+)
 
 log = logging.getLogger("dva.app")
 
@@ -37,46 +42,23 @@ def open_store(src: str) -> Store:
     return Store.open(Path(src))
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def filter_levels(_store: Store, fingerprint: str, column: str) -> list[str]:
-    return [str(v) for v in _store.levels(column)]
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Computing…")
-def compute(_store: Store, fingerprint: str, filters: tuple[str, ...]) -> tuple[Cohort, Headline]:
-    cohort = _store.cohort(FilterState.parse(filters))
-    return cohort, headline(cohort)
-
-
-def clear_filters() -> None:
-    for column in FILTER_COLUMNS:
-        st.session_state[column] = []
-
-
-def sidebar_filters(store: Store) -> FilterState:
-    st.sidebar.header("Filters")
-    chosen = {
-        column: st.sidebar.multiselect(
-            ADSL.column(column).label,
-            filter_levels(store, store.fingerprint, column),
-            key=column,
-            bind="query-params",
-            placeholder="All",
-        )
-        for column in FILTER_COLUMNS
-    }
-    return FilterState.from_mapping(chosen)
-
-
-def sidebar_summary(cohort: Cohort, filters: FilterState) -> None:
-    st.sidebar.markdown(f"**{patients(cohort.n, cohort.n_total)}**")
-    st.sidebar.caption(f"Active filters: {filters.describe()}")
-    st.sidebar.button("Reset filters", on_click=clear_filters, disabled=not filters)
+def navigation(presentation: bool) -> StreamlitPage:
+    pages = [
+        st.Page(path, title=title, icon=icon, default=i == 0)
+        for i, (path, title, icon) in enumerate(PAGES)
+    ]
+    return st.navigation(pages, position="top" if presentation else "sidebar")
 
 
 def main() -> None:
-    st.set_page_config(page_title="DVA outcomes", layout="wide")
-    page = st.navigation([st.Page("pages/overview.py", title="Overview", default=True)])
+    presentation = sidebar.presentation_requested()
+    st.set_page_config(
+        page_title="DVA outcomes",
+        page_icon=":material/monitor_heart:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presentation else "expanded",
+    )
+    page = navigation(presentation)
     try:
         store = open_store(str(data_dir()))
     except Exception as exc:
@@ -85,19 +67,32 @@ def main() -> None:
         detail = f" {exc}" if isinstance(exc, DataError) else ""
         st.error(f"The data could not be loaded, so there is nothing to show.{detail}")
         st.stop()
-    if store.synthetic:
-        st.warning(store.meta.get("notice") or SYNTHETIC_NOTICE, icon="⚠️")
-    filters = sidebar_filters(store)
+    notes.synthetic_notice(store)
+    top = st.sidebar.container()
+    choice = sidebar.build(store)
     try:
-        cohort, head = compute(store, store.fingerprint, tuple(filters.to_strings()))
+        n = data.count(store, choice.filters)
     except Exception:
-        log.exception("cohort for %s could not be computed", filters.describe())
-        st.error("The results for these filters could not be computed. Reset the filters or "
-                 "choose others.")
-        st.sidebar.button("Reset filters", on_click=clear_filters)
+        log.exception("cohort for %s could not be counted", choice.filters.describe())
+        st.error(
+            "The results for these filters could not be computed. Reset the filters or "
+            "choose others."
+        )
+        sidebar.reset_button(choice)
         st.stop()
-    sidebar_summary(cohort, filters)
-    context.publish(context.Context(store=store, filters=filters, cohort=cohort, headline=head))
+    total = store.count()
+    sidebar.summary(top, n, total, choice)
+    if choice.options.presentation:
+        style.presentation()
+    notes.cohort_line(n, total, choice.filters)
+    context.publish(
+        context.Context(
+            store=store,
+            filters=choice.filters,
+            compare_by=choice.compare_by,
+            options=choice.options,
+        )
+    )
     page.run()
 
 

@@ -1,4 +1,5 @@
-"""Overview: who is in view, six-month survival endpoints and the Bayesian verdict."""
+"""Overview: who is in view against the whole study, the survival endpoints at the
+landmark, and the Bayesian verdict on the primary endpoint against the goal."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import streamlit as st
 
 from analytics.headline import Headline
 from analytics.km import CI_LABELS
-from ui import fmt
+from analytics.views import CohortCounts
+from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
+from ui.notes import small_group_caution
 
 NAMES = {
     "AFS": "Amputation-free survival",
@@ -37,7 +40,8 @@ def km_metrics(head: Headline) -> None:
             )
             st.caption(
                 f"{fmt.count(lm.at_risk)} at risk at day {head.day:g}; "
-                f"{fmt.count(lm.cumulative_events)} events so far among {fmt.count(est.n)} patients."
+                f"{fmt.count(lm.cumulative_events)} events so far among "
+                f"{fmt.count(est.n)} patients."
             )
     st.caption(
         f"Percentages are Kaplan-Meier estimates of the share of patients free of the event at "
@@ -51,8 +55,10 @@ def km_metrics(head: Headline) -> None:
 def bayes_verdict(head: Headline) -> None:
     b = head.bayes
     if b is None:
-        st.info("The Bayesian primary endpoint needs amputation-free survival records, and the "
-                "patients selected have none.")
+        st.info(
+            "The Bayesian primary endpoint needs amputation-free survival records, and the "
+            "patients selected have none."
+        )
         return
     goal = fmt.share(b.goal)
     left, right = st.columns(2)
@@ -79,19 +85,62 @@ def bayes_verdict(head: Headline) -> None:
     )
 
 
+def cohort_flow(counts: CohortCounts) -> None:
+    """Screened, enrolled, in view, treated, followed: each shown only if recorded."""
+    cards = []
+    if counts.screened is not None:
+        cards.append(("Screened", fmt.count(counts.screened), "whole study", None))
+    cards.append(("Enrolled", fmt.count(counts.enrolled), "whole study", None))
+    cards.append(
+        (
+            "In view",
+            fmt.count(counts.in_view),
+            f"{fmt.pct(counts.in_view / counts.enrolled)} of enrolled" if counts.enrolled else None,
+            "Patients passing the filters.",
+        )
+    )
+    if counts.treated is not None:
+        cards.append(
+            (
+                "Treated",
+                fmt.count(counts.treated),
+                f"of {fmt.count(counts.in_view)} in view",
+                "Technical success: the circuit was created.",
+            )
+        )
+    if counts.followed is not None:
+        cards.append(
+            (
+                f"Followed to {fmt.months(counts.day)}",
+                fmt.count(counts.followed),
+                f"of {fmt.count(counts.in_view)} in view",
+                f"Followed to day {counts.day:g}, or died before it.",
+            )
+        )
+    for column, (label, value, delta, help_text) in zip(st.columns(len(cards)), cards, strict=True):
+        column.metric(label, value, delta, delta_color="off", delta_arrow="off", help=help_text)
+
+
 def render() -> None:
     ctx = current()
-    head = ctx.headline
     st.title("Outcomes overview")
-    st.markdown(f"**{fmt.patients(head.n, head.n_total)}** in view. "
-                f"Filters: {ctx.filters.describe()}.")
-    if head.n == 0:
-        st.info("No patients match the current filters, so there are no results to show. "
-                "Remove a filter in the sidebar or press Reset filters.")
+    opt = ctx.options
+    counts = data.cohort_counts(ctx.store, ctx.filters, opt.landmark)
+    cohort_flow(counts)
+    if counts.in_view == 0:
+        st.info(
+            "No patients match the current filters, so there are no results to show. "
+            "Remove a filter in the sidebar or press Reset filters."
+        )
         return
+    small_group_caution(counts.in_view)
+    head = ctx.headline
     st.subheader(f"Outcomes at {fmt.months(head.day)}")
     km_metrics(head)
-    st.subheader("Primary endpoint: Bayesian analysis")
+    st.subheader(
+        f"Primary endpoint: AFS at {fmt.months(head.day)} against the "
+        f"{fmt.share(opt.goal)} performance goal"
+    )
     bayes_verdict(head)
 
 

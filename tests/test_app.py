@@ -15,7 +15,17 @@ import ui.context
 from analytics.filters import FilterState
 from analytics.headline import Headline, headline
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = (
+    ("pages/overview.py", "Overview", ""),
+    ("pages/afs.py", "Amputation-free survival", ""),
+    ("pages/primary_endpoint.py", "Primary endpoint", ""),
+    ("pages/patency.py", "Patency", ""),
+    ("pages/subgroups.py", "Subgroups", ""),
+    ("pages/wounds.py", "Wounds and Rutherford", ""),
+    ("pages/patients.py", "Patients and procedure", ""),
+)
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",
     "LS": "Limb salvage at 6 months",
@@ -100,7 +110,9 @@ def test_dialysis_filter_changes_count_and_metrics(at, dialysis):
     assert not at.exception
     assert f"{head.n:,} of {head.n_total:,} patients" in patients_line(at)
     assert shown_metrics(at) == expected_metrics(head)
-    assert filters.describe() in " ".join(c.value for c in at.sidebar.caption)
+    # above every page, and as a removable chip in the sidebar
+    assert f"Filters: {filters.describe()}" in " ".join(c.value for c in at.main.caption)
+    assert "On dialysis: Y" in [b.label for b in at.sidebar.button]
 
 
 def test_query_parameter_opens_filtered_view(at, dialysis):
@@ -121,10 +133,80 @@ def test_unknown_query_value_is_ignored(at, demo_cohort):
 
 def test_reset_clears_filters(at, demo_cohort):
     at.query_params["DIALFL"] = "Y"
+    at.query_params["AGE"] = ["60", "80"]
+    at.query_params["where"] = "BMI>=25"
     at.run()
-    at.sidebar.button[0].click().run()
+    assert at.button(key="reset").disabled is False
+    at.button(key="reset").click().run()
     assert at.multiselect(key="DIALFL").value == []
+    assert at.text_input(key="where").value == ""
+    assert at.slider(key="AGE").value == (
+        int(demo_cohort.adsl.AGE.min()),
+        int(demo_cohort.adsl.AGE.max()),
+    )
     assert f"{demo_cohort.n:,} of {demo_cohort.n:,} patients" in patients_line(at)
+    assert at.button(key="reset").disabled
+
+
+def chip(at: AppTest, text: str):
+    return next(b for b in at.sidebar.button if b.label == text)
+
+
+def test_a_chip_removes_its_clause_only(at, demo_store):
+    at.query_params["DIALFL"] = "Y"
+    at.query_params["AGE"] = ["60", str(int(demo_store.query("SELECT max(AGE) m FROM adsl").m[0]))]
+    at.run()
+    both = FilterState.parse(["DIALFL=Y", "AGE>=60"])
+    assert f"{demo_store.count(both):,} of" in patients_line(at)
+    chip(at, "Age at enrolment ≥ 60").click().run()
+    assert not at.exception
+    dial = FilterState.parse(["DIALFL=Y"])
+    assert f"{demo_store.count(dial):,} of" in patients_line(at)
+    assert at.multiselect(key="DIALFL").value == ["Y"]
+    chip(at, "On dialysis: Y").click().run()
+    assert at.multiselect(key="DIALFL").value == []
+    assert f"{demo_store.count():,} of {demo_store.count():,}" in patients_line(at)
+
+
+def test_enrolment_period_filters_by_quarter(at, demo_store):
+    at.run()
+    at.select_slider(key="ENRL").set_value(("2020-Q2", "2021-Q1")).run()
+    assert not at.exception
+    period = FilterState.parse(["ENRLDT>=2020-04-01", "ENRLDT<=2021-03-31"])
+    n = demo_store.count(period)
+    assert 0 < n < demo_store.count()
+    assert f"{n:,} of {demo_store.count():,} patients" in patients_line(at)
+    head = headline(demo_store.cohort(period))
+    assert shown_metrics(at) == expected_metrics(head)
+
+
+def test_other_filters_take_any_clause_and_refuse_nonsense_plainly(at, demo_store):
+    at.query_params["where"] = "BMI>=30; SMOKSTAT=CURRENT"
+    at.run()
+    chosen = FilterState.parse(["BMI>=30", "SMOKSTAT=CURRENT"])
+    assert f"{demo_store.count(chosen):,} of" in patients_line(at)
+    at.text_input(key="where").set_value("NOSUCH>=1").run()
+    assert not at.exception
+    assert any("not applied" in e.value for e in at.sidebar.error)
+    assert f"{demo_store.count():,} of {demo_store.count():,}" in patients_line(at)
+
+
+def test_only_columns_with_values_are_offered(at, demo_store):
+    at.run()
+    # every multiselect shown is a subject column with at least two recorded values
+    for widget in at.sidebar.multiselect:
+        assert len(demo_store.levels(widget.key)) >= 2
+    assert at.slider(key="AGE") is not None
+
+
+@pytest.mark.parametrize("page", [p for p, _, _ in PAGES if (ROOT / p).exists()])
+def test_every_registered_page_opens(at, page, dialysis):
+    _, head = dialysis
+    at.query_params["DIALFL"] = "Y"
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    assert f"{head.n:,} of {head.n_total:,} patients" in patients_line(at)
 
 
 def test_page_failure_reads_as_plain_words(at, monkeypatch):
@@ -143,3 +225,12 @@ def test_missing_data_reads_as_plain_words(at, monkeypatch, tmp_path):
     at.run()
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("page", [p for p, _, _ in PAGES if (ROOT / p).exists()])
+def test_every_registered_page_survives_an_empty_cohort(at, page):
+    at.query_params["where"] = "AGE>=200"
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    assert "0 of 105 patients" in patients_line(at)

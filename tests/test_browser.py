@@ -7,21 +7,26 @@ without having looked at the page.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from analytics.filters import FilterState
 from analytics.headline import Headline, headline
+from analytics.survival import kaplan_meier
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +47,18 @@ KM_LABELS = {
     "LS": "Limb salvage at 6 months",
     "OS": "Overall survival at 6 months",
 }
+# URL path -> (page file, title of the page's heading or None for any heading)
+PAGES = {
+    "": ("pages/overview.py", "Outcomes overview"),
+    "afs": ("pages/afs.py", "Amputation-free survival"),
+    "primary_endpoint": ("pages/primary_endpoint.py", "Primary endpoint"),
+    "patency": ("pages/patency.py", "Patency and reinterventions"),
+    "subgroups": ("pages/subgroups.py", None),
+    "wounds": ("pages/wounds.py", None),
+    "patients": ("pages/patients.py", None),
+}
+PRESENT = [path for path, (file, _) in PAGES.items() if (ROOT / file).exists()]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def free_port() -> int:
@@ -65,8 +82,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port), "--server.address", "localhost", "--server.headless", "true",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -107,6 +133,50 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def settle(page: Page, title: str | None = None) -> None:
+    """Wait for the page's heading, the end of the script run and every chart drawn."""
+    heading = page.locator("h1")
+    if title:
+        heading = heading.filter(has_text=title)
+    expect(heading.first).to_be_visible(timeout=RENDER_TIMEOUT)
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
+    page.wait_for_timeout(300)  # a rerun (e.g. through app.py) may follow at once
+    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=RENDER_TIMEOUT,
+    )
+
+
+def no_failure(page: Page) -> None:
+    """No traceback and no 'could not be shown' anywhere on the page."""
+    assert page.get_by_test_id("stException").count() == 0
+    errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
+    assert not [e for e in errors if "could not" in e], errors
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page, not just the window: the window is made as tall as the page."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stMainBlockContainer]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
+    page.wait_for_timeout(500)  # charts redraw at the new size
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".every(c => c.querySelector('.main-svg .cartesianlayer path, .main-svg .scatterlayer'))",
+        timeout=RENDER_TIMEOUT,
+    )
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
 def metric(page: Page, label: str):
     return page.get_by_test_id("stMetric").filter(has_text=label)
 
@@ -136,8 +206,6 @@ def test_overview_shows_analytics_figures(server, page, demo_store, demo_cohort)
     expect(metric(page, KM_LABELS["AFS"])).to_be_visible(timeout=RENDER_TIMEOUT)
     expect_headline(page, headline(demo_cohort))
     expect(page.get_by_text(demo_store.meta["notice"], exact=True)).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
 
 
 def test_filter_lives_in_the_url(server, browser, page, dialysis_headline):
@@ -158,3 +226,93 @@ def test_filter_lives_in_the_url(server, browser, page, dialysis_headline):
         expect_headline(fresh, dialysis_headline)
     finally:
         shared.close()
+
+
+@pytest.mark.parametrize("path", PRESENT)
+def test_every_page_renders_and_is_saved(server, page, path):
+    file, title = PAGES[path]
+    page.goto(f"{server}/{path}")
+    settle(page, title)
+    no_failure(page)
+    screenshot(page, Path(file).stem)
+
+
+def test_presentation_mode_collapses_the_sidebar(server, page, demo_cohort):
+    page.goto(f"{server}/afs?present=true")
+    settle(page, "Amputation-free survival")
+    no_failure(page)
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+    # pages listed at the top, text larger than normal
+    expect(page.get_by_role("link", name="Primary endpoint")).to_be_visible()
+    page.wait_for_function(
+        "() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20",
+        timeout=RENDER_TIMEOUT,
+    )
+    screenshot(page, "afs_presentation")
+
+
+def afs_row(page: Page, cohort) -> None:
+    """The AFS row of the estimates table shows the analytics' estimate and CI."""
+    km = kaplan_meier(cohort, "AFS", landmarks=(183,))
+    lm = km.landmarks[0]
+    row = page.get_by_test_id("stTable").locator("tr", has_text="Amputation-free survival")
+    expect(row.first).to_contain_text(f"{100 * lm.estimate:.1f}%", timeout=RENDER_TIMEOUT)
+    expect(row.first).to_contain_text(
+        f"{100 * lm.lower:.1f}–{100 * lm.upper:.1f}", timeout=RENDER_TIMEOUT
+    )
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(
+        f"{cohort.n:,} of {cohort.n_total:,} patients", timeout=RENDER_TIMEOUT
+    )
+
+
+def test_afs_filter_change_and_copied_url(server, browser, page, demo_store, demo_cohort):
+    page.goto(f"{server}/afs?compare=Sex&ticks=6")
+    settle(page, "Amputation-free survival")
+    afs_row(page, demo_cohort)
+    page.get_by_test_id("stMultiSelect").filter(has_text="On dialysis").click()
+    page.get_by_role("option", name="Y", exact=True).click()
+    page.keyboard.press("Escape")
+    dialysis = demo_store.cohort(FilterState.from_mapping({"DIALFL": ["Y"]}))
+    afs_row(page, dialysis)
+    expect(page).to_have_url(re.compile(r"/afs\?"), timeout=RENDER_TIMEOUT)
+    url = page.url
+    for part in ("DIALFL=Y", "compare=Sex", "ticks=6"):
+        assert part in url, url
+    settle(page, "Amputation-free survival")
+    logrank = page.get_by_text(re.compile(r"^Log-rank p")).first.inner_text()
+
+    # the copied URL alone reproduces the view, in a browser context that never saw it
+    shared = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        fresh = shared.new_page()
+        fresh.goto(url)
+        settle(fresh, "Amputation-free survival")
+        afs_row(fresh, dialysis)
+        expect(fresh.get_by_text(re.compile(r"^Log-rank p")).first).to_have_text(logrank)
+        expect(fresh.get_by_role("combobox", name="Compare by")).to_have_value("Sex")
+    finally:
+        shared.close()
+
+
+def test_exports_carry_filters_and_notice(server, page, demo_store):
+    page.goto(f"{server}/afs?DIALFL=Y")
+    settle(page, "Amputation-free survival")
+    with page.expect_download(timeout=120_000) as png:
+        page.get_by_role("button", name="PNG for slides").first.click()
+    data = Path(png.value.path()).read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        assert img.width == 3200  # a 1600-pixel slide at scale 2
+        assert img.height >= 1800
+    with page.expect_download(timeout=RENDER_TIMEOUT) as svg:
+        page.get_by_role("button", name="SVG").first.click()
+    root = ET.fromstring(Path(svg.value.path()).read_bytes())
+    assert root.tag.endswith("svg")
+    assert "Filters: DIALFL=Y" in "".join(root.itertext())
+    with page.expect_download(timeout=RENDER_TIMEOUT) as csv:
+        page.get_by_role("button", name="CSV of the numbers").first.click()
+    text = Path(csv.value.path()).read_text(encoding="utf-8")
+    head = [line for line in text.splitlines() if line.startswith("#")]
+    assert "# Filters: DIALFL=Y" in head
+    assert any(demo_store.meta["notice"] in line for line in head)

@@ -46,3 +46,48 @@ def months(day: float) -> str:
 
 def patients(n: int, total: int) -> str:
     return f"{count(n)} of {count(total)} patients"
+
+
+def p_value(p: float) -> str:
+    """A p-value as clinical papers print it: three decimals, "<0.001" below that."""
+    if not math.isfinite(p):
+        return "not estimable"
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.3f}"
+
+
+def logrank(p: float) -> str:
+    """ "Log-rank p = 0.013", "Log-rank p < 0.001": the test always named."""
+    text = p_value(p)
+    if text.startswith("<"):
+        return f"Log-rank p {text[0]} {text[1:]}"
+    return f"Log-rank p = {text}"
+
+
+def ratio(hr: float, lower: float, upper: float) -> str:
+    """A hazard ratio with its 95% CI: "1.85 (1.02–3.36)"."""
+    if not math.isfinite(hr):
+        return "not estimable"
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        return f"{hr:.2f} (95% CI not estimable)"
+    return f"{hr:.2f} ({lower:.2f}–{upper:.2f})"
+
+
+def median_days(day: float | None) -> str:
+    """A median survival time in months, or NR (not reached)."""
+    if day is None or not math.isfinite(day):
+        return "NR"
+    return f"{day / DAYS_PER_MONTH:.1f} months"
+
+
+def at_day(day: float) -> str:
+    """A landmark in words: "6 months (day 183)"."""
+    return f"{months(day)} (day {day:g})"
+
+
+def ci_range(lower: float, upper: float) -> str:
+    """The limits of a 95% interval in percent, "56.0–74.3", for a table column."""
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        return "not estimable"
+    return f"{100 * lower:.1f}–{100 * upper:.1f}"

@@ -1,0 +1,556 @@
+"""Wound healing and Rutherford class over the scheduled visits.
+
+Four figures, each drawing result objects of :mod:`analytics.visits` and nothing else:
+
+- :func:`healing_status_figure`: stacked bars of target wound status (healed /
+  healing / not healing) at each visit, as shares of the patients assessed there, with
+  that denominator written above each bar; one panel per group;
+- :func:`wound_area_figure`: median target wound area at each visit, the band the
+  interquartile range; one line per group;
+- :func:`all_healed_figure`: share of patients with all wounds healed at each visit,
+  among those assessed for it; one line per group;
+- :func:`rutherford_change_figure`: Rutherford class decreased / unchanged / increased
+  against baseline at one visit among paired patients, one bar per group.
+
+Colours are Okabe-Ito: wound and Rutherford categories keep one colour each on every
+page (darker for better); groups take the colours the caller passes (the page's stable
+colour per level). Categories are also written in the bars, so colour is never the only
+cue. Every trace carries ``meta["csv"]`` for :func:`charts.export.to_csv`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analytics.provenance import Provenance
+from analytics.visits import RutherfordAtVisit, WoundCourse
+from charts._draw import add_caption, caption, legend
+from charts._text import count, esc, month_label
+from charts.palette import OKABE_ITO, colour_map, with_alpha
+from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
+
+__all__ = [
+    "CHANGE_COLOURS",
+    "STATUS_COLOURS",
+    "all_healed_figure",
+    "healing_status_figure",
+    "rutherford_change_figure",
+    "short_visit",
+    "wound_area_figure",
+]
+
+# Better outcomes darker and bluer; worse in orange/vermillion, with a hatch as well.
+STATUS_COLOURS: dict[str, str] = {
+    "HEALED": "#0072B2",  # blue
+    "HEALING": "#56B4E9",  # sky blue
+    "NOT HEALING": "#E69F00",  # orange
+}
+STATUS_LABELS = {"HEALED": "Healed", "HEALING": "Healing", "NOT HEALING": "Not healing"}
+CHANGE_COLOURS: dict[str, str] = {
+    "decreased": "#009E73",  # bluish green: class fell (better)
+    "unchanged": "#BBBBBB",  # light grey
+    "increased": "#D55E00",  # vermillion: class rose (worse)
+}
+CHANGE_LABELS = {
+    "decreased": "Decreased (better)",
+    "unchanged": "Unchanged",
+    "increased": "Increased (worse)",
+}
+HATCH = "/"
+MAX_COLUMNS = 3
+
+
+def short_visit(visit: str) -> str:
+    """A visit name short enough for an axis tick: "MONTH 6" reads "6 mo"."""
+    m = re.fullmatch(r"(MONTH|WEEK|DAY)\s+(\d+(?:\.\d+)?)", visit.strip().upper())
+    if m:
+        unit = {"MONTH": "mo", "WEEK": "wk", "DAY": "d"}[m.group(1)]
+        return f"{m.group(2)} {unit}"
+    return "Baseline" if visit.strip().upper() == "BASELINE" else visit
+
+
+def _footnote(provenance: Provenance | None, fallback: Provenance) -> str:
+    return (provenance or fallback).footnote()
+
+
+def _colours(names: list[str], colours: Mapping[str, str] | None) -> dict[str, str]:
+    if len(names) == 1 and not colours:
+        return {names[0]: OKABE_ITO[0]}
+    given = dict(colours or {})
+    auto = colour_map(names)
+    return {n: given.get(n, auto[n]) for n in names}
+
+
+def _check(items: Mapping[str, Any], what: str) -> list[str]:
+    names = [str(k) for k in items]
+    if not names:
+        raise ValueError(f"no {what} to draw")
+    return names
+
+
+def _text_on(colour: str) -> str:
+    """Black or white text, whichever reads better on `colour` (#RRGGBB)."""
+    h = colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#FFFFFF"
+
+
+def _finish(
+    fig: go.Figure,
+    th: Theme,
+    *,
+    title: str | None,
+    notes: list[str],
+    footnote: str,
+    legend_names: list[str],
+    kind: str,
+    extra_top: float = 0.0,
+    plot_px: float | None = None,
+    left: float | None = None,
+    axis_title: bool = True,
+) -> None:
+    """Title, legend under it, caption below the plot, margins and export metadata.
+
+    plot_px: height of the plotting area (default: whatever the theme's height leaves,
+    at least 42% of it); extra_top: room above the plot for panel titles."""
+    caption_text, caption_px = caption(notes, footnote, th)
+    legend_settings, legend_px = legend(legend_names, th, th.width - 60)
+    title_px = th.title_size * 2.0 if title else th.font_size * 0.6
+    top_px = title_px + legend_px + extra_top
+    # tick labels, then the axis title under them (when the figure has one)
+    axis_px = th.tick_size * 2.0 + (th.font_size * 2.4 if axis_title else 0.0) + 10
+    bottom_px = axis_px + caption_px + 8
+    if plot_px is None:
+        height = int(max(th.height, top_px + bottom_px + 0.42 * th.height))
+    else:
+        height = int(top_px + bottom_px + plot_px)
+    left = left if left is not None else max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
+    add_caption(fig, caption_text, th, left, axis_px)
+    layout = base_layout(th, title)
+    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
+    layout.update(
+        height=height,
+        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
+        legend=legend_settings,
+        meta={"footnote": footnote, "kind": kind, "title": title or kind},
+        hovermode="closest",
+    )
+    fig.update_layout(**layout)
+
+
+# --- healing status ---------------------------------------------------------------------
+
+
+def healing_status_figure(
+    courses: Mapping[str, WoundCourse],
+    *,
+    title: str | None = None,
+    theme: Mode | Theme = "normal",
+    provenance: Provenance | None = None,
+) -> go.Figure:
+    """Stacked bars of target wound status at each visit where it was assessed, as a share
+    of the patients assessed at that visit (written above each bar as "n = ...").
+
+    courses: group label -> its wound course (one entry: one panel, no group titles).
+    provenance: for the footnote (default: the first course's).
+    """
+    th = get_theme(theme)
+    names = _check(courses, "wound courses")
+    first = courses[names[0]]
+    visit_names: list[str] = []
+    for c in courses.values():
+        for v in c.status_visits:
+            if v.visit not in visit_names:
+                visit_names.append(v.visit)
+    n_cols = min(len(names), MAX_COLUMNS)
+    n_rows = math.ceil(len(names) / n_cols)
+    titles = [f"{esc(n)} (n = {count(courses[n].n)})" for n in names] if len(names) > 1 else None
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.16 if n_rows > 1 else 0.0,
+        subplot_titles=titles,
+    )
+    for i, name in enumerate(names):
+        row, col = i // n_cols + 1, i % n_cols + 1
+        visits = {v.visit: v for v in courses[name].status_visits}
+        shown = [vn for vn in visit_names if vn in visits]
+        for status in STATUS_COLOURS:
+            colour = STATUS_COLOURS[status]
+            pct = np.array(
+                [100 * (visits[vn].share(status) or 0.0) for vn in shown], dtype=np.float64
+            )
+            pts = np.array([visits[vn].count(status) for vn in shown], dtype=np.float64)
+            den = np.array([visits[vn].assessed for vn in shown], dtype=np.float64)
+            fig.add_trace(
+                go.Bar(
+                    x=np.array(shown, dtype=object),
+                    y=pct,
+                    name=STATUS_LABELS[status],
+                    legendgroup=status,
+                    showlegend=i == 0,
+                    marker={
+                        "color": colour,
+                        "line": {"color": "#FFFFFF", "width": 1},
+                        "pattern": {
+                            "shape": HATCH if status == "NOT HEALING" else "",
+                            "fgcolor": "rgba(0,0,0,0.35)",
+                            "size": 8,
+                        },
+                    },
+                    text=np.array([f"{p:.0f}" if p > 0 else "" for p in pts], dtype=object),
+                    textposition="inside",
+                    insidetextanchor="middle",
+                    textfont={"size": th.tick_size, "color": _text_on(colour)},
+                    customdata=np.column_stack([pts, den]) if len(shown) else None,
+                    hovertemplate=(
+                        f"<b>{esc(name)}</b> · %{{x}}<br>{STATUS_LABELS[status]}: "
+                        "%{customdata[0]:.0f} of %{customdata[1]:.0f} assessed "
+                        "(%{y:.1f}%)<extra></extra>"
+                    ),
+                    meta={
+                        "csv": {
+                            "section": "wound status",
+                            "group": name,
+                            "series": STATUS_LABELS[status],
+                            "x": "visit",
+                            "y": "percent_of_assessed",
+                            "columns": ["patients", "assessed"],
+                        }
+                    },
+                ),
+                row=row,
+                col=col,
+            )
+        # the denominator above each bar
+        fig.add_trace(
+            go.Scatter(
+                x=np.array(shown, dtype=object),
+                y=np.full(len(shown), 100.0),
+                mode="text",
+                text=np.array([f"n = {visits[vn].assessed}" for vn in shown], dtype=object),
+                textposition="top center",
+                textfont={"size": th.tick_size * 0.9, "color": th.muted_colour},
+                hoverinfo="skip",
+                showlegend=False,
+                name="assessed",
+                cliponaxis=False,
+            ),
+            row=row,
+            col=col,
+        )
+    fig.update_layout(barmode="stack", bargap=0.25)
+    xaxis = axis_style(th, grid=False)
+    xaxis.update(
+        type="category",
+        categoryorder="array",
+        categoryarray=visit_names,
+        tickmode="array",
+        tickvals=visit_names,
+        ticktext=[short_visit(v) for v in visit_names],
+        tickangle=0,
+    )
+    fig.update_xaxes(**xaxis)
+    yaxis = axis_style(th)
+    yaxis.update(range=[0, 112], tickvals=list(range(0, 101, 20)), fixedrange=True)
+    fig.update_yaxes(**yaxis)
+    fig.update_yaxes(title_text="Patients assessed (%)", row=1, col=1)
+    for ann in fig.layout.annotations:  # subplot titles
+        ann.font = {"size": th.font_size, "color": th.text_colour}
+    notes = [
+        "bars: share of patients whose target wound was assessed at the visit "
+        "(n above each bar); numbers in the bars: patients",
+        "healed = wound area 0; healing = smaller than at baseline",
+    ]
+    _finish(
+        fig,
+        th,
+        title=title,
+        notes=notes,
+        footnote=_footnote(provenance, first.provenance),
+        legend_names=list(STATUS_LABELS.values()),
+        kind="wound status",
+        extra_top=th.font_size * 1.6 if len(names) > 1 else 0.0,
+        axis_title=False,
+        plot_px=None if n_rows == 1 else n_rows * 0.36 * th.height,
+    )
+    return fig
+
+
+# --- lines over visits --------------------------------------------------------------------
+
+
+def _month_axis(th: Theme, courses: Mapping[str, WoundCourse]) -> dict[str, Any]:
+    months = sorted({v.month for c in courses.values() for v in c.visits})
+    xaxis = axis_style(th, grid=False)
+    ticks = [m for m in months if m == int(m)] or months
+    end = max(months) if months else 12.0
+    xaxis.update(
+        range=[-0.3, end + 0.3],
+        tickmode="array",
+        tickvals=ticks,
+        ticktext=[month_label(m) for m in ticks],
+        fixedrange=True,
+    )
+    xaxis["title"]["text"] = "Months from the procedure (scheduled visit)"
+    return xaxis
+
+
+def wound_area_figure(
+    courses: Mapping[str, WoundCourse],
+    *,
+    colours: Mapping[str, str] | None = None,
+    title: str | None = None,
+    theme: Mode | Theme = "normal",
+    provenance: Provenance | None = None,
+) -> go.Figure:
+    """Median target wound area at each visit (line and markers) with its interquartile
+    range (band); visits without a measured wound are left out of the group's line."""
+    th = get_theme(theme)
+    names = _check(courses, "wound courses")
+    cols = _colours(names, colours)
+    fig = go.Figure()
+    for name in names:
+        vs = [v for v in courses[name].visits if v.area_median is not None]
+        x = np.array([v.month for v in vs], dtype=np.float64)
+        med = np.array([v.area_median for v in vs], dtype=np.float64)
+        q1 = np.array([v.area_q1 for v in vs], dtype=np.float64)
+        q3 = np.array([v.area_q3 for v in vs], dtype=np.float64)
+        n = np.array([v.measured for v in vs], dtype=np.float64)
+        labels = np.array([v.visit for v in vs], dtype=object)
+        if x.size:
+            fig.add_trace(
+                go.Scatter(
+                    x=np.concatenate([x, x[::-1]]),
+                    y=np.concatenate([q3, q1[::-1]]),
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=with_alpha(
+                        cols[name], th.band_alpha * (1.6 if len(names) == 1 else 1.0)
+                    ),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=name,
+                    name=f"{name} IQR",
+                )
+            )
+        legend_name = f"{esc(name)}" if len(names) > 1 else "All patients in view"
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=med,
+                mode="lines+markers",
+                line={"color": cols[name], "width": th.line_width},
+                marker={"color": cols[name], "size": th.marker_size},
+                name=legend_name,
+                legendgroup=name,
+                text=labels,
+                customdata=np.column_stack([q1, q3, n]) if x.size else None,
+                hovertemplate=(
+                    f"<b>{esc(name)}</b> · %{{text}}<br>median %{{y:.2f}} cm² "
+                    "(IQR %{customdata[0]:.2f}–%{customdata[1]:.2f})<br>"
+                    "%{customdata[2]:.0f} wounds measured<extra></extra>"
+                ),
+                meta={
+                    "csv": {
+                        "section": "wound area",
+                        "group": name,
+                        "series": "median",
+                        "x": "month",
+                        "y": "median_cm2",
+                        "text": "visit",
+                        "columns": ["q1_cm2", "q3_cm2", "measured"],
+                    }
+                },
+            )
+        )
+    fig.update_xaxes(**_month_axis(th, courses))
+    yaxis = axis_style(th)
+    yaxis.update(rangemode="tozero", fixedrange=True)
+    yaxis["title"]["text"] = "Target wound area (cm²)"
+    fig.update_yaxes(**yaxis)
+    notes = [
+        "line: median area of the target wounds measured at each visit; band: interquartile "
+        "range (Q1–Q3); healed wounds count as 0 cm²",
+        "patients who died, were amputated or left are not in later visits",
+    ]
+    _finish(
+        fig,
+        th,
+        title=title,
+        notes=notes,
+        footnote=_footnote(provenance, courses[names[0]].provenance),
+        legend_names=[esc(n) for n in names] if len(names) > 1 else ["All patients in view"],
+        kind="wound area",
+    )
+    return fig
+
+
+def all_healed_figure(
+    courses: Mapping[str, WoundCourse],
+    *,
+    colours: Mapping[str, str] | None = None,
+    title: str | None = None,
+    theme: Mode | Theme = "normal",
+    provenance: Provenance | None = None,
+) -> go.Figure:
+    """Share of patients with all wounds healed at each visit, among those assessed for
+    it there (hover and CSV give the count and the denominator)."""
+    th = get_theme(theme)
+    names = _check(courses, "wound courses")
+    cols = _colours(names, colours)
+    fig = go.Figure()
+    for name in names:
+        vs = [v for v in courses[name].visits if v.all_healed_share is not None]
+        x = np.array([v.month for v in vs], dtype=np.float64)
+        y = np.array([100 * (v.all_healed_share or 0.0) for v in vs], dtype=np.float64)
+        k = np.array([v.all_healed for v in vs], dtype=np.float64)
+        d = np.array([v.all_assessed for v in vs], dtype=np.float64)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines+markers",
+                line={"color": cols[name], "width": th.line_width},
+                marker={"color": cols[name], "size": th.marker_size},
+                name=esc(name) if len(names) > 1 else "All patients in view",
+                text=np.array([v.visit for v in vs], dtype=object),
+                customdata=np.column_stack([k, d]) if x.size else None,
+                hovertemplate=(
+                    f"<b>{esc(name)}</b> · %{{text}}<br>all wounds healed: "
+                    "%{customdata[0]:.0f} of %{customdata[1]:.0f} assessed (%{y:.1f}%)"
+                    "<extra></extra>"
+                ),
+                meta={
+                    "csv": {
+                        "section": "all wounds healed",
+                        "group": name,
+                        "series": "all wounds healed",
+                        "x": "month",
+                        "y": "percent_of_assessed",
+                        "text": "visit",
+                        "columns": ["patients", "assessed"],
+                    }
+                },
+            )
+        )
+    fig.update_xaxes(**_month_axis(th, courses))
+    yaxis = axis_style(th)
+    yaxis.update(range=[0, 100], tickvals=list(range(0, 101, 20)), fixedrange=True)
+    yaxis["title"]["text"] = "All wounds healed (% of assessed)"
+    fig.update_yaxes(**yaxis)
+    notes = ["share of patients assessed for all wounds healed at the visit, amputees included"]
+    _finish(
+        fig,
+        th,
+        title=title,
+        notes=notes,
+        footnote=_footnote(provenance, courses[names[0]].provenance),
+        legend_names=[esc(n) for n in names] if len(names) > 1 else ["All patients in view"],
+        kind="all wounds healed",
+    )
+    return fig
+
+
+# --- Rutherford change ----------------------------------------------------------------------
+
+
+def rutherford_change_figure(
+    changes: Mapping[str, RutherfordAtVisit],
+    *,
+    title: str | None = None,
+    theme: Mode | Theme = "normal",
+    provenance: Provenance | None = None,
+) -> go.Figure:
+    """One horizontal bar per group: Rutherford class decreased, unchanged or increased at
+    the visit against baseline, as shares of the paired patients (counts in the bars)."""
+    th = get_theme(theme)
+    names = _check(changes, "Rutherford results")
+    first = changes[names[0]]
+    labels = np.array(
+        [f"{esc(n)} (paired {count(changes[n].paired)})" for n in names], dtype=object
+    )
+    fig = go.Figure()
+    for which, colour in CHANGE_COLOURS.items():
+        k = np.array([getattr(changes[n], which) for n in names], dtype=np.float64)
+        d = np.array([changes[n].paired for n in names], dtype=np.float64)
+        pct = np.array([100 * (changes[n].share(which) or 0.0) for n in names], dtype=np.float64)
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=pct,
+                orientation="h",
+                name=CHANGE_LABELS[which],
+                marker={
+                    "color": colour,
+                    "line": {"color": "#FFFFFF", "width": 1},
+                    "pattern": {
+                        "shape": HATCH if which == "increased" else "",
+                        "fgcolor": "rgba(0,0,0,0.35)",
+                        "size": 8,
+                    },
+                },
+                text=np.array(
+                    [f"{c:.0f} ({p:.0f}%)" if c > 0 else "" for c, p in zip(k, pct, strict=True)],
+                    dtype=object,
+                ),
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont={"size": th.tick_size, "color": _text_on(colour)},
+                customdata=np.column_stack([k, d]),
+                hovertemplate=(
+                    f"%{{y}}<br>{CHANGE_LABELS[which]}: %{{customdata[0]:.0f}} of "
+                    "%{customdata[1]:.0f} paired (%{x:.1f}%)<extra></extra>"
+                ),
+                meta={
+                    "csv": {
+                        "section": "rutherford change",
+                        "group": "",
+                        "series": which,
+                        "x": "percent_of_paired",
+                        "y": "group",
+                        "columns": ["patients", "paired"],
+                    }
+                },
+            )
+        )
+    fig.update_layout(barmode="stack", bargap=0.35)
+    xaxis = axis_style(th, grid=True)
+    xaxis.update(range=[0, 100], tickvals=list(range(0, 101, 20)), fixedrange=True)
+    xaxis["title"]["text"] = f"Patients with a class at baseline and at {first.visit.lower()} (%)"
+    fig.update_xaxes(**xaxis)
+    yaxis = axis_style(th, grid=False)
+    yaxis.update(autorange="reversed", fixedrange=True, ticks="")
+    fig.update_yaxes(**yaxis)
+    notes = [
+        f"Rutherford class at {first.visit.lower()} against baseline, among patients with a "
+        "class at both (paired); numbers in the bars: patients (share)",
+    ]
+    longest = max(len(str(lab)) for lab in labels)
+    _finish(
+        fig,
+        th,
+        title=title,
+        notes=notes,
+        footnote=_footnote(provenance, first.provenance),
+        legend_names=list(CHANGE_LABELS.values()),
+        kind="rutherford change",
+        plot_px=len(names) * th.font_size * 3.2 + th.font_size * 2,
+        left=max(70.0, 0.55 * th.tick_size * longest + 24),
+    )
+    return fig

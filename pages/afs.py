@@ -1,0 +1,111 @@
+"""Amputation-free survival: the paper's Figure 2B (AFS, limb salvage and survival with
+the at-risk table), the same per group, and amputation with death as a competing risk."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charts.competing import cif_figure
+from ui import data, fmt
+from ui.context import current
+from ui.errors import shown_plainly
+from ui.figure import cached_figure, show_figure
+from ui.notes import small_group_caution
+from ui.survival import show_comparison, show_curves, show_estimates
+
+CODES = ("AFS", "LS", "OS")
+
+
+def figure_2b(ctx) -> None:
+    opt = ctx.options
+    view = data.survival(ctx.store, ctx.filters, CODES, opt)
+    st.subheader(
+        f"Amputation-free survival, limb salvage and survival to {fmt.at_day(opt.landmark)}"
+    )
+    shown = show_curves(
+        ctx,
+        view,
+        CODES,
+        "afs_ls_os",
+        title="Amputation-free survival, limb salvage and overall survival",
+        goal=opt.goal,
+        goal_label="AFS performance goal",
+    )
+    if shown:
+        show_estimates(view, CODES, opt.landmark)
+
+
+def competing(ctx) -> None:
+    opt = ctx.options
+    st.subheader("Major amputation with death as a competing risk")
+    result = data.competing(ctx.store, ctx.filters, "LS", opt.landmark)
+    if result is None:
+        st.info(
+            "No major amputation among the patients in view, so there is no cumulative "
+            "incidence to show."
+        )
+        return
+    aj = result.aalen_johansen.landmark(opt.landmark)
+    km = result.one_minus_km.landmark(opt.landmark)
+    at = fmt.months(opt.landmark)
+    left, right = st.columns(2)
+    left.metric(
+        f"Major amputation by {at}, death as competing risk",
+        fmt.pct(aj.estimate),
+        fmt.interval(aj.lower, aj.upper),
+        delta_color="off",
+        delta_arrow="off",
+        help="Aalen-Johansen cumulative incidence: patients who die first can no longer "
+        "lose the limb.",
+    )
+    right.metric(
+        f"1 − Kaplan-Meier by {at}, deaths censored",
+        fmt.pct(km.estimate),
+        fmt.interval(km.lower, km.upper),
+        delta_color="off",
+        delta_arrow="off",
+        help="One minus the limb-salvage curve: treats the dead as if they could still "
+        "lose the limb, so it overstates the risk when many die.",
+    )
+
+    def build(theme=None, title=None):
+        return cif_figure(
+            result,
+            title=title,
+            tick_months=opt.tick_months,
+            ci=opt.show_ci,
+            fade_below=opt.min_at_risk or None,
+            landmark_day=opt.landmark,
+            theme=theme or opt.screen_theme,
+        )
+
+    key = (data.view_key(ctx.store, ctx.filters, opt), "LS")
+    show_figure(
+        cached_figure("competing", key, build),
+        "amputation_competing",
+        slide=lambda: build("presentation", "Cumulative incidence of major amputation"),
+    )
+
+
+def render() -> None:
+    ctx = current()
+    st.title("Amputation-free survival")
+    n = data.count(ctx.store, ctx.filters)
+    if n == 0:
+        st.info(
+            "No patients match the current filters, so there are no results to show. "
+            "Remove a filter in the sidebar or press Reset filters."
+        )
+        return
+    small_group_caution(n)
+    with shown_plainly("the survival figure"):
+        figure_2b(ctx)
+    st.subheader("By group")
+    with shown_plainly("the comparison between groups"):
+        show_comparison(ctx, CODES, key="afs_compare")
+    with shown_plainly("the competing-risk view"):
+        competing(ctx)
+
+
+with shown_plainly("the amputation-free survival page"):
+    render()

@@ -1,0 +1,88 @@
+"""Patency of the arterialised circuit (primary, primary-assisted, secondary) and
+reinterventions, among technical successes, as the trial reports them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data, fmt
+from ui.context import current
+from ui.errors import shown_plainly
+from ui.notes import small_group_caution
+from ui.survival import show_comparison, show_curves, show_estimates
+
+PATENCY = ("PP", "PAP", "SP")
+REINT = ("REINT",)
+
+
+def patency(ctx) -> None:
+    opt = ctx.options
+    view = data.survival(ctx.store, ctx.filters, (*PATENCY, *REINT), opt)
+    st.subheader("Patency of the circuit")
+    st.caption(
+        "Primary: no occlusion and no further intervention. Primary-assisted: "
+        "interventions allowed while the circuit never occluded. Secondary: patency "
+        "kept by further procedures after an occlusion. Only technical successes have "
+        "patency records."
+    )
+    if show_curves(ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits"):
+        show_estimates(view, (*PATENCY, *REINT), opt.landmark)
+    reinterventions(ctx, view)
+
+
+def reinterventions(ctx, view) -> None:
+    opt = ctx.options
+    st.subheader(f"Reinterventions by {fmt.at_day(opt.landmark)}")
+    reint = data.reinterventions(ctx.store, ctx.filters, opt.landmark)
+    if reint is None:
+        st.info("The data have no reintervention records.")
+        return
+    c = st.columns(3)
+    share = (
+        f"{fmt.pct(reint.patients / reint.denominator)} of {fmt.count(reint.denominator)}"
+        if reint.denominator
+        else "no technical successes"
+    )
+    c[0].metric(
+        "Patients with a reintervention",
+        fmt.count(reint.patients),
+        share,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[1].metric("Planned", fmt.count(reint.planned))
+    c[2].metric("Unplanned", fmt.count(reint.unplanned))
+    st.caption(
+        f"{reint.provenance.method.capitalize()}; first reintervention per patient, "
+        "planned (staged) or unplanned."
+    )
+    show_curves(
+        ctx,
+        view,
+        REINT,
+        "reintervention",
+        title="Freedom from reintervention",
+        y_title="Free of reintervention",
+    )
+
+
+def render() -> None:
+    ctx = current()
+    st.title("Patency and reinterventions")
+    n = data.count(ctx.store, ctx.filters)
+    if n == 0:
+        st.info(
+            "No patients match the current filters, so there are no results to show. "
+            "Remove a filter in the sidebar or press Reset filters."
+        )
+        return
+    small_group_caution(n)
+    with shown_plainly("the patency results"):
+        patency(ctx)
+    st.subheader("By group")
+    with shown_plainly("the comparison between groups"):
+        show_comparison(ctx, (*PATENCY, *REINT), key="patency_compare")
+
+
+with shown_plainly("the patency page"):
+    render()

@@ -1,0 +1,273 @@
+"""Patients and procedure: Table 1 and Table 2 of the patients in view, procedure metrics,
+technical and procedural success, reinterventions, and adverse events (by term, minor
+amputations, deaths by cause)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.describe import Row
+from analytics.frames import side_by_side, table_csv
+from analytics.procedure import ProcedureSummary, procedure_summary
+from analytics.provenance import Provenance
+from analytics.safety import (
+    SafetySummary,
+    adverse_event_table,
+    deaths,
+    minor_amputations,
+)
+from analytics.schema import ADSL
+from analytics.store import Cohort
+from analytics.tables import SummaryTable, table1, table2
+from ui import fmt
+from ui.context import Context, current
+from ui.errors import shown_plainly
+from ui.notes import small_group_caution
+
+ALL = "All patients in view"
+ROW_PX = 35  # st.dataframe's row height: tables are shown whole up to MAX_ROWS rows
+MAX_ROWS = 40
+SHARE = st.column_config.NumberColumn(format="percent")
+WHOLE = "Whole follow-up"
+
+
+def label(column: str) -> str:
+    try:
+        return ADSL.column(column).label
+    except KeyError:
+        return column
+
+
+def groups(ctx: Context) -> dict[str, Cohort]:
+    """The patients in view, then one group per level of the compare-by column."""
+    out = {ALL: ctx.cohort}
+    if ctx.compare_by:
+        for level, cohort in ctx.groups().items():
+            out[f"{label(ctx.compare_by)}: {level}"] = cohort
+    return out
+
+
+def table(
+    ctx: Context,
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    title: str,
+    provenance: Provenance,
+    column_config: Mapping[str, Any] | None = None,
+) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config=dict(column_config or {}),
+        height=ROW_PX * (min(len(frame), MAX_ROWS) + 1) + 3,
+        key=f"{name}_table",
+    )
+    st.download_button(
+        f"Download: {title} (CSV)",
+        table_csv(frame, title, ctx.filters.describe(), provenance),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"{name}_download",
+    )
+
+
+def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) -> None:
+    """One summary table: alone, or side by side with the compare-by groups."""
+    first = tables[ALL]
+    frame = first.to_frame() if len(tables) == 1 else side_by_side(tables)
+    table(ctx, frame, name=name, title=first.title, provenance=first.provenance)
+
+
+def row_metric(col: Any, row: Row, title: str | None = None) -> None:
+    """A Table 2 row as a metric: a share with its count, or a median with its IQR."""
+    name = title or row.label
+    if row.kind == "absent":
+        col.metric(name, "not in data")
+        return
+    if row.kind == "count":
+        value = "–" if row.percent is None else f"{row.percent:.1f}%"
+        col.metric(
+            name, value, f"{row.n} of {row.denominator}", delta_color="off", delta_arrow="off"
+        )
+        return
+    if row.median is None:
+        col.metric(name, "no values")
+        return
+    unit = f" {row.unit}" if row.unit else ""
+    missing = f"; {row.missing} missing" if row.missing else ""
+    col.metric(
+        name,
+        f"{row.median:g}{unit}",
+        f"IQR {row.q1:g}–{row.q3:g}{missing}",
+        delta_color="off",
+        delta_arrow="off",
+        help="Median and interquartile range (Hyndman-Fan definition 2, as SAS).",
+    )
+
+
+def procedure(ctx: Context, proc: ProcedureSummary) -> None:
+    st.subheader("Procedure")
+    cols = st.columns(4)
+    row_metric(cols[0], proc.technical_success)
+    row_metric(cols[1], proc.procedural_success)
+    row_metric(cols[2], proc.planned, "Planned reintervention")
+    row_metric(cols[3], proc.unplanned, "Unplanned reintervention")
+    cols = st.columns(4)
+    row_metric(cols[0], proc.procedure_time, "Procedure time")
+    row_metric(cols[1], proc.radiation, "Radiation dose")
+    row_metric(cols[2], proc.contrast, "Contrast volume")
+    row_metric(cols[3], proc.cin_free, "Free from contrast nephropathy (72 h)")
+    st.caption(
+        "Procedural success: technical success with no death, major amputation or "
+        f"reintervention by day {proc.procedural_day:g}. Reinterventions: first "
+        f"reintervention by day {proc.reintervention_day:g}, planned or unplanned; both among "
+        "technical successes."
+    )
+
+
+def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
+    st.subheader("Adverse events")
+    landmark = ctx.options.landmark
+    within = f"Onset by day {landmark:g} ({fmt.months(landmark)})"
+    choice = st.radio(
+        "Adverse events counted", [within, WHOLE], horizontal=True, key="patients_ae_window"
+    )
+    day = None if choice == WHOLE else landmark
+    summaries: dict[str, SafetySummary] = {
+        name: adverse_event_table(c, day) for name, c in cohorts.items()
+    }
+    ae = summaries[ALL]
+    cols = st.columns(3)
+    for col, title, n in (
+        (cols[0], "Any adverse event", ae.any_patients),
+        (cols[1], "Serious adverse event", ae.serious_patients),
+        (cols[2], "Device- or procedure-related", ae.device_patients),
+    ):
+        share = ae.share(n)
+        col.metric(
+            title,
+            "–" if share is None else fmt.pct(share),
+            f"{n} of {ae.n} patients",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    if len(summaries) > 1:
+        by_group = pd.DataFrame(
+            {
+                "Group": list(summaries),
+                "Patients": [s.n for s in summaries.values()],
+                "Any": [s.any_patients for s in summaries.values()],
+                "Any share": [s.share(s.any_patients) for s in summaries.values()],
+                "Serious": [s.serious_patients for s in summaries.values()],
+                "Serious share": [s.share(s.serious_patients) for s in summaries.values()],
+                "Device-related": [s.device_patients for s in summaries.values()],
+                "Device-related share": [s.share(s.device_patients) for s in summaries.values()],
+                "Events": [s.events for s in summaries.values()],
+            }
+        )
+        table(
+            ctx,
+            by_group,
+            name="adverse-events-by-group",
+            title="Adverse events by group",
+            provenance=ae.provenance,
+            column_config={
+                c: SHARE for c in ("Any share", "Serious share", "Device-related share")
+            },
+        )
+    if ae.events == 0:
+        st.info(
+            "No adverse events are recorded for the patients in view "
+            f"({'whole follow-up' if day is None else f'onset by day {day:g}'})."
+        )
+    else:
+        table(
+            ctx,
+            ae.to_frame(),
+            name="adverse-events",
+            title="Adverse events by term",
+            provenance=ae.provenance,
+            column_config={
+                "Share of patients": SHARE,
+                "Term": st.column_config.TextColumn(pinned=True),
+            },
+        )
+
+    st.markdown("**Minor amputations**")
+    minor = minor_amputations(ctx.cohort, day)
+    cols = st.columns(len(minor.terms) + 1)
+    share = minor.share(minor.patients)
+    cols[0].metric(
+        "Any minor amputation",
+        "–" if share is None else fmt.pct(share),
+        f"{minor.patients} of {minor.n} patients",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    for col, term in zip(cols[1:], minor.terms, strict=True):
+        col.metric(
+            term.term.capitalize(),
+            f"{term.events} amputations",
+            f"{term.patients} patients",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    st.caption(minor.provenance.footnote())
+
+    st.markdown("**Deaths by cause** (whole follow-up)")
+    dead = deaths(ctx.cohort)
+    if dead.deaths == 0:
+        st.info("No deaths among the patients in view.")
+    else:
+        st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
+        table(
+            ctx,
+            dead.to_frame(),
+            name="deaths-by-cause",
+            title="Deaths by cause",
+            provenance=dead.provenance,
+            column_config={"Share of deaths": SHARE},
+        )
+
+
+def render() -> None:
+    ctx = current()
+    st.title("Patients and procedure")
+    if ctx.cohort.n == 0:
+        st.info(
+            "No patients match the current filters, so there is nothing to describe. "
+            "Remove a filter in the sidebar or press Reset filters."
+        )
+        return
+    cohorts = groups(ctx)
+    for name, cohort in cohorts.items():
+        small_group_caution(cohort.n, group=None if name == ALL else name)
+    landmark = ctx.options.landmark
+
+    st.subheader("Table 1. Baseline characteristics")
+    summary_tables(ctx, {name: table1(c) for name, c in cohorts.items()}, "table1")
+    st.caption(
+        "Counts are among patients with a recorded value; missing values are counted and "
+        "shown, never dropped."
+        + (" –: no patient of the group has this value." if len(cohorts) > 1 else "")
+    )
+
+    procedure(ctx, procedure_summary(ctx.cohort, reintervention_day=landmark))
+    st.markdown("**Table 2. Procedure**")
+    summary_tables(
+        ctx,
+        {name: table2(c, reintervention_day=landmark) for name, c in cohorts.items()},
+        "table2",
+    )
+
+    adverse_events(ctx, cohorts)
+
+
+with shown_plainly("the patient and procedure tables"):
+    render()

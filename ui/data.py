@@ -1,0 +1,289 @@
+"""Cached calls into `analytics`: the one place the UI asks for numbers.
+
+Every function takes the store (not hashed) and keys its cache on the database
+file (whose name carries the data fingerprint and location), the filter clauses
+and the options that change the result. Results are small frozen objects, so
+Streamlit's copy on every cache hit costs little; the patient-level cohort is
+only loaded by pages that need patient rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from analytics import views
+from analytics.bayes import BayesResult
+from analytics.competing import CompetingRisksResult
+from analytics.filters import Clause, FilterState
+from analytics.headline import Headline
+from analytics.outcomes import Reinterventions
+from analytics.schema import ADSL
+from analytics.store import Cohort, Store
+from ui.context import ViewOptions
+
+TTL = 3600  # seconds
+ENTRIES = 128
+# Compare-by offers subject columns with this many levels at most (and at least 2).
+MAX_COMPARE_LEVELS = 12
+NOT_COMPARABLE = frozenset({"USUBJID", "STUDYID"})
+
+FilterKey = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+
+def fkey(filters: FilterState) -> FilterKey:
+    """The clauses as plain tuples: exact even where a value holds a comma."""
+    return tuple((c.column, c.op, c.values) for c in filters.clauses)
+
+
+def _state(key: FilterKey) -> FilterState:
+    return FilterState(tuple(Clause(col, op, vals) for col, op, vals in key))  # type: ignore[arg-type]
+
+
+def src(store: Store) -> str:
+    return str(store.path)
+
+
+def view_key(store: Store, filters: FilterState, options: ViewOptions) -> tuple[Any, ...]:
+    """What every result and figure of a page depends on, as a plain tuple."""
+    return (src(store), fkey(filters), options.key())
+
+
+# --- the data's shape ------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _populated(_store: Store, src: str) -> frozenset[str]:
+    return views.populated_columns(_store)
+
+
+def populated(store: Store) -> frozenset[str]:
+    return _populated(store, src(store))
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _levels(_store: Store, src: str, column: str) -> list[str]:
+    found = [str(v) for v in _store.levels(column)]
+    try:
+        codes = list(ADSL.column(column).allowed)
+    except KeyError:
+        codes = []
+    # the schema's order where it has one (M before F, as in the paper), else sorted
+    return [c for c in codes if c in found] + [v for v in found if v not in codes]
+
+
+def levels(store: Store, column: str) -> list[str]:
+    return _levels(store, src(store), column)
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _value_range(_store: Store, src: str, column: str) -> tuple[Any, Any] | None:
+    if column not in views.populated_columns(_store):
+        return None
+    row = _store.query(f'SELECT min("{column}") AS lo, max("{column}") AS hi FROM adsl')
+    return row["lo"].iloc[0], row["hi"].iloc[0]
+
+
+def value_range(store: Store, column: str) -> tuple[Any, Any] | None:
+    """(min, max) of a populated numeric or date subject column, else None."""
+    if column not in store.subject_columns():
+        return None
+    return _value_range(store, src(store), column)
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _compare_columns(_store: Store, src: str) -> list[str]:
+    types = _store.subject_columns()
+    have = views.populated_columns(_store)
+    cols = [
+        c
+        for c in types
+        if c in have and c not in NOT_COMPARABLE and types[c].upper() in ("VARCHAR", "INTEGER")
+    ]
+    if not cols:
+        return []
+    counts = ", ".join(f'count(DISTINCT "{c}") AS "{c}"' for c in cols)
+    row = _store.query(f"SELECT {counts} FROM adsl").iloc[0]
+    return [c for c in cols if 2 <= int(row[c]) <= MAX_COMPARE_LEVELS]
+
+
+def compare_columns(store: Store) -> list[str]:
+    """Subject columns worth comparing groups by: recorded, 2 to 12 levels."""
+    return _compare_columns(store, src(store))
+
+
+# --- counts and cohorts ----------------------------------------------------------------
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _count(_store: Store, src: str, key: FilterKey) -> int:
+    return _store.count(_state(key))
+
+
+def count(store: Store, filters: FilterState) -> int:
+    return _count(store, src(store), fkey(filters))
+
+
+# Few entries: on a large registry one cohort is hundreds of MB.
+@st.cache_data(max_entries=8, ttl=TTL, show_spinner="Loading the patients…")
+def _cohort(_store: Store, src: str, key: FilterKey) -> Cohort:
+    return _store.cohort(_state(key))
+
+
+def cohort(store: Store, filters: FilterState) -> Cohort:
+    return _cohort(store, src(store), fkey(filters))
+
+
+def groups(store: Store, filters: FilterState, by: str) -> dict[str, Cohort]:
+    sizes = group_sizes(store, filters, by)
+    return {
+        lv: cohort(store, views.level_filter(filters, by, lv))
+        for lv in levels(store, by)
+        if sizes.get(lv, 0) > 0
+    }
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _group_sizes(_store: Store, src: str, key: FilterKey, by: str) -> dict[str, int]:
+    return _store.group_sizes(_state(key), by)
+
+
+def group_sizes(store: Store, filters: FilterState, by: str) -> dict[str, int]:
+    return _group_sizes(store, src(store), fkey(filters), by)
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
+def _headline(
+    _store: Store, src: str, key: FilterKey, day: float, goal: float, ci_type: str
+) -> Headline:
+    return views.headline_view(_store, _state(key), day=day, goal=goal, ci_type=ci_type)  # type: ignore[arg-type]
+
+
+def headline(store: Store, filters: FilterState, options: ViewOptions) -> Headline:
+    return _headline(
+        store,
+        src(store),
+        fkey(filters),
+        float(options.landmark),
+        float(options.goal),
+        options.ci_type,
+    )
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
+def _survival(
+    _store: Store,
+    src: str,
+    key: FilterKey,
+    codes: tuple[str, ...],
+    landmarks: tuple[float, ...],
+    ci_type: str,
+    tick_months: float,
+    by: str | None,
+    reference: str | None,
+) -> views.SurvivalView:
+    return views.survival_view(
+        _store,
+        _state(key),
+        codes,
+        landmarks=landmarks,
+        ci_type=ci_type,  # type: ignore[arg-type]
+        tick_months=tick_months,
+        by=by,
+        reference=reference,
+    )
+
+
+def survival(
+    store: Store,
+    filters: FilterState,
+    codes: Sequence[str],
+    options: ViewOptions,
+    by: str | None = None,
+    reference: str | None = None,
+) -> views.SurvivalView:
+    return _survival(
+        store,
+        src(store),
+        fkey(filters),
+        tuple(codes),
+        (float(options.landmark),),
+        options.ci_type,
+        float(options.tick_months),
+        by,
+        reference,
+    )
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the posterior…")
+def _bayes(
+    _store: Store,
+    src: str,
+    key: FilterKey,
+    day: float,
+    goal: float,
+    threshold: float,
+    prior: tuple[float, float],
+    impute: bool,
+) -> BayesResult | None:
+    return views.bayes_view(
+        _store, _state(key), day=day, goal=goal, threshold=threshold, prior=prior, impute=impute
+    )
+
+
+def bayes(
+    store: Store,
+    filters: FilterState,
+    *,
+    day: float,
+    goal: float,
+    threshold: float,
+    prior: tuple[float, float],
+    impute: bool,
+) -> BayesResult | None:
+    return _bayes(
+        store,
+        src(store),
+        fkey(filters),
+        float(day),
+        float(goal),
+        float(threshold),
+        (float(prior[0]), float(prior[1])),
+        bool(impute),
+    )
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
+def _competing(
+    _store: Store, src: str, key: FilterKey, paramcd: str, day: float
+) -> CompetingRisksResult | None:
+    return views.competing_view(_store, _state(key), paramcd, landmarks=(day,))
+
+
+def competing(
+    store: Store, filters: FilterState, paramcd: str, day: float
+) -> CompetingRisksResult | None:
+    return _competing(store, src(store), fkey(filters), paramcd, float(day))
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _cohort_counts(_store: Store, src: str, key: FilterKey, day: float) -> views.CohortCounts:
+    return views.cohort_counts(_store, _state(key), day)
+
+
+def cohort_counts(store: Store, filters: FilterState, day: float) -> views.CohortCounts:
+    return _cohort_counts(store, src(store), fkey(filters), float(day))
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _reinterventions(_store: Store, src: str, key: FilterKey, day: float) -> Reinterventions | None:
+    return views.reintervention_view(_store, _state(key), day)
+
+
+def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterventions | None:
+    return _reinterventions(store, src(store), fkey(filters), float(day))

@@ -1,0 +1,56 @@
+"""Notices every page shares: where the data come from, who is in view, small groups."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.filters import FilterState
+from analytics.store import Store
+from ui import fmt
+
+SYNTHETIC_NOTICE = "Synthetic data, not patient data."
+SMALL_GROUP = 10
+
+
+def notice_text(store: Store) -> str | None:
+    """The data's synthetic notice, or None for real data."""
+    if not store.synthetic:
+        return None
+    return store.meta.get("notice") or SYNTHETIC_NOTICE
+
+
+def synthetic_notice(store: Store) -> None:
+    """Shown by app.py above every page when the data are invented."""
+    text = notice_text(store)
+    if text:
+        st.warning(text, icon="⚠️")
+
+
+def source_text(store: Store) -> str:
+    """Data source and synthetic notice, as printed on every export."""
+    source = store.meta.get("source", "unknown")
+    notice = notice_text(store)
+    return f"Data: {source}." + (f" {notice}" if notice else "")
+
+
+def cohort_line(n: int, total: int, filters: FilterState) -> None:
+    """Who is in view, above every page (the sidebar may be collapsed)."""
+    st.caption(f"**{fmt.patients(n, total)}** · Filters: {filters.describe()}")
+
+
+def small_group_caution(n: int, threshold: int = SMALL_GROUP, *, group: str | None = None) -> None:
+    """A warning for a group under `threshold` patients: its estimates are unstable.
+
+    `group` names the group in the message (default: the patients in view)."""
+    if n >= threshold:
+        return
+    where = f" in {group}" if group else ""
+    if n == 0:
+        st.warning(f"No patients{where}, so there are no estimates.")
+        return
+    who = "1 patient" if n == 1 else f"{n} patients"
+    st.warning(
+        f"Only {who}{where}: with fewer than {threshold} patients the estimates are "
+        "unstable and their confidence intervals wide. Read them with caution.",
+        icon="⚠️",
+    )

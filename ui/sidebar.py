@@ -1,0 +1,388 @@
+"""The sidebar: the global filters, compare-by and view options, built once in app.py.
+
+Every widget is bound to the URL (``bind="query-params"``, its key is the query
+parameter), so a copied link reopens exactly the same view. Only filters whose
+column holds values in the loaded data are offered: a registry extract may lack
+some. The filters become one `FilterState`; each of its clauses is shown as a
+removable chip, with one Reset for all.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+import streamlit as st
+
+from analytics.filters import Clause, FilterError, FilterState
+from analytics.km import CI_TYPES
+from analytics.schema import ADSL
+from analytics.store import Store
+from ui import data
+from ui.context import ViewOptions
+from ui.fmt import patients
+
+# Multiselect filters: the key and URL parameter is the column name (?DIALFL=Y).
+PRIMARY_FILTERS = ("SEX", "AGEGR1", "DIALFL", "DIABFL", "CKDFL", "RUTHCAT")
+MORE_FILTERS = ("RACE", "ETHNIC", "PRIORFL", "XARTERY", "SITEID", "STUDYID")
+AGE = "AGE"  # range slider, ?AGE=60&AGE=80
+ENROL = "ENRL"  # enrolment period by quarter, ?ENRL=2020-Q1&ENRL=2021-Q4
+TEXT = "where"  # any other clauses, ?where=BMI>=30; SMOKSTAT=CURRENT
+COMPARE = "compare"
+PRESENT = "present"
+DEFAULTS = ViewOptions()
+
+Kind = Literal["multi", "low", "high", "text"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The widget a clause comes from, and how to take the clause out of it."""
+
+    kind: Kind
+    key: str
+    value: Any = None  # "low"/"high": the bound to go back to; "text": the clause text
+
+
+@dataclass(frozen=True)
+class Chip:
+    clause: Clause
+    text: str
+    owners: tuple[Owner, ...]
+
+
+@dataclass(frozen=True)
+class Selection:
+    filters: FilterState
+    chips: tuple[Chip, ...]
+    defaults: dict[str, Any]  # filter widget key -> its value with no filter
+    compare_by: str | None
+    options: ViewOptions
+
+
+def label(column: str) -> str:
+    try:
+        text = ADSL.column(column).label
+    except KeyError:
+        return column
+    return re.sub(r"\s*\([^)]*\)$", "", text)
+
+
+def presentation_requested() -> bool:
+    """Presentation mode as the toggle or the URL has it, before the widget is drawn
+    (the page configuration that collapses the sidebar comes first)."""
+    if PRESENT in st.session_state:
+        return bool(st.session_state[PRESENT])
+    return str(st.query_params.get(PRESENT, "")).lower() == "true"
+
+
+# --- enrolment quarters ----------------------------------------------------------------
+
+
+def quarters(first: date, last: date) -> list[tuple[str, date, date]]:
+    """(label, first day, last day) of every calendar quarter from `first` to `last`."""
+    out = []
+    y, q = first.year, (first.month - 1) // 3 + 1
+    end = (last.year, (last.month - 1) // 3 + 1)
+    while (y, q) <= end:
+        month = 3 * q
+        out.append(
+            (f"{y}-Q{q}", date(y, month - 2, 1), date(y, month, calendar.monthrange(y, month)[1]))
+        )
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
+
+
+# --- callbacks: they run before the next script run, so they may set widget state -------
+
+
+def _remove(owners: Sequence[Owner]) -> None:
+    for owner in owners:
+        if owner.kind == "multi":
+            st.session_state[owner.key] = []
+        elif owner.kind == "low":
+            _, hi = st.session_state[owner.key]
+            st.session_state[owner.key] = (owner.value, hi)
+        elif owner.kind == "high":
+            lo, _ = st.session_state[owner.key]
+            st.session_state[owner.key] = (lo, owner.value)
+        else:
+            kept = [p.strip() for p in _split(st.session_state.get(owner.key, ""))]
+            st.session_state[owner.key] = "; ".join(p for p in kept if _same(p) != owner.value)
+
+
+def _reset(defaults: dict[str, Any]) -> None:
+    for key, value in defaults.items():
+        st.session_state[key] = value
+
+
+def _split(text: str) -> list[str]:
+    return [p for p in re.split(r"[;\n]", text or "") if p.strip()]
+
+
+def _same(item: str) -> str:
+    """A clause's canonical text, or the item itself if it does not parse."""
+    try:
+        return str(FilterState.parse([item]).clauses[0])
+    except (FilterError, IndexError):
+        return item
+
+
+# --- the filters ---------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.have = data.populated(store)
+        self.clauses: list[tuple[Clause, Owner]] = []
+        self.defaults: dict[str, Any] = {}
+
+    def add(self, clause: Clause, owner: Owner) -> None:
+        self.clauses.append((clause, owner))
+
+    def choice(self, column: str) -> None:
+        if column not in self.have:
+            return
+        options = data.levels(self.store, column)
+        if len(options) < 2:
+            return  # one value everywhere: nothing to choose
+        chosen = st.multiselect(
+            label(column), options, key=column, bind="query-params", placeholder="All"
+        )
+        self.defaults[column] = []
+        if chosen:
+            self.add(Clause(column, "in", tuple(str(v) for v in chosen)), Owner("multi", column))
+
+    def age(self) -> None:
+        rng = data.value_range(self.store, AGE)
+        if rng is None:
+            return
+        lo, hi = int(rng[0]), int(rng[1])
+        if lo >= hi:
+            return
+        a, b = st.slider("Age at enrolment (years)", lo, hi, (lo, hi), key=AGE, bind="query-params")
+        self.defaults[AGE] = (lo, hi)
+        if a > lo:
+            self.add(Clause(AGE, ">=", (str(a),)), Owner("low", AGE, lo))
+        if b < hi:
+            self.add(Clause(AGE, "<=", (str(b),)), Owner("high", AGE, hi))
+
+    def enrolment(self) -> None:
+        rng = data.value_range(self.store, "ENRLDT")
+        if rng is None:
+            return
+        qs = quarters(pd.Timestamp(rng[0]).date(), pd.Timestamp(rng[1]).date())
+        if len(qs) < 2:
+            return
+        names = [q[0] for q in qs]
+        a, b = st.select_slider(
+            "Enrolment period (quarter)",
+            names,
+            (names[0], names[-1]),
+            key=ENROL,
+            bind="query-params",
+        )
+        self.defaults[ENROL] = (names[0], names[-1])
+        first = {q[0]: q[1] for q in qs}
+        last = {q[0]: q[2] for q in qs}
+        if a != names[0]:
+            clause = Clause("ENRLDT", ">=", (first[a].isoformat(),))
+            self.add(clause, Owner("low", ENROL, names[0]))
+        if b != names[-1]:
+            clause = Clause("ENRLDT", "<=", (last[b].isoformat(),))
+            self.add(clause, Owner("high", ENROL, names[-1]))
+
+    def text(self) -> None:
+        raw = st.text_input(
+            "Other filters",
+            key=TEXT,
+            bind="query-params",
+            placeholder="e.g. BMI>=30; SMOKSTAT=CURRENT",
+            help="Clauses on any patient column, separated by ';': COL=V1,V2 (one of), "
+            "COL!=V (not), COL>=X, COL<=X.",
+        )
+        self.defaults[TEXT] = ""
+        if not raw.strip():
+            return
+        try:
+            state = FilterState.parse(_split(raw))
+            self.store.subject_where(state)  # unknown columns, non-numbers: say so now
+        except FilterError as exc:
+            st.error(f"These filters were not applied: {exc}.")
+            return
+        for clause in state.clauses:
+            self.add(clause, Owner("text", TEXT, str(clause)))
+
+    def selection(self) -> tuple[FilterState, tuple[Chip, ...]]:
+        owners: dict[Clause, list[Owner]] = {}
+        for clause, owner in self.clauses:
+            owners.setdefault(clause, []).append(owner)
+        chips = tuple(Chip(c, chip_text(c), tuple(o)) for c, o in owners.items())
+        return FilterState(tuple(owners)), chips
+
+
+def chip_text(clause: Clause) -> str:
+    name = label(clause.column)
+    values = ", ".join(clause.values)
+    return {
+        "in": f"{name}: {values}",
+        "not_in": f"{name}: not {values}",
+        ">=": f"{name} ≥ {values}",
+        "<=": f"{name} ≤ {values}",
+    }[clause.op]
+
+
+def _filters(store: Store) -> _Builder:
+    b = _Builder(store)
+    st.header("Filters")
+    for column in PRIMARY_FILTERS[:2]:
+        b.choice(column)
+    b.age()
+    for column in PRIMARY_FILTERS[2:]:
+        b.choice(column)
+    with st.expander("More filters: race, site, study, enrolment…"):
+        for column in MORE_FILTERS:
+            b.choice(column)
+        b.enrolment()
+        b.text()
+    return b
+
+
+# --- compare-by and view options ---------------------------------------------------------
+
+
+def _compare(store: Store) -> str | None:
+    columns = data.compare_columns(store)
+    names = {c: label(c) for c in columns}
+    choice: str | None = st.selectbox(
+        "Compare by",
+        [None, *columns],
+        format_func=lambda c: "Nothing (all patients together)" if c is None else names[c],
+        key=COMPARE,
+        bind="query-params",
+        help="Curves, log-rank test and hazard ratios per level of a patient characteristic.",
+    )
+    return choice
+
+
+def _options() -> ViewOptions:
+    presentation = st.toggle(
+        "Presentation mode",
+        key=PRESENT,
+        bind="query-params",
+        help="Large type and high-contrast figures for a projector; the sidebar starts "
+        "collapsed and the pages are listed at the top.",
+    )
+    with st.expander("View options"):
+        landmark = st.number_input(
+            "Landmark (days)",
+            1,
+            3650,
+            int(DEFAULTS.landmark),
+            1,
+            key="landmark",
+            bind="query-params",
+            help="Day of the headline estimates (183 = 6 months).",
+        )
+        goal = st.number_input(
+            "AFS performance goal (%)",
+            1,
+            99,
+            round(100 * DEFAULTS.goal),
+            1,
+            key="goal",
+            bind="query-params",
+        )
+        ci_type = st.selectbox(
+            "Confidence interval",
+            CI_TYPES,
+            key="ci",
+            bind="query-params",
+            help="log-log: SAS PROC LIFETEST's default; log: R survfit's default; plain: "
+            "linear, clipped to 0-100%.",
+        )
+        ticks = st.radio(
+            "Time-axis ticks every (months)",
+            (3, 6),
+            key="ticks",
+            bind="query-params",
+            horizontal=True,
+        )
+        show_ci = st.toggle("Shade the 95% CI", DEFAULTS.show_ci, key="band", bind="query-params")
+        risk_rows = st.toggle(
+            "Events and censored rows in the risk table",
+            DEFAULTS.risk_rows,
+            key="riskrows",
+            bind="query-params",
+        )
+        min_at_risk = st.number_input(
+            "Draw lighter below this many at risk",
+            0,
+            1000,
+            DEFAULTS.min_at_risk,
+            1,
+            key="minrisk",
+            bind="query-params",
+        )
+    return ViewOptions(
+        landmark=float(landmark),
+        ci_type=ci_type,
+        tick_months=float(ticks),
+        show_ci=bool(show_ci),
+        risk_rows=bool(risk_rows),
+        min_at_risk=int(min_at_risk),
+        presentation=bool(presentation),
+        goal=goal / 100,
+    )
+
+
+def build(store: Store) -> Selection:
+    """Draw the filters, compare-by and options in the sidebar; return what they say."""
+    with st.sidebar:
+        b = _filters(store)
+        filters, chips = b.selection()
+        st.header("Compare and show")
+        compare_by = _compare(store)
+        options = _options()
+    return Selection(filters, chips, b.defaults, compare_by, options)
+
+
+def summary(where: Any, n: int, total: int, selection: Selection) -> None:
+    """N of M, the active filters as removable chips, and Reset, in `where`."""
+    with where:
+        st.markdown(f"**{patients(n, total)}**")
+        if selection.chips:
+            with st.container(horizontal=True, gap="small", key="chips"):
+                for i, chip in enumerate(selection.chips):
+                    st.button(
+                        chip.text,
+                        key=f"chip_{i}_{chip.clause}",
+                        on_click=_remove,
+                        args=(chip.owners,),
+                        icon=":material/close:",
+                        icon_position="right",
+                        help=f"Remove this filter ({chip.clause})",
+                    )
+        else:
+            st.caption("No filters: all patients.")
+        st.button(
+            "Reset filters",
+            key="reset",
+            on_click=_reset,
+            args=(dict(selection.defaults),),
+            disabled=not selection.filters,
+            icon=":material/restart_alt:",
+        )
+
+
+def reset_button(selection: Selection) -> None:
+    """Reset alone, for when the filters chosen could not be used."""
+    st.sidebar.button(
+        "Reset filters", key="reset_failed", on_click=_reset, args=(dict(selection.defaults),)
+    )

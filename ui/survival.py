@@ -1,0 +1,232 @@
+"""Survival figures and tables shared by the survival pages (AFS, patency).
+
+Everything drawn comes from an `analytics.views.SurvivalView` (via `ui.data`): the
+figures from its Kaplan-Meier results, the tables from their landmarks, the group
+comparison from its log-rank test and Cox model. Nothing is estimated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics.km import CI_LABELS, KMResult
+from analytics.views import SurvivalView
+from charts.survival import km_figure
+from charts.theme import Mode, Theme
+from ui import data, fmt
+from ui.context import Context
+from ui.figure import cached_figure, show_figure
+from ui.notes import small_group_caution
+from ui.sidebar import label
+
+SHORT = {
+    "AFS": "Amputation-free survival",
+    "LS": "Limb salvage",
+    "OS": "Overall survival",
+    "PP": "Primary patency",
+    "PAP": "Primary-assisted patency",
+    "SP": "Secondary patency",
+    "REINT": "Freedom from reintervention",
+}
+
+
+def short(code: str) -> str:
+    return SHORT.get(code, code)
+
+
+def group_name(column: str, level: str) -> str:
+    """A level as legends and tables show it: "On dialysis: Y"."""
+    return f"{label(column)}: {level}"
+
+
+def curves_figure(
+    ctx: Context,
+    results: dict[str, KMResult],
+    *,
+    order: Sequence[str],
+    y_title: str,
+    title: str | None = None,
+    goal: float | None = None,
+    goal_label: str = "Performance goal",
+    theme: Mode | Theme | None = None,
+) -> go.Figure:
+    """Kaplan-Meier curves with the at-risk table, drawn with the view options (on the
+    page's theme unless `theme` says otherwise)."""
+    opt = ctx.options
+    return km_figure(
+        results,
+        levels=list(order),
+        y_title=y_title,
+        title=title,
+        tick_months=opt.tick_months,
+        ci=opt.show_ci,
+        table_events=opt.risk_rows,
+        fade_below=opt.min_at_risk or None,
+        landmark_day=opt.landmark,
+        goal=goal,
+        goal_label=goal_label,
+        theme=theme or opt.screen_theme,
+    )
+
+
+def show_curves(
+    ctx: Context,
+    view: SurvivalView,
+    codes: Sequence[str],
+    name: str,
+    *,
+    title: str,
+    y_title: str = "Patients free of the event",
+    goal: float | None = None,
+    goal_label: str = "Performance goal",
+) -> bool:
+    """The endpoints' curves on one figure with its downloads; False if none has data."""
+    results = {short(c): view.endpoints[c] for c in codes if c in view.endpoints}
+    if not results:
+        st.info(
+            "The patients in view have no records for "
+            f"{', '.join(short(c).lower() for c in codes)}."
+        )
+        return False
+    order = [short(c) for c in codes]
+
+    def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
+        return curves_figure(
+            ctx,
+            results,
+            order=order,
+            y_title=y_title,
+            goal=goal,
+            goal_label=goal_label,
+            theme=theme,
+            title=title if with_title else None,
+        )
+
+    key = (data.view_key(ctx.store, ctx.filters, ctx.options), tuple(codes), y_title, goal)
+    fig = cached_figure(f"curves_{name}", key, build)
+    show_figure(fig, name, slide=lambda: build("presentation", with_title=True))
+    return True
+
+
+def estimates_frame(view: SurvivalView, codes: Sequence[str], day: float) -> pd.DataFrame:
+    """One row per endpoint: patients, events, estimate at the landmark with its CI,
+    at risk then, median."""
+    at = fmt.months(day)
+    rows = []
+    for code in codes:
+        km = view.endpoints.get(code)
+        if km is None:
+            continue
+        lm = km.landmark(day)
+        rows.append(
+            {
+                "Endpoint": short(code),
+                "Patients": fmt.count(km.n),
+                "Events": fmt.count(km.events),
+                f"At {at}": fmt.pct(lm.estimate),
+                "95% CI": fmt.ci_range(lm.lower, lm.upper),
+                f"At risk at day {day:g}": fmt.count(lm.at_risk),
+                "Median": fmt.median_days(km.median.estimate),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def show_estimates(view: SurvivalView, codes: Sequence[str], day: float) -> None:
+    frame = estimates_frame(view, codes, day)
+    if frame.empty:
+        return
+    # a static table: its text scales with the page (large in presentation mode)
+    st.table(frame, hide_index=True, border="horizontal")
+    ci = next(iter(view.endpoints.values())).ci_type
+    st.caption(
+        f"Kaplan-Meier estimates at day {day:g} with 95% confidence intervals "
+        f"({CI_LABELS[ci]}); NR: median not reached."
+    )
+
+
+def comparison_frame(view: SurvivalView, code: str, by: str, day: float) -> pd.DataFrame:
+    """One row per level: patients, events, estimate at the landmark, hazard ratio
+    against the reference with its 95% CI and Wald p."""
+    cmp = view.comparison.get(code)
+    rows = []
+    for level, km in view.groups.get(code, {}).items():
+        lm = km.landmark(day)
+        if cmp is None:
+            hr, p = "–", "–"
+        elif level == cmp.reference:
+            hr, p = "1 (reference)", ""
+        elif level in cmp.hazard_ratios:
+            h, lo, hi, pv = cmp.hazard_ratios[level]
+            hr, p = fmt.ratio(h, lo, hi), fmt.p_value(pv)
+        else:
+            hr, p = "not estimable", ""
+        rows.append(
+            {
+                label(by): level,
+                "Patients": fmt.count(km.n),
+                "Events": fmt.count(km.events),
+                f"At {fmt.months(day)}": fmt.estimate_with_interval(
+                    lm.estimate, lm.lower, lm.upper
+                ),
+                "Hazard ratio (95% CI)": hr,
+                "p": p,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
+    """Curves per level of the compare-by column for one chosen endpoint, the
+    log-rank test and the hazard ratios."""
+    by = ctx.compare_by
+    if by is None:
+        st.info(
+            "Choose a characteristic under **Compare by** in the sidebar to see these "
+            "curves per group, with the log-rank test and hazard ratios."
+        )
+        return
+    code = st.selectbox(
+        "Endpoint to compare", list(codes), format_func=short, key=key, bind="query-params"
+    )
+    opt = ctx.options
+    view = data.survival(ctx.store, ctx.filters, [code], opt, by=by)
+    per_level = view.groups.get(code, {})
+    if not per_level:
+        st.info(f"No {short(code).lower()} records among the patients in view.")
+        return
+    for level, km in per_level.items():
+        small_group_caution(int(km.n), group=group_name(by, level))
+    results = {group_name(by, lv): km for lv, km in per_level.items()}
+    order = [group_name(by, lv) for lv in ctx.levels(by)]
+    title = f"{short(code)} by {label(by).lower()}"
+
+    def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
+        return curves_figure(
+            ctx,
+            results,
+            order=order,
+            y_title=short(code),
+            theme=theme,
+            title=title if with_title else None,
+        )
+
+    cmp = view.comparison.get(code)
+    if cmp is not None:
+        st.markdown(
+            f"**{fmt.logrank(cmp.logrank_p)}** (χ² = {cmp.logrank_chisq:.2f} on "
+            f"{cmp.logrank_df} df)"
+        )
+    else:
+        st.info(f"No test: {view.comparison_note.get(code, 'nothing to compare')}.")
+    fig = cached_figure(
+        "compare", (data.view_key(ctx.store, ctx.filters, opt), key, code, by), build
+    )
+    show_figure(fig, f"{key}_{code}_by_{by}", slide=lambda: build("presentation", True))
+    st.table(comparison_frame(view, code, by, opt.landmark), hide_index=True, border="horizontal")
+    if cmp is not None:
+        st.caption(f"Method: {cmp.method}. Hazard ratios with Wald 95% CI and p.")
