@@ -77,8 +77,12 @@ def km_versus_lifelines(n: int, repeats: int) -> dict[str, object]:
     ci = lf.confidence_interval_.loc[km.timeline_].to_numpy()
     defined = np.isfinite(km.lower_)
     diff_s = float(np.max(np.abs(s_lf - km.survival_)))
-    diff_ci = float(max(np.max(np.abs(ci[defined, 0] - km.lower_[defined])),
-                        np.max(np.abs(ci[defined, 1] - km.upper_[defined]))))
+    diff_ci = float(
+        max(
+            np.max(np.abs(ci[defined, 0] - km.lower_[defined])),
+            np.max(np.abs(ci[defined, 1] - km.upper_[defined])),
+        )
+    )
     table = lf.event_table
     diff_risk = float(np.max(np.abs(table.loc[km.timeline_, "at_risk"].to_numpy() - km.at_risk_)))
     return {
@@ -94,9 +98,20 @@ def km_versus_lifelines(n: int, repeats: int) -> dict[str, object]:
 def page_numbers(n: int, repeats: int, workdir: Path) -> dict[str, object]:
     """Run in a child process: build (or reuse) the registry, then time summaries."""
     child = subprocess.run(
-        [sys.executable, __file__, "--child-page", str(n), "--repeats", str(repeats),
-         "--workdir", str(workdir)],
-        capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            __file__,
+            "--child-page",
+            str(n),
+            "--repeats",
+            str(repeats),
+            "--workdir",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     if child.returncode != 0:
         raise SystemExit(f"benchmark child for n={n} failed:\n{child.stderr}")
@@ -104,18 +119,37 @@ def page_numbers(n: int, repeats: int, workdir: Path) -> dict[str, object]:
 
 
 def _child_page(n: int, repeats: int, workdir: Path) -> None:
-    from bench.registry import make_registry
-
     src = workdir / f"registry-{n}"
     os.environ["DVA_CACHE_DIR"] = str(workdir / "cache")
     if not (src / "adtte.parquet").exists():
-        make_registry(n, src)
+        # generated in its own process: its arrays must not count in the peak below
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; "
+                "from bench.registry import make_registry; "
+                "make_registry(int(sys.argv[1]), Path(sys.argv[2]))",
+                str(n),
+                str(src),
+            ],
+            check=True,
+            env=os.environ,
+        )
     # build in a grandchild so this process's peak memory is that of the queries alone
     build = subprocess.run(
-        [sys.executable, "-c", "import sys,time; from pathlib import Path; "
-         "from analytics.store import Store; t=time.perf_counter(); Store.open(Path(sys.argv[1])); "
-         "print(time.perf_counter()-t)", str(src)],
-        capture_output=True, text=True, check=True, env=os.environ,
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from pathlib import Path; "
+            "from analytics.store import Store; t=time.perf_counter(); "
+            "Store.open(Path(sys.argv[1])); print(time.perf_counter()-t)",
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
     )
     build_s = float(build.stdout.strip().splitlines()[-1])
 
@@ -127,9 +161,17 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
     filters = [FilterState.parse(f) for f in FILTERS]
 
     def one(i: int):
-        return summarize(store, filters[i % len(filters)], endpoints=("AFS", "LS", "OS"),
-                         landmarks=(183, 365), by="DIABFL", reference="N", bayes_endpoint="AFS",
-                         with_quality=False, compare=("AFS",))
+        return summarize(
+            store,
+            filters[i % len(filters)],
+            endpoints=("AFS", "LS", "OS"),
+            landmarks=(183, 365),
+            by="DIABFL",
+            reference="N",
+            bayes_endpoint="AFS",
+            with_quality=False,
+            compare=("AFS",),
+        )
 
     one(0)  # warm-up
     times = []
@@ -137,11 +179,20 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
         start = time.perf_counter()
         s = one(i + 1)
         times.append(time.perf_counter() - start)
-        assert s.endpoints["AFS"].n == s.n and s.bayes is not None and s.comparison
+        if s.endpoints["AFS"].n != s.n or s.bayes is None or not s.comparison:
+            raise SystemExit(f"incomplete summary for n={n}: the benchmark would measure less")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "median_ms": statistics.median(times) * 1e3,
-                      "p90_ms": sorted(times)[int(0.9 * (len(times) - 1))] * 1e3,
-                      "peak_mb": peak, "build_s": build_s}))
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "median_ms": statistics.median(times) * 1e3,
+                "p90_ms": sorted(times)[int(0.9 * (len(times) - 1))] * 1e3,
+                "peak_mb": peak,
+                "build_s": build_s,
+            }
+        )
+    )
 
 
 def _fmt_n(n: int) -> str:
@@ -149,7 +200,9 @@ def _fmt_n(n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", nargs="*", default=["1e4", "1e5", "1e6", "1e7"])
     ap.add_argument("--km-n", default="1e6")
     ap.add_argument("--repeats", type=int, default=15)
@@ -166,24 +219,34 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(float(s)) for s in args.sizes]
 
     km = km_versus_lifelines(int(float(args.km_n)), args.repeats)
-    print(f"## Kaplan-Meier with CI and numbers at risk, {_fmt_n(km['n'])} patients "
-          f"(median of {args.repeats} runs)\n")
+    print(
+        f"## Kaplan-Meier with CI and numbers at risk, {_fmt_n(km['n'])} patients "
+        f"(median of {args.repeats} runs)\n"
+    )
     print("| engine | median ms | ratio | max difference (survival / CI / at risk) |")
     print("|---|---:|---:|---|")
     print(f"| lifelines KaplanMeierFitter (pandas) | {km['lifelines_ms']:.1f} | 1.0 | |")
-    print(f"| this engine | {km['ours_ms']:.1f} | {km['lifelines_ms'] / km['ours_ms']:.1f}x | "
-          f"{km['max_diff_survival']:.1e} / {km['max_diff_ci']:.1e} / {km['max_diff_at_risk']:.0f} |")
+    print(
+        f"| this engine | {km['ours_ms']:.1f} | {km['lifelines_ms'] / km['ours_ms']:.1f}x | "
+        f"{km['max_diff_survival']:.1e} / {km['max_diff_ci']:.1e} / {km['max_diff_at_risk']:.0f} |"
+    )
 
-    print(f"\n## Survival page after a filter change, Parquet registry (median of {args.repeats} "
-          "runs, rotating filters)\n")
-    print("AFS, LS, OS with CI and risk table at days 183 and 365, log-rank and Cox by diabetes, "
-          "Bayesian endpoint with 1000 imputations.\n")
+    print(
+        f"\n## Survival page after a filter change, Parquet registry (median of {args.repeats} "
+        "runs, rotating filters)\n"
+    )
+    print(
+        "AFS, LS, OS with CI and risk table at days 183 and 365, log-rank and Cox by diabetes, "
+        "Bayesian endpoint with 1000 imputations.\n"
+    )
     print("| patients | median ms | p90 ms | peak memory MB | database build s |")
     print("|---:|---:|---:|---:|---:|")
     for n in sizes:
         r = page_numbers(n, args.repeats, workdir)
-        print(f"| {_fmt_n(n)} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['peak_mb']:.0f} | "
-              f"{r['build_s']:.1f} |")
+        print(
+            f"| {_fmt_n(n)} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['peak_mb']:.0f} | "
+            f"{r['build_s']:.1f} |"
+        )
     return 0
 
 
