@@ -10,27 +10,21 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics import views
 from analytics.describe import Row
-from analytics.frames import side_by_side, table_csv
-from analytics.procedure import ProcedureSummary, procedure_summary
-from analytics.provenance import Provenance
-from analytics.safety import (
-    SafetySummary,
-    adverse_event_table,
-    deaths,
-    minor_amputations,
-)
+from analytics.filters import FilterState
+from analytics.frames import side_by_side
+from analytics.procedure import ProcedureSummary
+from analytics.safety import SafetySummary
 from analytics.schema import ADSL
-from analytics.store import Cohort
-from analytics.tables import SummaryTable, table1, table2
-from ui import fmt
+from analytics.tables import SummaryTable
+from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.notes import small_group_caution
+from ui.tables import show_table
 
 ALL = "All patients in view"
-ROW_PX = 35  # st.dataframe's row height: tables are shown whole up to MAX_ROWS rows
-MAX_ROWS = 40
 SHARE = st.column_config.NumberColumn(format="percent")
 WHOLE = "Whole follow-up"
 
@@ -42,46 +36,26 @@ def label(column: str) -> str:
         return column
 
 
-def groups(ctx: Context) -> dict[str, Cohort]:
-    """The patients in view, then one group per level of the compare-by column."""
-    out = {ALL: ctx.cohort}
-    if ctx.compare_by:
-        for level, cohort in ctx.groups().items():
-            out[f"{label(ctx.compare_by)}: {level}"] = cohort
+def groups(ctx: Context) -> dict[str, FilterState]:
+    """The patients in view, then one group per level of the compare-by column that has
+    patients in view: group name -> its filters."""
+    out = {ALL: ctx.filters}
+    by = ctx.compare_by
+    if by:
+        sizes = data.group_sizes(ctx.store, ctx.filters, by)
+        for level in ctx.levels(by):
+            if sizes.get(level, 0) > 0:
+                out[f"{label(by)}: {level}"] = views.level_filter(ctx.filters, by, level)
     return out
-
-
-def table(
-    ctx: Context,
-    frame: pd.DataFrame,
-    *,
-    name: str,
-    title: str,
-    provenance: Provenance,
-    column_config: Mapping[str, Any] | None = None,
-) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config=dict(column_config or {}),
-        height=ROW_PX * (min(len(frame), MAX_ROWS) + 1) + 3,
-        key=f"{name}_table",
-    )
-    st.download_button(
-        f"Download: {title} (CSV)",
-        table_csv(frame, title, ctx.filters.describe(), provenance),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=f"{name}_download",
-    )
 
 
 def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) -> None:
     """One summary table: alone, or side by side with the compare-by groups."""
     first = tables[ALL]
     frame = first.to_frame() if len(tables) == 1 else side_by_side(tables)
-    table(ctx, frame, name=name, title=first.title, provenance=first.provenance)
+    show_table(
+        frame, name=name, title=first.title, filters=ctx.filters, provenance=first.provenance
+    )
 
 
 def row_metric(col: Any, row: Row, title: str | None = None) -> None:
@@ -131,7 +105,7 @@ def procedure(ctx: Context, proc: ProcedureSummary) -> None:
     )
 
 
-def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
+def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     st.subheader("Adverse events")
     landmark = ctx.options.landmark
     within = f"Onset by day {landmark:g} ({fmt.months(landmark)})"
@@ -139,8 +113,12 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
         "Adverse events counted", [within, WHOLE], horizontal=True, key="patients_ae_window"
     )
     day = None if choice == WHOLE else landmark
+    overall = data.safety(ctx.store, ctx.filters, day)
     summaries: dict[str, SafetySummary] = {
-        name: adverse_event_table(c, day) for name, c in cohorts.items()
+        name: overall.adverse_events
+        if name == ALL
+        else data.safety(ctx.store, f, day).adverse_events
+        for name, f in cohorts.items()
     }
     ae = summaries[ALL]
     cols = st.columns(3)
@@ -171,11 +149,11 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
                 "Events": [s.events for s in summaries.values()],
             }
         )
-        table(
-            ctx,
+        show_table(
             by_group,
             name="adverse-events-by-group",
             title="Adverse events by group",
+            filters=ctx.filters,
             provenance=ae.provenance,
             column_config={
                 c: SHARE for c in ("Any share", "Serious share", "Device-related share")
@@ -187,11 +165,11 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
             f"({'whole follow-up' if day is None else f'onset by day {day:g}'})."
         )
     else:
-        table(
-            ctx,
+        show_table(
             ae.to_frame(),
             name="adverse-events",
             title="Adverse events by term",
+            filters=ctx.filters,
             provenance=ae.provenance,
             column_config={
                 "Share of patients": SHARE,
@@ -200,7 +178,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
         )
 
     st.markdown("**Minor amputations**")
-    minor = minor_amputations(ctx.cohort, day)
+    minor = overall.minor_amputations
     cols = st.columns(len(minor.terms) + 1)
     share = minor.share(minor.patients)
     cols[0].metric(
@@ -221,16 +199,16 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
     st.caption(minor.provenance.footnote())
 
     st.markdown("**Deaths by cause** (whole follow-up)")
-    dead = deaths(ctx.cohort)
+    dead = overall.deaths
     if dead.deaths == 0:
         st.info("No deaths among the patients in view.")
     else:
         st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
-        table(
-            ctx,
+        show_table(
             dead.to_frame(),
             name="deaths-by-cause",
             title="Deaths by cause",
+            filters=ctx.filters,
             provenance=dead.provenance,
             column_config={"Share of deaths": SHARE},
         )
@@ -239,32 +217,34 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, Cohort]) -> None:
 def render() -> None:
     ctx = current()
     st.title("Patients and procedure")
-    if ctx.cohort.n == 0:
+    if data.count(ctx.store, ctx.filters) == 0:
         st.info(
             "No patients match the current filters, so there is nothing to describe. "
             "Remove a filter in the sidebar or press Reset filters."
         )
         return
     cohorts = groups(ctx)
-    for name, cohort in cohorts.items():
-        small_group_caution(cohort.n, group=None if name == ALL else name)
+    for name, filters in cohorts.items():
+        small_group_caution(data.count(ctx.store, filters), group=None if name == ALL else name)
     landmark = ctx.options.landmark
+    tables = {
+        name: data.patient_tables(ctx.store, filters, landmark, procedure=name == ALL)
+        for name, filters in cohorts.items()
+    }
 
     st.subheader("Table 1. Baseline characteristics")
-    summary_tables(ctx, {name: table1(c) for name, c in cohorts.items()}, "table1")
+    summary_tables(ctx, {name: t.table1 for name, t in tables.items()}, "table1")
     st.caption(
         "Counts are among patients with a recorded value; missing values are counted and "
         "shown, never dropped."
         + (" –: no patient of the group has this value." if len(cohorts) > 1 else "")
     )
 
-    procedure(ctx, procedure_summary(ctx.cohort, reintervention_day=landmark))
+    proc = tables[ALL].procedure
+    assert proc is not None  # asked for the patients in view
+    procedure(ctx, proc)
     st.markdown("**Table 2. Procedure**")
-    summary_tables(
-        ctx,
-        {name: table2(c, reintervention_day=landmark) for name, c in cohorts.items()},
-        "table2",
-    )
+    summary_tables(ctx, {name: t.table2 for name, t in tables.items()}, "table2")
 
     adverse_events(ctx, cohorts)
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.frames import subgroup_frame, table_csv
+from analytics.frames import subgroup_frame
 from analytics.km import CI_LABELS
 from analytics.schema import ADSL
-from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupAnalysis, SubgroupResult
+from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupResult
 from charts.forest import forest_figure
-from ui import fmt
+from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.figure import show_figure
+from ui.figure import cached_figure, show_figure
 from ui.notes import small_group_caution
+from ui.tables import show_table
 
 # Identifiers and what happens after the procedure are not baseline subgroups.
 NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
 DEFAULT_ENDPOINT = "AFS"
-ROW_PX = 35  # st.dataframe's row height: the table is shown whole up to MAX_ROWS rows
-MAX_ROWS = 40
 
 
 def label(column: str) -> str:
@@ -61,21 +60,25 @@ def choose(ctx: Context) -> tuple[str, list[str]]:
         placeholder="Any other baseline column",
         help="Numeric columns with many values are split at their median.",
     )
-    variables = [v for v in DEFAULT_SUBGROUPS if v in ctx.cohort.adsl.columns]
+    columns = ctx.store.subject_columns()
+    variables = [v for v in DEFAULT_SUBGROUPS if v in columns]
     wanted = [ctx.compare_by, *extra] if ctx.compare_by else extra
     for col in wanted:
-        if col not in variables and col in ctx.cohort.adsl.columns:
+        if col not in variables and col in columns:
             variables.append(col)
     return str(endpoint), variables
 
 
 def table(ctx: Context, res: SubgroupResult) -> None:
-    frame = subgroup_frame(res)
     months = fmt.months(res.landmark)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        height=ROW_PX * (min(len(frame), MAX_ROWS) + 1) + 3,
+    show_table(
+        subgroup_frame(res),
+        name="subgroups",
+        title=f"Subgroups: {res.label}",
+        filters=ctx.filters,
+        provenance=res.provenance,
+        label="Download the table (CSV)",
+        file_name=f"subgroups-{res.endpoint}.csv",
         column_config={
             "Variable": st.column_config.TextColumn(pinned=True),
             "Level": st.column_config.TextColumn(pinned=True),
@@ -93,37 +96,26 @@ def table(ctx: Context, res: SubgroupResult) -> None:
             "Heterogeneity p": st.column_config.NumberColumn(format="%.3f"),
             "At risk": st.column_config.NumberColumn(format="%d"),
         },
-        key="subgroups_table",
-    )
-    st.download_button(
-        "Download the table (CSV)",
-        table_csv(frame, f"Subgroups: {res.label}", ctx.filters.describe(), res.provenance),
-        file_name=f"subgroups-{res.endpoint}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="subgroups_download",
     )
 
 
 def render() -> None:
     ctx = current()
     st.title("Subgroups")
-    if ctx.cohort.n == 0:
+    if data.count(ctx.store, ctx.filters) == 0:
         st.info(
             "No patients match the current filters, so there are no subgroups to show. "
             "Remove a filter in the sidebar or press Reset filters."
         )
         return
     endpoint, variables = choose(ctx)
-    if endpoint not in set(ctx.cohort.adtte["PARAMCD"]):
+    opts = ctx.options
+    res = data.subgroups(
+        ctx.store, ctx.filters, endpoint, variables, landmark=opts.landmark, ci_type=opts.ci_type
+    )
+    if res is None:
         st.info("The patients in view have no records for this endpoint. Choose another.")
         return
-    opts = ctx.options
-    res = (
-        SubgroupAnalysis(landmark=opts.landmark, ci_type=opts.ci_type)
-        .fit(ctx.cohort, endpoint, variables)
-        .result_
-    )
     small_group_caution(res.n, group=f"the patients with {res.label.lower()} records")
     st.caption(
         f"{fmt.count(res.n)} patients with {res.label.lower()} records, "
@@ -132,8 +124,9 @@ def render() -> None:
         "against each variable's reference level. Levels with fewer than "
         f"{res.min_n} patients or no events are listed but not estimated."
     )
+    key = (data.view_key(ctx.store, ctx.filters, opts), endpoint, tuple(variables))
     show_figure(
-        forest_figure(res, theme=opts.theme),
+        cached_figure("forest", key, lambda: forest_figure(res, theme=opts.theme)),
         f"subgroups-{endpoint}",
         slide=lambda: forest_figure(res, theme="presentation"),
         caption="Heterogeneity p: log-rank test across a variable's levels; the study has "

@@ -4,40 +4,29 @@ when the patients are compared by a subject column."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from analytics.frames import stack, table_csv
-from analytics.provenance import Provenance
+from analytics import views
+from analytics.filters import FilterState
+from analytics.frames import stack
 from analytics.schema import ADSL
-from analytics.store import Cohort
-from analytics.visits import (
-    BASELINE,
-    RutherfordAtVisit,
-    WoundCourse,
-    nearest_visit,
-    rutherford_at,
-    visit_names,
-    wound_course,
-)
+from analytics.visits import BASELINE, RutherfordAtVisit, WoundCourse
 from charts.wounds import (
     all_healed_figure,
     healing_status_figure,
     rutherford_change_figure,
     wound_area_figure,
 )
-from ui import fmt
+from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.figure import show_figure
+from ui.figure import cached_figure, show_figure
 from ui.notes import small_group_caution
+from ui.tables import show_table
 
 ALL = "All patients in view"
-ROW_PX = 35  # st.dataframe's row height: tables are shown whole up to MAX_ROWS rows
-MAX_ROWS = 40
 SHARE = st.column_config.NumberColumn(format="percent")
 AREA = st.column_config.NumberColumn(format="%.2f")
 
@@ -53,15 +42,20 @@ def visit_label(visit: str) -> str:
     return visit.capitalize()
 
 
-def groups(ctx: Context) -> tuple[dict[str, Cohort], dict[str, str]]:
-    """Group name -> cohort (the patients in view, or one per level of the compare-by
-    column that has patients), and group name -> its colour on every page."""
-    if not ctx.compare_by:
-        return {ALL: ctx.cohort}, {}
-    colours = ctx.colours(ctx.compare_by)
-    cohorts = {f"{label(ctx.compare_by)}: {lv}": c for lv, c in ctx.groups().items()}
-    names = {f"{label(ctx.compare_by)}: {lv}": colours[lv] for lv in ctx.groups() if lv in colours}
-    return cohorts, names
+def groups(ctx: Context) -> tuple[dict[str, FilterState], dict[str, int], dict[str, str]]:
+    """Group name -> its filters (the patients in view, or one per level of the
+    compare-by column that has patients), group name -> patients, and group name ->
+    its colour on every page."""
+    by = ctx.compare_by
+    if not by:
+        return {ALL: ctx.filters}, {ALL: data.count(ctx.store, ctx.filters)}, {}
+    colours = ctx.colours(by)
+    sizes = data.group_sizes(ctx.store, ctx.filters, by)
+    levels = [lv for lv in ctx.levels(by) if sizes.get(lv, 0) > 0]
+    filters = {f"{label(by)}: {lv}": views.level_filter(ctx.filters, by, lv) for lv in levels}
+    n = {name: data.count(ctx.store, f) for name, f in filters.items()}
+    names = {f"{label(by)}: {lv}": colours[lv] for lv in levels if lv in colours}
+    return filters, n, names
 
 
 def metric(
@@ -118,56 +112,39 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
     )
 
 
-def table(
-    ctx: Context,
-    frame: pd.DataFrame,
-    *,
-    name: str,
-    title: str,
-    provenance: Provenance,
-    column_config: Mapping[str, Any] | None = None,
-) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config=dict(column_config or {}),
-        height=ROW_PX * (min(len(frame), MAX_ROWS) + 1) + 3,
-        key=f"{name}_table",
-    )
-    st.download_button(
-        f"Download: {title.lower()} (CSV)",
-        table_csv(frame, title, ctx.filters.describe(), provenance),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=f"{name}_download",
-    )
-
-
 def render() -> None:
     ctx = current()
     st.title("Wounds and Rutherford class")
-    if ctx.cohort.n == 0:
+    if data.count(ctx.store, ctx.filters) == 0:
         st.info(
             "No patients match the current filters, so there are no wound results to show. "
             "Remove a filter in the sidebar or press Reset filters."
         )
         return
-    cohorts, colours = groups(ctx)
-    if not cohorts:
+    filters, sizes, colours = groups(ctx)
+    if not filters:
         st.info("No group of the comparison has patients in view.")
         return
-    for name, cohort in cohorts.items():
-        small_group_caution(cohort.n, group=None if name == ALL else name)
-    courses = {name: wound_course(c) for name, c in cohorts.items()}
-    if not any(v.followed for c in courses.values() for v in c.visits):
-        st.info(
-            "No scheduled visits are recorded for the patients in view, so there are no wound "
-            "or Rutherford results to show."
-        )
+    for name, n in sizes.items():
+        small_group_caution(n, group=None if name == ALL else name)
+    no_visits = (
+        "No scheduled visits are recorded for the patients in view, so there are no wound "
+        "or Rutherford results to show."
+    )
+    if not data.has_rows(ctx.store, "visits"):
+        st.info(no_visits)  # the data have no visits at all: say so without reading patients
         return
-    choices = [v for v in visit_names(ctx.cohort) if v != BASELINE]
-    default = nearest_visit(ctx.cohort, ctx.options.landmark)
+    opts = ctx.options
+    overall = data.wounds(ctx.store, ctx.filters, opts.landmark)
+    courses: dict[str, WoundCourse] = {
+        name: overall.course if name == ALL else data.wounds(ctx.store, f, opts.landmark).course
+        for name, f in filters.items()
+    }
+    if not any(v.followed for c in courses.values() for v in c.visits):
+        st.info(no_visits)
+        return
+    choices = [v for v in overall.visits if v != BASELINE]
+    default = overall.nearest
     visit = st.selectbox(
         "Visit for the headline numbers and the Rutherford change",
         choices,
@@ -176,9 +153,10 @@ def render() -> None:
         key="wounds_visit",
         width=360,
     )
-    ruths = {name: rutherford_at(c, visit) for name, c in cohorts.items()}
-    theme = ctx.options.theme
-    main = courses[ALL].provenance if ALL in courses else wound_course(ctx.cohort).provenance
+    ruths = {name: data.rutherford(ctx.store, f, visit) for name, f in filters.items()}
+    theme = opts.theme
+    main = overall.course.provenance
+    key = (data.view_key(ctx.store, ctx.filters, opts), ctx.compare_by)
 
     st.subheader(f"At {visit_label(visit).lower()}")
     for name in courses:
@@ -194,7 +172,11 @@ def render() -> None:
 
     st.subheader("Target wound status at each visit")
     show_figure(
-        healing_status_figure(courses, theme=theme, provenance=main),
+        cached_figure(
+            "wound_status",
+            key,
+            lambda: healing_status_figure(courses, theme=theme, provenance=main),
+        ),
         "wound-status",
         slide=lambda: healing_status_figure(
             courses, theme="presentation", provenance=main, title="Target wound status"
@@ -203,7 +185,11 @@ def render() -> None:
     )
     st.subheader("Target wound area")
     show_figure(
-        wound_area_figure(courses, colours=colours, theme=theme, provenance=main),
+        cached_figure(
+            "wound_area",
+            key,
+            lambda: wound_area_figure(courses, colours=colours, theme=theme, provenance=main),
+        ),
         "wound-area",
         slide=lambda: wound_area_figure(
             courses,
@@ -217,7 +203,11 @@ def render() -> None:
     )
     st.subheader("All wounds healed")
     show_figure(
-        all_healed_figure(courses, colours=colours, theme=theme, provenance=main),
+        cached_figure(
+            "all_wounds_healed",
+            key,
+            lambda: all_healed_figure(courses, colours=colours, theme=theme, provenance=main),
+        ),
         "all-wounds-healed",
         slide=lambda: all_healed_figure(
             courses,
@@ -228,11 +218,12 @@ def render() -> None:
         ),
         caption="Share of patients assessed for it at each visit.",
     )
-    table(
-        ctx,
+    show_table(
         stack({n: c.to_frame() for n, c in courses.items()}, "Group"),
         name="wounds-by-visit",
         title="Wounds by visit",
+        label="Download: wounds by visit (CSV)",
+        filters=ctx.filters,
         provenance=main,
         column_config={
             c: SHARE
@@ -246,32 +237,39 @@ def render() -> None:
         | {c: AREA for c in ("Area median (cm2)", "Area Q1 (cm2)", "Area Q3 (cm2)")},
     )
 
-    st.subheader(f"Rutherford class at {visit_label(visit).lower()}")
-    ruth_prov = rutherford_at(ctx.cohort, visit).provenance
+    at = visit_label(visit).lower()
+    st.subheader(f"Rutherford class at {at}")
+    ruth_prov = data.rutherford(ctx.store, ctx.filters, visit).provenance
     show_figure(
-        rutherford_change_figure(ruths, theme=theme, provenance=ruth_prov),
+        cached_figure(
+            "rutherford_change",
+            (*key, visit),
+            lambda: rutherford_change_figure(ruths, theme=theme, provenance=ruth_prov),
+        ),
         "rutherford-change",
         slide=lambda: rutherford_change_figure(
             ruths,
             theme="presentation",
             provenance=ruth_prov,
-            title=f"Rutherford class change at {visit_label(visit).lower()}",
+            title=f"Rutherford class change at {at}",
         ),
         caption="Change from baseline among patients with a class at both.",
     )
-    table(
-        ctx,
+    show_table(
         stack({n: r.change_frame() for n, r in ruths.items()}, "Group"),
         name="rutherford-change",
-        title=f"Rutherford change at {visit_label(visit).lower()}",
+        title=f"Rutherford change at {at}",
+        label=f"Download: rutherford change at {at} (CSV)",
+        filters=ctx.filters,
         provenance=ruth_prov,
         column_config={c: SHARE for c in ("Decreased share", "Unchanged share", "Increased share")},
     )
-    table(
-        ctx,
+    show_table(
         stack({n: r.to_frame() for n, r in ruths.items()}, "Group"),
         name="rutherford-classes",
-        title=f"Rutherford class at {visit_label(visit).lower()}",
+        title=f"Rutherford class at {at}",
+        label=f"Download: rutherford class at {at} (CSV)",
+        filters=ctx.filters,
         provenance=ruth_prov,
         column_config={"Share": SHARE},
     )

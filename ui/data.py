@@ -5,11 +5,17 @@ file (whose name carries the data fingerprint and location), the filter clauses
 and the options that change the result. Results are small frozen objects, so
 Streamlit's copy on every cache hit costs little; the patient-level cohort is
 only loaded by pages that need patient rows.
+
+The pages of patient-level results (subgroups, wounds, patients and procedure) get
+their results here too: each computed once per filter state from aggregates or from
+the few rows it reads (never the whole cohort), then kept, so going back to a filter
+costs a cache lookup on a registry as on the demo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -19,9 +25,30 @@ from analytics.bayes import BayesResult
 from analytics.competing import CompetingRisksResult
 from analytics.filters import Clause, FilterState
 from analytics.headline import Headline
+from analytics.km import CIType
 from analytics.outcomes import Reinterventions
+from analytics.patient_counts import (
+    ColumnCounts,
+    procedure_view,
+    safety_view,
+    table1_view,
+    table2_view,
+)
+from analytics.procedure import ProcedureSummary
+from analytics.safety import Deaths, MinorAmputations, SafetySummary
 from analytics.schema import ADSL
 from analytics.store import Cohort, Store
+from analytics.subgroup_counts import subgroup_view
+from analytics.subgroups import SubgroupResult
+from analytics.tables import SummaryTable
+from analytics.visits import (
+    RutherfordAtVisit,
+    WoundCourse,
+    nearest_visit,
+    rutherford_at,
+    visit_names,
+    wound_course,
+)
 from ui.context import ViewOptions
 
 TTL = 3600  # seconds
@@ -287,3 +314,154 @@ def _reinterventions(_store: Store, src: str, key: FilterKey, day: float) -> Rei
 
 def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterventions | None:
     return _reinterventions(store, src(store), fkey(filters), float(day))
+
+
+# --- patient-level results: subgroups, wounds, patients and procedure ------------------
+#
+# Subgroups, Table 1, Table 2, the procedure summary and the safety tables come from
+# aggregates (`analytics.subgroup_counts`, `analytics.patient_counts`: the same numbers
+# as from `Store.cohort`, tested so); the wound results from the visit rows of the
+# patients in view, the only rows they read.
+
+EVENT_TABLES = ("visits", "adae")
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
+def _has_rows(_store: Store, src: str, table: str) -> bool:
+    if table not in EVENT_TABLES:
+        raise KeyError(f"unknown event table {table!r}")
+    return bool(_store.query(f"SELECT EXISTS (SELECT 1 FROM {table}) AS x")["x"].iloc[0])
+
+
+def has_rows(store: Store, table: str) -> bool:
+    """Whether the data hold any row of `table` ("visits" or "adae"); a registry extract
+    may have neither, which a page can say at once without reading patients."""
+    return _has_rows(store, src(store), table)
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the subgroups…")
+def _subgroups(
+    _store: Store,
+    src: str,
+    key: FilterKey,
+    endpoint: str,
+    variables: tuple[str, ...],
+    landmark: float,
+    ci_type: str,
+) -> SubgroupResult | None:
+    return subgroup_view(
+        _store, _state(key), endpoint, list(variables), landmark=landmark, ci_type=ci_type
+    )
+
+
+def subgroups(
+    store: Store,
+    filters: FilterState,
+    endpoint: str,
+    variables: Sequence[str],
+    *,
+    landmark: float,
+    ci_type: CIType,
+) -> SubgroupResult | None:
+    """The forest-plot table of `endpoint` over `variables` (subject columns) for the
+    patients in view; None when they have no record of the endpoint."""
+    return _subgroups(
+        store, src(store), fkey(filters), endpoint, tuple(variables), float(landmark), ci_type
+    )
+
+
+def _visit_cohort(store: Store, filters: FilterState) -> Cohort:
+    """The patients in view (USUBJID only) with their visit rows, as `Store.cohort`
+    orders them: all that `analytics.visits` reads."""
+    light = views.subject_cohort(store, filters, [])
+    if has_rows(store, "visits"):
+        where, params = store.subject_where(filters)
+        visits = store.query(
+            f"SELECT * FROM visits WHERE USUBJID IN (SELECT USUBJID FROM adsl WHERE {where}) "
+            "ORDER BY USUBJID, AVISITN",
+            params,
+        )
+    else:
+        visits = store.query("SELECT * FROM visits LIMIT 0")
+    return replace(light, visits=visits)
+
+
+@dataclass(frozen=True)
+class Wounds:
+    """Wound results of the patients passing one filter state."""
+
+    course: WoundCourse
+    visits: tuple[str, ...]  # every visit in time order (`analytics.visits.visit_names`)
+    nearest: str  # the visit scheduled nearest the landmark
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the wound results…")
+def _wounds(_store: Store, src: str, key: FilterKey, day: float) -> Wounds:
+    cohort = _visit_cohort(_store, _state(key))
+    return Wounds(
+        course=wound_course(cohort),
+        visits=tuple(visit_names(cohort)),
+        nearest=nearest_visit(cohort, day),
+    )
+
+
+def wounds(store: Store, filters: FilterState, day: float) -> Wounds:
+    return _wounds(store, src(store), fkey(filters), float(day))
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
+def _rutherford(_store: Store, src: str, key: FilterKey, visit: str) -> RutherfordAtVisit:
+    return rutherford_at(_visit_cohort(_store, _state(key)), visit)
+
+
+def rutherford(store: Store, filters: FilterState, visit: str) -> RutherfordAtVisit:
+    """Rutherford class at `visit` and its change from baseline."""
+    return _rutherford(store, src(store), fkey(filters), visit)
+
+
+@dataclass(frozen=True)
+class PatientTables:
+    table1: SummaryTable
+    table2: SummaryTable
+    procedure: ProcedureSummary | None  # when asked for
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Describing the patients…")
+def _patient_tables(
+    _store: Store, src: str, key: FilterKey, day: float, procedure: bool
+) -> PatientTables:
+    filters = _state(key)
+    counts = ColumnCounts(_store, filters)
+    t2 = table2_view(_store, filters, reintervention_day=day, counts=counts)
+    return PatientTables(
+        table1=table1_view(_store, filters, counts),
+        table2=t2,
+        procedure=procedure_view(_store, filters, reintervention_day=day, table2=t2)
+        if procedure
+        else None,
+    )
+
+
+def patient_tables(
+    store: Store, filters: FilterState, day: float, *, procedure: bool = False
+) -> PatientTables:
+    """Table 1, Table 2 (reinterventions by `day`) and, if asked, the procedure summary."""
+    return _patient_tables(store, src(store), fkey(filters), float(day), bool(procedure))
+
+
+@dataclass(frozen=True)
+class Safety:
+    adverse_events: SafetySummary
+    minor_amputations: MinorAmputations
+    deaths: Deaths
+
+
+@st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Counting adverse events…")
+def _safety(_store: Store, src: str, key: FilterKey, day: float | None) -> Safety:
+    return Safety(*safety_view(_store, _state(key), day))
+
+
+def safety(store: Store, filters: FilterState, day: float | None) -> Safety:
+    """Adverse events and minor amputations with onset by `day` (None: the whole
+    follow-up), and deaths by cause."""
+    return _safety(store, src(store), fkey(filters), None if day is None else float(day))

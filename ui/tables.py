@@ -1,0 +1,67 @@
+"""A table on the page with its CSV download, as the patient-level pages show them.
+
+The table is shown whole up to `MAX_ROWS` rows (scrolling beyond). The CSV carries
+the table's title, the active filters and the provenance footnote as ``#`` header
+lines (``analytics.frames.table_csv``; read it back with
+``pandas.read_csv(f, comment="#")``); it is written only when the button is clicked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.filters import FilterState
+from analytics.frames import table_csv
+from analytics.provenance import Provenance
+
+ROW_PX = 35  # st.dataframe's row height
+MAX_ROWS = 40
+
+
+def height(rows: int) -> int:
+    """Pixels that show `rows` rows and the header without scrolling, up to MAX_ROWS."""
+    return ROW_PX * (min(rows, MAX_ROWS) + 1) + 3
+
+
+def _csv(
+    frame: pd.DataFrame, title: str, filters: str, provenance: Provenance | None
+) -> Callable[[], bytes]:
+    def make() -> bytes:
+        return table_csv(frame, title, filters, provenance)
+
+    return make
+
+
+def show_table(
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    title: str,
+    filters: FilterState,
+    provenance: Provenance | None = None,
+    column_config: Mapping[str, Any] | None = None,
+    label: str | None = None,
+    file_name: str | None = None,
+) -> None:
+    """`frame` as an interactive table (key ``<name>_table``), then its download button
+    (key ``<name>_download``), labelled "Download: <title> (CSV)" unless `label` says
+    otherwise, saving ``<name>.csv`` unless `file_name` says otherwise."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config=dict(column_config or {}),
+        height=height(len(frame)),
+        key=f"{name}_table",
+    )
+    st.download_button(
+        label or f"Download: {title} (CSV)",
+        _csv(frame, title, filters.describe(), provenance),
+        file_name=file_name or f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"{name}_download",
+    )
