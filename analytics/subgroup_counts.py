@@ -247,20 +247,22 @@ def _events(rows: pd.DataFrame) -> np.ndarray:
 
 
 def _endpoint_label(store: Store, filters: FilterState, paramcd: str) -> str:
-    """The endpoint's name as the per-patient path gives it: PARAM of the first record
-    (by patient) of the patients in view."""
+    """The endpoint's name as the per-patient path gives it: the first non-empty PARAM
+    (by patient) of the patients in view, else the code's own label."""
     found = store.query(
-        "SELECT count(DISTINCT PARAM) AS k, count(PARAM) AS v, count(*) AS n FROM adtte "
-        "WHERE PARAMCD = ?",
-        [paramcd],
+        "SELECT count(DISTINCT PARAM) AS k FROM adtte WHERE PARAMCD = ?", [paramcd]
     ).iloc[0]
-    if (int(found["k"]) == 1 and int(found["v"]) == int(found["n"])) or int(found["v"]) == 0:
-        # every record has the same PARAM (or none has one): any record will do
-        first = store.query("SELECT PARAM FROM adtte WHERE PARAMCD = ? LIMIT 1", [paramcd])
+    if int(found["k"]) == 0:
+        return ENDPOINTS.get(paramcd, paramcd)
+    if int(found["k"]) == 1:
+        # one name for every record that has one: any of them will do
+        first = store.query(
+            "SELECT PARAM FROM adtte WHERE PARAMCD = ? AND PARAM IS NOT NULL LIMIT 1", [paramcd]
+        )
     else:
         where, params = store.subject_where(filters)
         first = store.query(
-            "SELECT PARAM FROM adtte WHERE PARAMCD = ? AND USUBJID IN "
+            "SELECT PARAM FROM adtte WHERE PARAMCD = ? AND PARAM IS NOT NULL AND USUBJID IN "
             f"(SELECT USUBJID FROM adsl WHERE {where}) ORDER BY USUBJID LIMIT 1",
             [paramcd, *params],
         )

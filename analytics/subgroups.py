@@ -191,7 +191,7 @@ class SubgroupAnalysis:
         self.variables_ = tuple(self._variable(name, data[name], t, e) for name in names)
         label = ENDPOINTS.get(paramcd, paramcd)
         if "PARAM" in cohort.adtte:
-            params = cohort.endpoint(paramcd)["PARAM"]
+            params = cohort.endpoint(paramcd)["PARAM"].dropna()
             label = str(params.iloc[0]) if len(params) else label
         self.result_ = SubgroupResult(
             endpoint=paramcd,
@@ -228,8 +228,9 @@ class SubgroupAnalysis:
         order += sorted(found - set(order))
         return labels, order, None
 
-    def _reference(self, name: str, order: list[str], estimable: dict[str, bool],
-                   n: dict[str, int]) -> tuple[str | None, str | None]:
+    def _reference(
+        self, name: str, order: list[str], estimable: dict[str, bool], n: dict[str, int]
+    ) -> tuple[str | None, str | None]:
         if name in self.references:
             wanted = level_label(self.references[name])
             if wanted not in order:
@@ -253,8 +254,9 @@ class SubgroupAnalysis:
         missing = labels.isna().to_numpy()
         label = _variable_label(name)
         if not order:
-            return SubgroupVariable(name, label, None, (), int(missing.sum()), None, None,
-                                    None, None, note)
+            return SubgroupVariable(
+                name, label, None, (), int(missing.sum()), None, None, None, None, note
+            )
         lab = labels.to_numpy(dtype=object)
         n = {lv: int(np.sum(lab == lv)) for lv in order}
         ev = {lv: int(e[lab == lv].sum()) for lv in order}
@@ -273,8 +275,18 @@ class SubgroupAnalysis:
                 t[sel], e[sel], lab[sel], levels=fit_levels
             )
         level_rows = tuple(
-            self._level(name, lv, lv == reference, n[lv], ev[lv], estimable[lv],
-                        t[lab == lv], e[lab == lv], cox, reference)
+            self._level(
+                name,
+                lv,
+                lv == reference,
+                n[lv],
+                ev[lv],
+                estimable[lv],
+                t[lab == lv],
+                e[lab == lv],
+                cox,
+                reference,
+            )
             for lv in order
         )
         return SubgroupVariable(
@@ -291,8 +303,17 @@ class SubgroupAnalysis:
         )
 
     def _level(
-        self, name: str, level: str, is_ref: bool, n: int, events: int, estimable: bool,
-        t: np.ndarray, e: np.ndarray, cox: CoxPH | None, reference: str | None,
+        self,
+        name: str,
+        level: str,
+        is_ref: bool,
+        n: int,
+        events: int,
+        estimable: bool,
+        t: np.ndarray,
+        e: np.ndarray,
+        cox: CoxPH | None,
+        reference: str | None,
     ) -> SubgroupLevel:
         reasons: list[str] = []
         est = lo = hi = at_risk = None
@@ -315,13 +336,26 @@ class SubgroupAnalysis:
             reasons.append("Cox model did not converge: hazard ratio not estimated")
         else:
             k = cox.terms_.index(level)
-            hr, hr_lo, hr_hi = (float(cox.hazard_ratios_[k]), float(cox.lower_[k]),
-                                float(cox.upper_[k]))
+            hr, hr_lo, hr_hi = (
+                float(cox.hazard_ratios_[k]),
+                float(cox.lower_[k]),
+                float(cox.upper_[k]),
+            )
             p = float(cox.p_values_[k])
         return SubgroupLevel(
-            variable=name, level=level, n=n, events=events, is_reference=is_ref,
-            estimate=est, lower=lo, upper=hi, at_risk=at_risk,
-            hazard_ratio=hr, hr_lower=hr_lo, hr_upper=hr_hi, p_value=p,
+            variable=name,
+            level=level,
+            n=n,
+            events=events,
+            is_reference=is_ref,
+            estimate=est,
+            lower=lo,
+            upper=hi,
+            at_risk=at_risk,
+            hazard_ratio=hr,
+            hr_lower=hr_lo,
+            hr_upper=hr_hi,
+            p_value=p,
             reason="; ".join(reasons) or None,
         )
 

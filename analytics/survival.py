@@ -16,8 +16,10 @@ DEFAULT_LANDMARKS: tuple[float, ...] = (30, 183, 365)
 def endpoint_label(paramcd: str, cohort: Cohort | None = None) -> str:
     if cohort is not None:
         rows = cohort.endpoint(paramcd)
-        if len(rows) and "PARAM" in rows:
-            return str(rows["PARAM"].iloc[0])
+        # an extract may leave PARAM empty: the code's own label then serves
+        params = rows["PARAM"].dropna() if "PARAM" in rows else rows.iloc[:0, 0]
+        if len(params):
+            return str(params.iloc[0])
     return ENDPOINTS.get(paramcd, paramcd)
 
 
