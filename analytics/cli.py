@@ -1,4 +1,6 @@
-"""Command line: ``python -m analytics summary [options]`` prints one JSON document.
+"""Command line: ``python -m analytics summary [options]`` prints one JSON document;
+``python -m analytics validate --data PATH [--mapping FILE]`` prints the data-quality
+report of an extract.
 
 Bad arguments or unusable data end with exit code 2 and one paragraph on
 stderr naming the file, column and row at fault; never a traceback.
@@ -20,6 +22,7 @@ from analytics.filters import FilterError, FilterState
 from analytics.km import CI_TYPES
 from analytics.store import DEMO_DIR, Store
 from analytics.summary import summarize, summary_json
+from analytics.validate import validate_extract
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -46,6 +49,25 @@ examples:
   python -m analytics summary --by SEX --reference F --ci log
 
 The output schema is documented in the README (section "Command line").
+"""
+
+VALIDATE_DESCRIPTION = """\
+Check an extract and print its data-quality report as one JSON document: for every
+file the rows read, used and rejected (read = used + rejected), and every problem
+with file, row (1 = first row under the header), column, value, severity and a
+plain explanation. An error rejects its row; a warning keeps it as read.
+
+Exit code 0 when the extract can be analysed (warnings allowed), 2 when it cannot
+(the report is still printed, and one paragraph on stderr says why).
+"""
+
+VALIDATE_EPILOG = """\
+examples:
+  python -m analytics validate --data path/to/extract
+  python -m analytics validate --data path/to/registry --mapping registry-mapping.toml
+
+Formats, the wide variant, registries, mapping files and every check are described
+in data/README.md.
 """
 
 
@@ -104,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEMO_DIR,
         metavar="PATH",
         help="folder holding the extract: adsl and adtte (required), visits and adae "
-        "(optional) as .csv, .parquet or .xpt (default: the bundled synthetic demo)",
+        "(optional) as .csv, .parquet, .xpt or .xlsx, or one wide file; or a registry "
+        "folder of such folders (default: the bundled synthetic demo)",
     )
+    s.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     s.add_argument(
         "--filter",
         action="append",
@@ -170,7 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P1,P2",
         help="endpoints to report (default: every PARAMCD in the data)",
     )
+    v = sub.add_parser(
+        "validate",
+        help="check an extract and print its data-quality report",
+        description=VALIDATE_DESCRIPTION,
+        epilog=VALIDATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="folder holding the extract (or a registry folder of extract folders)",
+    )
+    v.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     return parser
+
+
+MAPPING_HELP = (
+    "mapping file (.toml or .yaml) renaming columns and recoding values; default: "
+    "mapping.toml or mapping.yaml inside the extract folder, if any"
+)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -181,9 +226,11 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.data, args.mapping)
     try:
         filters = FilterState.parse(args.filter)
-        store = Store.open(args.data)
+        store = Store.open(args.data, args.mapping)
         summary = summarize(
             store,
             filters,
@@ -210,10 +257,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             "please report it with the command you ran",
             EXIT_INTERNAL,
         )
+    _print(json.dumps(summary_json(summary), indent=2, allow_nan=False))
+    return 0
+
+
+def _print(text: str) -> None:
     try:
-        json.dump(summary_json(summary), sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
-    return 0
+
+
+def _validate(data: Path, mapping: Path | None) -> int:
+    try:
+        report = validate_extract(data, mapping)
+    except Exception as exc:  # an engine fault: say so in one line, never a traceback
+        return _fail(
+            f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the command you ran",
+            EXIT_INTERNAL,
+        )
+    _print(report.to_json())
+    if report.usable:
+        return 0
+    return _fail(
+        f"python -m analytics: {data} cannot be analysed: {report.reason.rstrip('.')}. "
+        f"The report on stdout lists {report.errors} error(s) and {report.warnings} "
+        "warning(s), each with file, row and column."
+    )

@@ -13,20 +13,22 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from analytics.extract import DataError, DataIssue, FileReport, load, locate
+from analytics.extract import DataError, DataIssue, FileReport, load_extract
 from analytics.filters import FilterState, quote_ident, where_clause
+from analytics.formats import discover
 from analytics.provenance import Provenance, fingerprint_files
 from analytics.schema import TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def cache_dir() -> Path:
@@ -35,9 +37,9 @@ def cache_dir() -> Path:
     return path
 
 
-def _source_files(src: Path) -> list[Path]:
-    files = list(locate(src).values())
-    return [*files, src / MANIFEST] if (src / MANIFEST).exists() else files
+def _source_files(src: Path, mapping: Path | None = None) -> list[Path]:
+    """Every file the database is built from: tables, mapping files, the manifest."""
+    return list(discover(src, mapping).files)
 
 
 def read_manifest(src: Path) -> dict[str, object]:
@@ -51,9 +53,13 @@ def read_manifest(src: Path) -> dict[str, object]:
     return data
 
 
-def build_database(src: Path, dest: Path) -> Path:
-    """Load the extract in `src` into a new DuckDB file at `dest` (atomically)."""
-    files = _source_files(src)
+def build_database(src: Path, dest: Path, mapping: Path | None = None) -> Path:
+    """Load the extract in `src` into a new DuckDB file at `dest` (atomically).
+
+    An extract that loads but leaves no usable patient or time-to-event row is still
+    written (its report is what the user needs); `Store.open` refuses it.
+    """
+    files = _source_files(src, mapping)
     fingerprint = fingerprint_files(files)
     manifest = read_manifest(src)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -63,8 +69,14 @@ def build_database(src: Path, dest: Path) -> Path:
     try:
         with duckdb.connect(tmp_name) as con:
             con.execute("SET enable_progress_bar = false")
-            reports, issues = load(con, src)
-            _analysis_table(con)
+            # FSST compression costs more CPU than the whole load for columns of unique
+            # identifiers; the cache file is larger without it, queries are as fast
+            con.execute("SET disabled_compression_methods = 'fsst'")
+            # DuckDB would otherwise cache up to 80% of the machine's memory while it
+            # builds; past this it spills to disk (the app's own queries are not limited)
+            con.execute("SET memory_limit = ?", [os.environ.get("DVA_BUILD_MEMORY", "512MB")])
+            result = load_extract(con, src, mapping)  # builds tte_wide too
+            reports, issues = result.reports, result.issues
             con.execute(
                 "CREATE TABLE file_report (tbl VARCHAR, file VARCHAR, format VARCHAR, "
                 "rows_read BIGINT, rows_used BIGINT, rows_rejected BIGINT)"
@@ -77,13 +89,17 @@ def build_database(src: Path, dest: Path) -> Path:
                 ],
             )
             con.execute(
-                "CREATE TABLE data_issues (file VARCHAR, row_id BIGINT, col VARCHAR, "
-                "value VARCHAR, severity VARCHAR, message VARCHAR)"
+                "CREATE TABLE data_issues (seq INTEGER, file VARCHAR, row_id BIGINT, "
+                "col VARCHAR, value VARCHAR, severity VARCHAR, message VARCHAR)"
             )
             if issues:
+                # seq keeps the loader's order: by file, file-level problems first, then rows
                 con.executemany(
-                    "INSERT INTO data_issues VALUES (?, ?, ?, ?, ?, ?)",
-                    [[i.file, i.row, i.column, i.value, i.severity, i.message] for i in issues],
+                    "INSERT INTO data_issues VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [n, i.file, i.row, i.column, i.value, i.severity, i.message]
+                        for n, i in enumerate(issues)
+                    ],
                 )
             con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             meta = {
@@ -93,6 +109,7 @@ def build_database(src: Path, dest: Path) -> Path:
                 "synthetic": "Y" if manifest.get("synthetic") else "N",
                 "notice": str(manifest.get("notice", "")),
                 "manifest": json.dumps(manifest, sort_keys=True),
+                "unusable": result.unusable,
             }
             con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
         os.replace(tmp_name, dest)
@@ -102,43 +119,34 @@ def build_database(src: Path, dest: Path) -> Path:
     return dest
 
 
-def _analysis_table(con: duckdb.DuckDBPyConnection) -> None:
-    """`tte_wide`: every time-to-event row with its patient's subject columns, sorted by
-    endpoint. A filter change then costs one columnar scan with no join, and DuckDB's
-    zone maps skip the row groups of the other endpoints."""
-    subject = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'adsl' "
-            "ORDER BY ordinal_position"
-        ).fetchall()
-    ]
-    taken = {"PARAMCD", "AVAL", "EVENT"}
-    cols = ", ".join(f"s.{quote_ident(c)}" for c in subject if c not in taken)
-    select = (
-        f"SELECT t.PARAMCD, t.AVAL, CAST(t.CNSR = 0 AS INTEGER) AS EVENT, {cols} "
-        "FROM adtte t JOIN adsl s ON s.USUBJID = t.USUBJID"
-    )
-    con.execute(f"CREATE TABLE tte_wide AS {select} LIMIT 0")
-    codes = [r[0] for r in con.execute("SELECT DISTINCT PARAMCD FROM adtte ORDER BY 1").fetchall()]
-    # one endpoint at a time: clustered like a sort, without the memory of one
-    for code in codes:
-        con.execute(f"INSERT INTO tte_wide {select} WHERE t.PARAMCD = ?", [code])
+@cache
+def _loader_version() -> str:
+    """A hash of the loader's own code: a changed check or message must not be hidden
+    by a database built by the earlier code."""
+    h = hashlib.sha256()
+    for name in ("extract", "formats", "mapping", "validate", "wide", "schema", "store"):
+        h.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return h.hexdigest()[:8]
 
 
-def database_for(src: Path) -> Path:
-    """Path of the database built from `src`, building it on first use.
+def database_for(src: Path, mapping: Path | None = None) -> Path:
+    """Path of the database built from `src` (with an explicit mapping file, if given),
+    building it on first use.
 
     The file name carries the data fingerprint, so changed data gets a new
     database and concurrent processes never see a half-written file.
     """
     src = Path(src).resolve()
-    fingerprint = fingerprint_files(_source_files(src))
-    # Parquet tables stay views over their files, so the location is part of the key.
-    where = hashlib.sha256(str(src).encode()).hexdigest()[:8]
-    dest = cache_dir() / f"{src.name}-{SCHEMA_VERSION}-{fingerprint[:16]}-{where}.duckdb"
+    mapping = Path(mapping).resolve() if mapping is not None else None
+    fingerprint = fingerprint_files(_source_files(src, mapping))
+    # Parquet tables stay views over their files, so the location is part of the key;
+    # so is an explicit mapping file's.
+    where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
+    dest = cache_dir() / (
+        f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
+    )
     if not dest.exists():
-        build_database(src, dest)
+        build_database(src, dest, mapping)
     return dest
 
 
@@ -228,8 +236,15 @@ class Store:
             self.column_types[table] = dict(rows)
 
     @classmethod
-    def open(cls, src: Path = DEMO_DIR) -> Store:
-        return cls(database_for(Path(src)))
+    def open(cls, src: Path = DEMO_DIR, mapping: Path | None = None) -> Store:
+        """The store of the extract in `src`; DataError when nothing in it can be used."""
+        store = cls(database_for(Path(src), mapping))
+        reason = store.meta.get("unusable", "")
+        if reason:
+            errors = [i for i in store.quality().issues if i.severity == "error"]
+            store.close()
+            raise DataError(reason, errors)
+        return store
 
     def close(self) -> None:
         self._con.close()
@@ -251,7 +266,8 @@ class Store:
         files = (
             self._con.cursor()
             .execute(
-                "SELECT tbl, file, format, rows_read, rows_used, rows_rejected FROM file_report"
+                "SELECT tbl, file, format, rows_read, rows_used, rows_rejected FROM file_report "
+                "ORDER BY rowid"
             )
             .fetchall()
         )
@@ -259,7 +275,7 @@ class Store:
             self._con.cursor()
             .execute(
                 "SELECT file, row_id, col, value, severity, message FROM data_issues "
-                "ORDER BY file, row_id"
+                "ORDER BY seq"
             )
             .fetchall()
         )
@@ -270,6 +286,39 @@ class Store:
                 for f, r, c, v, sev, m in issues
             ),
         )
+
+    def rejected_rows(self, table: str | None = None) -> pd.DataFrame:
+        """The rows the loader rejected, as read (text), with why: columns `file`, `row`
+        (1 = first row under the header), `reasons`, then the file's own columns
+        (`extra values` holds values beyond the header's last column, if any).
+
+        `table` is adsl, adtte, visits, adae or wide; None gives every table's rows,
+        the columns of all files side by side. Empty (with the three first columns)
+        when nothing was rejected.
+        """
+        if table is not None and table not in (*TABLES, "wide"):
+            raise KeyError(f"unknown table {table!r}")
+        cur = self._con.cursor()
+        sources = cur.execute(
+            "SELECT src, tbl, file, names FROM __rejected_sources ORDER BY src"
+        ).fetchall()
+        frames = []
+        for src, tbl, file, names in sources:
+            if table is not None and tbl != table:
+                continue
+            # the table name is built from an integer id, never from user text
+            frame = cur.execute(f'SELECT * FROM "__rejected_rows_{int(src)}"').df()
+            original = json.loads(names)
+            renamed = {"__row": "row", "__reasons": "reasons", "__extra": "extra values"}
+            renamed.update({f"c{i}": n for i, n in enumerate(original, start=1)})
+            frame = frame.rename(columns=renamed)
+            if frame["extra values"].isna().all():
+                frame = frame.drop(columns="extra values")
+            frame.insert(0, "file", file)
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame({"file": [], "row": [], "reasons": []})
+        return pd.concat(frames, ignore_index=True)
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         return self._con.cursor().execute(sql, params or []).df()
