@@ -20,13 +20,11 @@ import pandas as pd
 
 from analytics.compare import CoxPH, LogRankTest
 from analytics.filters import FilterState, quote_ident
-from analytics.km import KaplanMeier
 from analytics.schema import ENDPOINTS
 from analytics.store import Store
 from analytics.subgroups import (
     DEFAULT_SUBGROUPS,
     SubgroupAnalysis,
-    SubgroupLevel,
     SubgroupResult,
     SubgroupVariable,
     _fmt,
@@ -157,15 +155,18 @@ class WeightedSubgroupAnalysis(SubgroupAnalysis):
                 t[sel], e[sel], lab[sel], weights=w[sel], levels=fit_levels
             )
         level_rows = tuple(
-            self._weighted_level(
+            self._level(
                 name,
                 lv,
                 lv == reference,
                 n[lv],
                 ev[lv],
                 estimable[lv],
-                (t[lab == lv], e[lab == lv], w[lab == lv]),
+                t[lab == lv],
+                e[lab == lv],
                 cox,
+                reference,
+                weights=w[lab == lv],
             )
             for lv in order
         )
@@ -180,63 +181,6 @@ class WeightedSubgroupAnalysis(SubgroupAnalysis):
             df=lr.df_ if p_int is not None else None,
             cox_lr_p=None if cox is None else cox.likelihood_ratio_.p_value,
             note=note,
-        )
-
-    def _weighted_level(
-        self,
-        name: str,
-        level: str,
-        is_ref: bool,
-        n: int,
-        events: int,
-        estimable: bool,
-        rows: tuple[np.ndarray, np.ndarray, np.ndarray],
-        cox: CoxPH | None,
-    ) -> SubgroupLevel:
-        reasons: list[str] = []
-        est = lo = hi = at_risk = None
-        if n >= self.min_n:
-            t, e, w = rows
-            km = KaplanMeier(self.ci_type, self.alpha).fit(t, e, w)
-            lm = km.landmarks([self.landmark])[0]
-            est, at_risk = lm.estimate, lm.at_risk
-            lo = None if np.isnan(lm.lower) else lm.lower
-            hi = None if np.isnan(lm.upper) else lm.upper
-        else:
-            reasons.append(f"n = {n} < {self.min_n}: too few patients to estimate")
-        hr = hr_lo = hr_hi = p = None
-        if is_ref:
-            hr = 1.0
-        elif not estimable:
-            if n >= self.min_n:
-                reasons.append(f"{events} event(s) < {self.min_events}: hazard ratio not estimable")
-        elif cox is None:
-            reasons.append("no estimable reference level: hazard ratio not estimated")
-        elif not cox.converged_:
-            reasons.append("Cox model did not converge: hazard ratio not estimated")
-        else:
-            k = cox.terms_.index(level)
-            hr, hr_lo, hr_hi = (
-                float(cox.hazard_ratios_[k]),
-                float(cox.lower_[k]),
-                float(cox.upper_[k]),
-            )
-            p = float(cox.p_values_[k])
-        return SubgroupLevel(
-            variable=name,
-            level=level,
-            n=n,
-            events=events,
-            is_reference=is_ref,
-            estimate=est,
-            lower=lo,
-            upper=hi,
-            at_risk=at_risk,
-            hazard_ratio=hr,
-            hr_lower=hr_lo,
-            hr_upper=hr_hi,
-            p_value=p,
-            reason="; ".join(reasons) or None,
         )
 
 

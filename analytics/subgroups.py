@@ -314,11 +314,14 @@ class SubgroupAnalysis:
         e: np.ndarray,
         cox: CoxPH | None,
         reference: str | None,
+        weights: np.ndarray | None = None,
     ) -> SubgroupLevel:
+        """One level's row; `weights` are frequency weights of aggregated (t, e) rows."""
         reasons: list[str] = []
         est = lo = hi = at_risk = None
         if n >= self.min_n:
-            lm = KaplanMeier(self.ci_type, self.alpha).fit(t, e).landmarks([self.landmark])[0]
+            km = KaplanMeier(self.ci_type, self.alpha).fit(t, e, weights)
+            lm = km.landmarks([self.landmark])[0]
             est, at_risk = lm.estimate, lm.at_risk
             lo = None if np.isnan(lm.lower) else lm.lower
             hi = None if np.isnan(lm.upper) else lm.upper
