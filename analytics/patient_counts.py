@@ -23,7 +23,7 @@ import pandas as pd
 from analytics.describe import QUANTILE_NOTE, Row, numeric_row
 from analytics.filters import FilterState, quote_ident
 from analytics.outcomes import procedural_success, reinterventions
-from analytics.procedure import SECTION, ProcedureSummary
+from analytics.procedure import ProcedureSummary, assemble
 from analytics.safety import (
     NOT_RECORDED,
     CauseCount,
@@ -304,40 +304,7 @@ def procedure_view(
     t2 = table2 or table2_view(store, filters, reintervention_day, procedural_day)
     events = technical_success_events(store, filters, (reintervention_day,))
     reint = reinterventions(events, reintervention_day)
-    within = f"within {reintervention_day:g} days"
-    return ProcedureSummary(
-        n=t2.n,
-        reintervention_day=reintervention_day,
-        procedural_day=procedural_day,
-        technical_success=t2.row("Technical success"),
-        procedural_success=t2.row(f"Procedural success (at {procedural_day:g} days)"),
-        reintervention=t2.row(f"Reintervention {within}"),
-        planned=Row(
-            SECTION,
-            f"Planned reintervention {within}",
-            "count",
-            n=reint.planned,
-            denominator=reint.denominator,
-        ),
-        unplanned=Row(
-            SECTION,
-            f"Unplanned reintervention {within}",
-            "count",
-            n=reint.unplanned,
-            denominator=reint.denominator,
-        ),
-        procedure_time=t2.row("Procedure time, min"),
-        radiation=t2.row("Radiation dose, mGy"),
-        contrast=t2.row("Contrast volume, mL"),
-        cin_free=t2.row("Free from contrast-induced nephropathy at 72 h"),
-        anticoagulation=t2.row("Anticoagulation duration, days"),
-        provenance=store.provenance(filters).with_method(
-            "technical success among all patients; procedural success (no death, major "
-            f"amputation or reintervention by day {procedural_day:g}) and first "
-            f"reinterventions by day {reintervention_day:g} (planned or unplanned) among "
-            f"technical successes; medians with {QUANTILE_NOTE}"
-        ),
-    )
+    return assemble(t2, reint, t2.n, reintervention_day, procedural_day, store.provenance(filters))
 
 
 # --- safety ----------------------------------------------------------------------------

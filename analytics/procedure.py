@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.describe import QUANTILE_NOTE, Row
-from analytics.outcomes import reinterventions
+from analytics.outcomes import Reinterventions, reinterventions
 from analytics.provenance import Provenance
 from analytics.store import Cohort
-from analytics.tables import table2
+from analytics.tables import SummaryTable, table2
 
 __all__ = ["ProcedureSummary", "procedure_summary"]
 
@@ -75,11 +75,28 @@ class ProcedureSummary:
 def procedure_summary(
     cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
 ) -> ProcedureSummary:
-    reint = reinterventions(cohort, reintervention_day)
-    t2 = table2(cohort, reintervention_day, procedural_day)
+    return assemble(
+        table2(cohort, reintervention_day, procedural_day),
+        reinterventions(cohort, reintervention_day),
+        cohort.n,
+        reintervention_day,
+        procedural_day,
+        cohort.provenance,
+    )
+
+
+def assemble(
+    t2: SummaryTable,
+    reint: Reinterventions,
+    n: int,
+    reintervention_day: float,
+    procedural_day: float,
+    provenance: Provenance,
+) -> ProcedureSummary:
+    """The summary from Table 2 and the reinterventions, however those were counted."""
     within = f"within {reintervention_day:g} days"
     return ProcedureSummary(
-        n=cohort.n,
+        n=n,
         reintervention_day=reintervention_day,
         procedural_day=procedural_day,
         technical_success=t2.row("Technical success"),
@@ -104,7 +121,7 @@ def procedure_summary(
         contrast=t2.row("Contrast volume, mL"),
         cin_free=t2.row("Free from contrast-induced nephropathy at 72 h"),
         anticoagulation=t2.row("Anticoagulation duration, days"),
-        provenance=cohort.provenance.with_method(
+        provenance=provenance.with_method(
             "technical success among all patients; procedural success (no death, major "
             f"amputation or reintervention by day {procedural_day:g}) and first "
             f"reinterventions by day {reintervention_day:g} (planned or unplanned) among "
