@@ -129,9 +129,9 @@ def _loader_version() -> str:
     return h.hexdigest()[:8]
 
 
-def database_for(src: Path, mapping: Path | None = None) -> Path:
+def database_for(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
     """Path of the database built from `src` (with an explicit mapping file, if given),
-    building it on first use.
+    building it on first use, in `cache` (default `cache_dir()`).
 
     The file name carries the data fingerprint, so changed data gets a new
     database and concurrent processes never see a half-written file.
@@ -142,7 +142,7 @@ def database_for(src: Path, mapping: Path | None = None) -> Path:
     # Parquet tables stay views over their files, so the location is part of the key;
     # so is an explicit mapping file's.
     where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
-    dest = cache_dir() / (
+    dest = (cache if cache is not None else cache_dir()) / (
         f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
     )
     if not dest.exists():
@@ -236,9 +236,15 @@ class Store:
             self.column_types[table] = dict(rows)
 
     @classmethod
-    def open(cls, src: Path = DEMO_DIR, mapping: Path | None = None) -> Store:
-        """The store of the extract in `src`; DataError when nothing in it can be used."""
-        store = cls(database_for(Path(src), mapping))
+    def open(
+        cls, src: Path = DEMO_DIR, mapping: Path | None = None, cache: Path | None = None
+    ) -> Store:
+        """The store of the extract in `src`; DataError when nothing in it can be used.
+
+        `cache` is where the database is kept (default `cache_dir()`): an upload keeps
+        its database in the session's own temporary folder, beside the files.
+        """
+        store = cls(database_for(Path(src), mapping, cache))
         reason = store.meta.get("unusable", "")
         if reason:
             errors = [i for i in store.quality().issues if i.severity == "error"]
