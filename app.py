@@ -1,6 +1,10 @@
 """Dashboard entry point, the router: opens the data, draws the global filters,
 compare-by and view options once, and hands them to the page being shown.
 
+The data are this session's upload, else the configured folder, else the demo
+(`ui.source`). When they cannot be opened the Data page is the only page, so the
+user can read why and upload something else.
+
 Pages only render: every number they show comes from `analytics` through the
 context set here (`ui.context`), so all pages agree on the same patients. The whole
 view lives in the URL (every widget is bound to a query parameter, the page is the
@@ -10,14 +14,11 @@ URL path), so a copied link reopens exactly the same numbers.
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from analytics.store import DEMO_DIR, DataError, Store
-from ui import context, data, notes, sidebar, style
+from ui import context, data, notes, sidebar, source, style, upload
 
 # (file, title, icon); the URL path of each page is its file name (afs, patency ...).
 PAGES = (
@@ -28,24 +29,20 @@ PAGES = (
     ("pages/subgroups.py", "Subgroups", ":material/account_tree:"),
     ("pages/wounds.py", "Wounds and Rutherford", ":material/healing:"),
     ("pages/patients.py", "Patients and procedure", ":material/groups:"),
+    ("pages/sites.py", "Sites", ":material/location_on:"),
+    ("pages/audit.py", "NICE audit", ":material/fact_check:"),
+    ("pages/data.py", "Data", ":material/database:"),
 )
+DATA_PAGE = "pages/data.py"
 
 log = logging.getLogger("dva.app")
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("DVA_DATA_DIR") or DEMO_DIR)
-
-
-@st.cache_resource(show_spinner="Opening the data…")
-def open_store(src: str) -> Store:
-    return Store.open(Path(src))
-
-
-def navigation(presentation: bool) -> StreamlitPage:
+def navigation(presentation: bool, only_data: bool = False) -> StreamlitPage:
     pages = [
-        st.Page(path, title=title, icon=icon, default=i == 0)
+        st.Page(path, title=title, icon=icon, default=i == 0 or only_data)
         for i, (path, title, icon) in enumerate(PAGES)
+        if not only_data or path == DATA_PAGE
     ]
     return st.navigation(pages, position="top" if presentation else "sidebar")
 
@@ -58,15 +55,19 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "expanded",
     )
+    loaded = source.load(upload.active_source(st.session_state))
+    store = loaded.store
+    if store is None:
+        page = navigation(presentation, only_data=True)
+        # the error names the file, row and column at fault (empty for a fault of ours,
+        # which the server log keeps)
+        st.error(
+            "The data could not be loaded, so there is nothing to show but this page. "
+            + loaded.error
+        )
+        page.run()
+        return
     page = navigation(presentation)
-    try:
-        store = open_store(str(data_dir()))
-    except Exception as exc:
-        log.exception("data could not be opened")
-        # DataError messages name the file, row and column at fault; others would only confuse.
-        detail = f" {exc}" if isinstance(exc, DataError) else ""
-        st.error(f"The data could not be loaded, so there is nothing to show.{detail}")
-        st.stop()
     notes.synthetic_notice(store)
     top = st.sidebar.container()
     choice = sidebar.build(store)

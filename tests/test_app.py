@@ -25,6 +25,9 @@ PAGES = (
     ("pages/subgroups.py", "Subgroups", ""),
     ("pages/wounds.py", "Wounds and Rutherford", ""),
     ("pages/patients.py", "Patients and procedure", ""),
+    ("pages/sites.py", "Sites", ""),
+    ("pages/audit.py", "NICE audit", ""),
+    ("pages/data.py", "Data", ""),
 )
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",

@@ -1,0 +1,196 @@
+"""Uploading an extract through the served app in headless Chromium: the session
+switches to it and back, the files and their database live in the server's temporary
+folder (never under the project folder), the demo is unchanged, and an upload with a
+registry's own column names opens once its suggested mapping is applied.
+
+The server is started as in tests/test_browser.py, with its own temporary folder so
+that the test can see where the upload went.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RENDER_TIMEOUT,
+    START_TIMEOUT,
+    free_port,
+    healthy,
+    no_failure,
+)
+from test_data_page import renamed_extract, small_extract
+
+from analytics.store import DEMO_DIR, PROJECT_ROOT
+
+pytestmark = pytest.mark.browser
+
+EXTRACT = "browser-upload-extract"  # a name found nowhere else, to look for afterwards
+SKIP = {".git", ".venv", "node_modules"}
+
+
+@pytest.fixture(scope="module")
+def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server-tmp")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, server_tmp: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://localhost:{port}"
+    log = tmp_path_factory.mktemp("data-server") / "streamlit.log"
+    env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
+    env["TMPDIR"] = str(server_tmp)  # where tempfile.mkdtemp puts uploads
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not come up on {url}:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make chromium` (Debian's package)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()
+
+
+def project_files() -> set[Path]:
+    out: set[Path] = set()
+    for folder, dirs, files in os.walk(PROJECT_ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIP]
+        out.update(Path(folder) / f for f in files)
+    return out
+
+
+def demo_hashes() -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in DEMO_DIR.iterdir()}
+
+
+def zip_folder(folder: Path, dest: Path) -> Path:
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(folder.iterdir()):
+            z.write(p, f"{EXTRACT}/{p.name}")
+    return dest
+
+
+def open_data_page(page: Page, server: str) -> None:
+    page.goto(f"{server}/data")
+    expect(page.locator("h1").filter(has_text="Data")).to_be_visible(timeout=RENDER_TIMEOUT)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(
+        "105 of 105 patients", timeout=RENDER_TIMEOUT
+    )
+
+
+def upload(page: Page, files: list[Path]) -> None:
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(f) for f in files])
+    button = page.get_by_role("button", name="Open the uploaded files")
+    expect(button).to_be_enabled(timeout=RENDER_TIMEOUT)
+    button.click()
+
+
+def test_upload_switches_the_session_and_stays_out_of_the_project(
+    server, page, server_tmp, tmp_path
+):
+    demo = demo_hashes()
+    before = project_files()
+    extract = small_extract(tmp_path / "extract", 40)
+    open_data_page(page, server)
+    upload(page, [zip_folder(extract, tmp_path / "extract.zip")])
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("40 of 40 patients", timeout=RENDER_TIMEOUT)
+    expect(page.get_by_text("from files uploaded in this session")).to_be_visible()
+    no_failure(page)
+
+    # the upload and its database are in the server's temporary folder
+    folders = list(server_tmp.glob("dva-upload-*"))
+    assert len(folders) == 1
+    assert sorted(p.name for p in (folders[0] / "files" / EXTRACT).iterdir()) == [
+        "adsl.csv",
+        "adtte.csv",
+    ]
+    assert [p.name.startswith(EXTRACT) for p in (folders[0] / "db").glob("*.duckdb")] == [True]
+
+    # another page uses the upload too
+    page.get_by_role("link", name="Amputation-free survival").click()
+    expect(sidebar).to_contain_text("40 of 40 patients", timeout=RENDER_TIMEOUT)
+    page.get_by_role("link", name="Data").click()
+
+    page.get_by_role("button", name="Back to the configured data").click()
+    expect(sidebar).to_contain_text("105 of 105 patients", timeout=RENDER_TIMEOUT)
+    expect(page.get_by_text("from the bundled demo extract")).to_be_visible()
+    assert not folders[0].exists()
+
+    new = project_files() - before
+    assert not [p for p in new if EXTRACT in str(p) or "dva-upload" in str(p)], new
+    assert demo_hashes() == demo
+
+
+def test_upload_needing_a_mapping_opens_once_applied(server, page, tmp_path):
+    extract = renamed_extract(tmp_path / "registry")
+    open_data_page(page, server)
+    upload(page, sorted(extract.iterdir()))
+    expect(page.get_by_text("The upload could not be opened")).to_be_visible(timeout=RENDER_TIMEOUT)
+    expect(page.get_by_text("Some tables or columns were not recognised")).to_be_visible()
+    # the session still shows the configured data
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("105 of 105 patients")
+    page.get_by_role("button", name="Apply the mapping and open the upload").click()
+    expect(page.get_by_text("from files uploaded in this session")).to_be_visible(
+        timeout=RENDER_TIMEOUT
+    )
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(
+        "105 of 105 patients", timeout=RENDER_TIMEOUT
+    )
+    no_failure(page)
