@@ -56,6 +56,12 @@ class Table:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def required_names(self) -> tuple[str, ...]:
+        """The columns an extract of the model is expected to have; the others (such
+        as a quality-of-life score) may be left out without a warning."""
+        return tuple(c.name for c in self.columns if c.required)
+
 
 RACE_CODES = ("WHITE", "BLACK OR AFRICAN AMERICAN", "ASIAN", "UNKNOWN")
 ETHNIC_CODES = ("HISPANIC OR LATINO", "NOT HISPANIC OR LATINO")
@@ -172,6 +178,15 @@ VISITS = Table(
         Column("WNDSTAT", "str", "Target wound status", codes=WOUND_STATUS, nullable=True),
         Column("ALLHLFL", "flag", "All wounds healed", nullable=True),
         Column("RUTHCAT", "int", "Rutherford class", nullable=True),
+        # optional: trials and registries record quality of life in different ways, and
+        # an extract without it must load as before (NICE IPG773 asks audits for it)
+        Column(
+            "QOLSCORE",
+            "int",
+            "Quality of life: VascuQoL-6 total score (6 to 24, higher is better)",
+            required=False,
+            nullable=True,
+        ),
     ),
 )
 

@@ -106,6 +106,9 @@ def _static_rules() -> list[RowRule]:
         RowRule("visits.wndarea", "visits", "WNDAREA", "outside", "warning",
                 "implausible wound area (expected 0 to 500 cm2); kept as given", low=0,
                 high=500),
+        RowRule("visits.qolscore", "visits", "QOLSCORE", "outside", "warning",
+                "implausible quality-of-life score (expected 6 to 24, the VascuQoL-6 "
+                "range); kept as given", low=6, high=24),
         RowRule("wide.procdt", "wide", "PROCDT", "missing", "error",
                 "procedure date is missing or not a date (YYYY-MM-DD): no time can be "
                 "counted from it"),

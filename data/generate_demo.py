@@ -1022,7 +1022,7 @@ def generate(tg: dict) -> tuple[dict[str, pd.DataFrame], dict]:
         for s, a in zip(tte["STARTDT"], tte["AVAL"], strict=True)
     ]
     adtte = tte[list(ADTTE.names)].reset_index(drop=True)
-    visits = visits[list(VISITS.names)]
+    visits = visits[list(VISITS.required_names)]  # no quality-of-life score
     info = {
         "n_screened": tg["design"]["n_screened"],
         "seeds": {"subjects": k1, "survival": k2, "patency": k3, "visits": k4},

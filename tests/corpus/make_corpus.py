@@ -373,7 +373,7 @@ def cases() -> list[Case]:
               visit("P-001", "MONTH 3", "3", p1, 91, "600")]
     wound = "implausible wound area (expected 0 to 500 cm2); kept as given"
     add(Case("wound_area", "wound areas of -2 and 600 cm2",
-             extract() | {"visits.csv": csv_text(visits, list(VISITS.names))},
+             extract() | {"visits.csv": csv_text(visits, list(VISITS.required_names))},
              [("visits.csv", 2, "WNDAREA", "-2", W, wound),
               ("visits.csv", 3, "WNDAREA", "600", W, wound)],
              rows=[*base_counts(), ("visits.csv", 3, 3, 0)]))
@@ -665,7 +665,7 @@ def cases() -> list[Case]:
               visit("P-999", "BASELINE", "0", p3, 0, "3"),
               dict(visit("P-001", "MONTH 1", "1", p1, 30, "8"), ADY="31")]
     add(Case("visits_out_of_order", "a visit after death, an unknown patient, a wrong ADY",
-             extract() | {"visits.csv": csv_text(visits, list(VISITS.names))},
+             extract() | {"visits.csv": csv_text(visits, list(VISITS.required_names))},
              [("visits.csv", 2, "ADT", "2021-11-01", W, "visit is after the date of death (DTHDT)"),
               ("visits.csv", 2, "ADT", "2021-11-01", W,
                "visit is after the last contact date (LSTCNTDT)"),

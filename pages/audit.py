@@ -1,0 +1,99 @@
+"""NICE audit: the outcomes NICE interventional procedures guidance IPG773 asks every
+centre doing percutaneous deep venous arterialisation to audit, for the patients in
+view, in the guidance's order, each number with its denominator."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.audit import (
+    AMPUTATION,
+    ANTICOAGULATION,
+    MORTALITY,
+    QUALITY_OF_LIFE,
+    REINTERVENTION,
+    SELECTION,
+    TECHNIQUE,
+    Audit,
+    Item,
+    text,
+)
+from ui import audit as cached
+from ui import data, fmt
+from ui.context import current
+from ui.errors import shown_plainly
+from ui.notes import small_group_caution
+from ui.tables import show_table
+
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def notes(result: Audit) -> dict[str, str]:
+    """What each section's numbers are counted among."""
+    landmark = fmt.at_day(result.day)
+    return {
+        SELECTION: "Among patients with a recorded value; missing values are counted and shown.",
+        TECHNIQUE: "Crossing artery and vein among patients with a recorded vessel.",
+        ANTICOAGULATION: "Median with interquartile range and range (Hyndman-Fan "
+        "definition 2, as SAS), among patients with a recorded duration.",
+        REINTERVENTION: "First reintervention per patient, planned (staged) or unplanned, "
+        "among technical successes (the denominator).",
+        AMPUTATION: "Above-ankle amputation. Crude counts among all patients in view "
+        "(patients lost to follow-up count as free of amputation); at "
+        f"{landmark} 1 - Kaplan-Meier of limb salvage treats deaths as censored and "
+        "overstates the risk when patients die, the cumulative incidence (Aalen-Johansen) "
+        "counts death as a competing event.",
+        QUALITY_OF_LIFE: "VascuQoL-6 total score, 6 to 24 (higher is better), among "
+        f"patients with a score at the visit; follow-up read at the visit nearest {landmark}.",
+        MORTALITY: "Death from any cause: the event that competes with amputation.",
+    }
+
+
+def line(item: Item) -> str:
+    return f"- {item.label}: **{text(item)}**"
+
+
+def render() -> None:
+    ctx = current()
+    st.title("NICE audit")
+    st.caption(
+        "NICE interventional procedures guidance IPG773 (2023) allows percutaneous deep "
+        "venous arterialisation only with special arrangements for audit or research, and "
+        "asks for details of patient selection (including dialysis), the technique, the "
+        "duration of anticoagulation, planned and unplanned reinterventions, the major "
+        "amputation rate and quality of life (recommendation 1.4)."
+    )
+    n = data.count(ctx.store, ctx.filters)
+    if n == 0:
+        st.info(
+            "No patients match the current filters, so there is nothing to audit. "
+            "Remove a filter in the sidebar or press Reset filters."
+        )
+        return
+    small_group_caution(n)
+    result = cached.audit(ctx.store, ctx.filters, ctx.options.landmark, ctx.options.ci_type)
+    if result.lacking:
+        st.info(f"Not in this extract: {', '.join(result.lacking)}.")
+    else:
+        st.caption("The extract holds every item of the audit.")
+    if ctx.compare_by:
+        st.caption("The audit is of all patients in view; it is not split by group.")
+    explain = notes(result)
+    for section, items in result.sections:
+        st.subheader(section)
+        st.markdown("\n".join(line(it) for it in items))
+        st.caption(explain[section])
+    st.subheader("The whole audit")
+    show_table(
+        result.to_frame(),
+        name="nice-audit",
+        title="NICE IPG773 audit",
+        filters=ctx.filters,
+        provenance=result.provenance,
+        column_config={c: PERCENT for c in ("Estimate", "Lower", "Upper")},
+    )
+    st.caption(result.provenance.footnote())
+
+
+with shown_plainly("the NICE audit"):
+    render()
