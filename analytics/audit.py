@@ -29,7 +29,7 @@ from analytics.provenance import Provenance
 from analytics.schema import ARTERY_CODES, NO_OPTION_CODES, VEIN_CODES
 from analytics.store import Cohort, Store
 from analytics.survival import kaplan_meier
-from analytics.tables import categorical, flag, numeric
+from analytics.tables import Counts, FrameCounts, categorical, flag, numeric
 from analytics.visits import BASELINE, nearest_visit
 
 __all__ = [
@@ -196,12 +196,12 @@ def _record(it: Item) -> dict[str, object]:
 # --- sections ----------------------------------------------------------------------------
 
 
-def _flag(df: pd.DataFrame, have: frozenset[str], section: str, col: str, label: str) -> Row:
+def _flag(df: Counts, have: frozenset[str], section: str, col: str, label: str) -> Row:
     return flag(df, section, col, label) if col in have else Row(section, label, "absent")
 
 
 def _levels(
-    df: pd.DataFrame,
+    df: Counts,
     have: frozenset[str],
     section: str,
     col: str,
@@ -213,7 +213,7 @@ def _levels(
     return categorical(df, section, col, labels)
 
 
-def _selection(df: pd.DataFrame, have: frozenset[str]) -> tuple[Row, ...]:
+def _selection(df: Counts, have: frozenset[str]) -> tuple[Row, ...]:
     return (
         _flag(df, have, SELECTION, "DIALFL", "On dialysis"),
         *_levels(df, have, SELECTION, "RUTHCAT", "Rutherford class", RUTHERFORD_LABELS),
@@ -230,7 +230,7 @@ def _selection(df: pd.DataFrame, have: frozenset[str]) -> tuple[Row, ...]:
     )
 
 
-def _technique(df: pd.DataFrame, have: frozenset[str]) -> tuple[Row, ...]:
+def _technique(df: Counts, have: frozenset[str]) -> tuple[Row, ...]:
     return (
         _flag(df, have, TECHNIQUE, "TECHSFL", "Technical success"),
         *_levels(df, have, TECHNIQUE, "XARTERY", "Crossing artery", ARTERY_LABELS),
@@ -238,7 +238,7 @@ def _technique(df: pd.DataFrame, have: frozenset[str]) -> tuple[Row, ...]:
     )
 
 
-def _anticoagulation(df: pd.DataFrame, have: frozenset[str]) -> tuple[Row, ...]:
+def _anticoagulation(df: Counts, have: frozenset[str]) -> tuple[Row, ...]:
     label = "Anticoagulation duration, days"
     if "ACDURD" not in have:
         return (Row(ANTICOAGULATION, label, "absent"),)
@@ -399,7 +399,7 @@ def audit(
     qol = qol_recorded if qol_recorded is not None else _qol_recorded(cohort)
     codes = set(cohort.adtte["PARAMCD"])
     visit = nearest_visit(cohort, day) if qol else BASELINE
-    df = cohort.adsl
+    df = FrameCounts(cohort.adsl)
     return Audit(
         n=cohort.n,
         day=day,

@@ -69,20 +69,6 @@ def quartiles(values: pd.Series | np.ndarray) -> tuple[float, float, float] | No
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def count_row(
-    section: str, label: str, mask: pd.Series, denominator: int | None = None, missing: int = 0
-) -> Row:
-    n = int(mask.fillna(False).astype(bool).sum())
-    return Row(
-        section,
-        label,
-        "count",
-        n=n,
-        denominator=int(denominator if denominator is not None else len(mask)),
-        missing=missing,
-    )
-
-
 def numeric_row(
     section: str, label: str, values: pd.Series, kind: Kind = "median_iqr", unit: str = ""
 ) -> Row:

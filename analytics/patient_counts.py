@@ -2,11 +2,9 @@
 
 ``analytics.tables``, ``analytics.procedure`` and ``analytics.safety`` read one row per
 patient; at a million patients loading them and counting in pandas takes seconds.
-Every row of those tables is a count, a share or a median of one column (or of two
-together), so here each column is read as its value counts (``GROUP BY``) and the row
-is built by the same rules from them: the same levels in the same order, the same
-denominators and missing counts; medians and quartiles by the same function on the
-same values (each distinct value repeated by its count). The rest is counted by the
+Every row of Tables 1 and 2 is built from value counts (``analytics.tables.Counts``);
+here each column is read as its value counts (``GROUP BY``) in DuckDB and handed to
+the same table specifications. The rest is counted by the
 original functions on the few rows that can change it: reinterventions and
 procedural success on the technical successes' events up to the day, adverse events
 on the adverse-event rows and the number of patients. The results equal the
@@ -15,12 +13,11 @@ per-patient ones (``tests/test_patient_counts.py`` checks every field on the dem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from analytics.describe import QUANTILE_NOTE, Row, numeric_row
 from analytics.filters import FilterState, quote_ident
 from analytics.outcomes import procedural_success, reinterventions
 from analytics.procedure import ProcedureSummary, assemble
@@ -34,7 +31,7 @@ from analytics.safety import (
     minor_amputations,
 )
 from analytics.store import Cohort, Store
-from analytics.tables import SummaryTable, _codes
+from analytics.tables import N, SummaryTable, table1_from, table2_from
 
 __all__ = [
     "ColumnCounts",
@@ -44,8 +41,6 @@ __all__ = [
     "table1_view",
     "table2_view",
 ]
-
-N = "__n"  # the count column of every value-count frame
 
 
 class ColumnCounts:
@@ -74,139 +69,12 @@ class ColumnCounts:
         return self._memo[columns]
 
 
-def _total(counts: pd.DataFrame, mask: pd.Series | np.ndarray) -> int:
-    keep = np.asarray(pd.Series(mask).fillna(False).astype(bool))
-    return int(counts[N].to_numpy()[keep].sum())
-
-
-# --- the rows of analytics.tables, from value counts -----------------------------------
-
-
-def categorical(
-    c: ColumnCounts, section: str, col: str, labels: dict[str, str] | None = None
-) -> list[Row]:
-    """`analytics.tables.categorical`: one count row per level."""
-    if col not in c:
-        return [Row(section, section, "absent")]
-    counts = c.of(col)
-    values = counts[col].astype("string")
-    missing = _total(counts, values.isna())
-    denom = c.n - missing
-    seen = [str(v) for v in values.dropna().unique()]
-    levels = [x for x in _codes(col) if x in seen or not seen] + sorted(
-        v for v in seen if v not in _codes(col)
-    )
-    labels = labels or {}
-    return [
-        Row(
-            section,
-            labels.get(lv, lv),
-            "count",
-            n=_total(counts, values == lv),
-            denominator=int(denom),
-            missing=missing,
-        )
-        for lv in levels
-    ]
-
-
-def flag(c: ColumnCounts, section: str, col: str, label: str) -> Row:
-    """`analytics.tables.flag`: patients with Y among those recorded."""
-    if col not in c:
-        return Row(section, label, "absent")
-    counts = c.of(col)
-    values = counts[col].astype("string")
-    missing = _total(counts, values.isna())
-    return Row(
-        section,
-        label,
-        "count",
-        n=_total(counts, values == "Y"),
-        denominator=int(c.n - missing),
-        missing=missing,
-    )
-
-
-def numeric(
-    c: ColumnCounts,
-    section: str,
-    col: str,
-    label: str,
-    kind: str = "median_iqr",
-    unit: str = "",
-) -> Row:
-    """`analytics.tables.numeric`: `analytics.describe.numeric_row` on the patients'
-    values (each distinct value as often as it occurs)."""
-    if col not in c:
-        return Row(section, label, "absent")
-    counts = c.of(col)
-    values = counts[col].repeat(counts[N].to_numpy()).reset_index(drop=True)
-    return numeric_row(section, label, values, kind=kind, unit=unit)  # type: ignore[arg-type]
-
-
-def derived(
-    c: ColumnCounts,
-    section: str,
-    label: str,
-    cols: tuple[str, ...],
-    fn: Callable[[pd.DataFrame], pd.Series],
-) -> Row:
-    """`analytics.tables._derived`: patients for whom `fn` holds, among all."""
-    if any(col not in c for col in cols):
-        return Row(section, label, "absent")
-    counts = c.of(*cols)
-    return Row(section, label, "count", n=_total(counts, fn(counts)), denominator=c.n)
-
-
 def table1_view(
     store: Store, filters: FilterState, counts: ColumnCounts | None = None
 ) -> SummaryTable:
     """``analytics.tables.table1(store.cohort(filters))`` from value counts."""
     c = counts or ColumnCounts(store, filters)
-    rows: list[Row] = [
-        numeric(c, "Age, years", "AGE", "Median (range)", kind="median_range", unit="years"),
-        *categorical(c, "Age group", "AGEGR1"),
-        *categorical(c, "Sex", "SEX", {"M": "Male", "F": "Female"}),
-        *categorical(c, "Race", "RACE"),
-        *categorical(c, "Ethnic group", "ETHNIC"),
-        derived(
-            c,
-            "Race or ethnic group",
-            "Black, or Hispanic or Latino",
-            ("RACE", "ETHNIC"),
-            lambda d: (
-                (d["RACE"] == "BLACK OR AFRICAN AMERICAN") | (d["ETHNIC"] == "HISPANIC OR LATINO")
-            ),
-        ),
-        numeric(c, "Body-mass index", "BMI", "Median (range)", kind="median_range", unit="kg/m2"),
-        derived(
-            c,
-            "Smoking",
-            "History of smoking",
-            ("SMOKSTAT",),
-            lambda d: d["SMOKSTAT"].isin(["CURRENT", "FORMER"]),
-        ),
-        *categorical(c, "Smoking", "SMOKSTAT"),
-        flag(c, "Medical history", "STROKEFL", "Prior stroke"),
-        flag(c, "Medical history", "MIFL", "Prior myocardial infarction"),
-        flag(c, "Medical history", "HTNFL", "Hypertension"),
-        flag(c, "Medical history", "DLPFL", "Dyslipidaemia"),
-        flag(c, "Medical history", "DIABFL", "Diabetes"),
-        *categorical(c, "Diabetes type", "DIABTYP"),
-        flag(c, "Medical history", "CKDFL", "Chronic kidney disease"),
-        flag(c, "Medical history", "DIALFL", "Dialysis"),
-        *categorical(c, "Rutherford class", "RUTHCAT"),
-        flag(c, "Target limb", "PRIORFL", "Prior intervention on the target limb"),
-        *categorical(c, "Reason for no revascularisation option", "NOOPTRS"),
-    ]
-    return SummaryTable(
-        "Table 1. Baseline characteristics",
-        c.n,
-        tuple(rows),
-        store.provenance(filters).with_method(
-            f"counts of non-missing values; medians with {QUANTILE_NOTE}"
-        ),
-    )
+    return table1_from(c, store.provenance(filters))
 
 
 def technical_success_events(store: Store, filters: FilterState, days: Sequence[float]) -> Cohort:
@@ -249,46 +117,13 @@ def table2_view(
     """``analytics.tables.table2(store.cohort(filters), ...)`` from value counts."""
     c = counts or ColumnCounts(store, filters)
     events = technical_success_events(store, filters, (reintervention_day, procedural_day))
-    reint = reinterventions(events, reintervention_day)
-    proc = procedural_success(events, procedural_day)
-    rows: list[Row] = [
-        flag(c, "Procedure", "TECHSFL", "Technical success"),
-        *categorical(c, "Crossing vein", "XVEIN"),
-        *categorical(c, "Crossing artery", "XARTERY"),
-        numeric(c, "Procedure metrics", "PROCMIN", "Procedure time, min", unit="min"),
-        numeric(c, "Procedure metrics", "RADMGY", "Radiation dose, mGy", unit="mGy"),
-        numeric(c, "Procedure metrics", "CONTRML", "Contrast volume, mL", unit="mL"),
-        derived(
-            c,
-            "Procedure metrics",
-            "Free from contrast-induced nephropathy at 72 h",
-            ("CINFL",),
-            lambda d: d["CINFL"] == "N",
-        ),
-        numeric(c, "Procedure metrics", "ACDURD", "Anticoagulation duration, days", unit="days"),
-        Row(
-            "Outcomes",
-            f"Reintervention within {reintervention_day:g} days",
-            "count",
-            n=reint.patients,
-            denominator=reint.denominator,
-        ),
-        Row(
-            "Outcomes",
-            f"Procedural success (at {procedural_day:g} days)",
-            "count",
-            n=proc.n,
-            denominator=proc.denominator,
-        ),
-    ]
-    return SummaryTable(
-        "Table 2. Procedure",
-        c.n,
-        tuple(rows),
-        store.provenance(filters).with_method(
-            f"counts of non-missing values; medians with {QUANTILE_NOTE}; reintervention and "
-            "procedural success among technical successes"
-        ),
+    return table2_from(
+        c,
+        reinterventions(events, reintervention_day),
+        procedural_success(events, procedural_day),
+        reintervention_day,
+        procedural_day,
+        store.provenance(filters),
     )
 
 

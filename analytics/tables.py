@@ -1,18 +1,27 @@
 """Table 1 (baseline characteristics) and Table 2 (procedure) for any cohort.
 
-Each row is a count with its denominator and missing values, or a median with
-IQR or range. Columns absent from an extract appear as "not in data" rather
-than vanishing.
+Each row is a count with its denominator and missing values, or a median with IQR or
+range, built from the patients' value counts (`Counts`): of a frame of patient rows
+here, of DuckDB aggregates in `analytics.patient_counts`, by the same rules. Columns
+absent from an extract appear as "not in data" rather than vanishing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
-from analytics.describe import QUANTILE_NOTE, Row, count_row, numeric_row
+from analytics.describe import QUANTILE_NOTE, Row, numeric_row
+from analytics.outcomes import (
+    ProceduralSuccess,
+    Reinterventions,
+    procedural_success,
+    reinterventions,
+)
 from analytics.provenance import Provenance
 from analytics.schema import ADSL
 from analytics.store import Cohort
@@ -44,6 +53,40 @@ class SummaryTable:
         )
 
 
+N = "__n"  # the count column of every value-count frame
+
+
+class Counts(Protocol):
+    """Patients as value counts of their subject columns: all a table row needs.
+
+    The same rows are built from patient rows (`FrameCounts`) and from DuckDB
+    aggregates (`analytics.patient_counts.ColumnCounts`), so both give equal tables.
+    """
+
+    n: int
+
+    def __contains__(self, column: object) -> bool: ...
+
+    def of(self, *columns: str) -> pd.DataFrame:
+        """Distinct combinations of `columns` (missing values included) with their
+        patient counts in column `N`."""
+        ...
+
+
+class FrameCounts:
+    """`Counts` of a frame with one row per patient."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.n = len(df)
+
+    def __contains__(self, column: object) -> bool:
+        return column in self.df
+
+    def of(self, *columns: str) -> pd.DataFrame:
+        return self.df.groupby(list(columns), dropna=False, sort=False).size().reset_index(name=N)
+
+
 def _codes(col: str) -> tuple[str, ...]:
     try:
         return ADSL.column(col).codes
@@ -51,61 +94,92 @@ def _codes(col: str) -> tuple[str, ...]:
         return ()
 
 
+def _total(counts: pd.DataFrame, mask: pd.Series | np.ndarray) -> int:
+    keep = np.asarray(pd.Series(mask).fillna(False).astype(bool))
+    return int(counts[N].to_numpy()[keep].sum())
+
+
 def categorical(
-    df: pd.DataFrame, section: str, col: str, labels: dict[str, str] | None = None
+    c: Counts, section: str, col: str, labels: dict[str, str] | None = None
 ) -> list[Row]:
     """One count row per level (schema codes first, then any others seen)."""
-    if col not in df:
+    if col not in c:
         return [Row(section, section, "absent")]
-    values = df[col].astype("string")
-    missing = int(values.isna().sum())
-    denom = len(values) - missing
+    counts = c.of(col)
+    values = counts[col].astype("string")
+    missing = _total(counts, values.isna())
+    denom = c.n - missing
     seen = [str(v) for v in values.dropna().unique()]
-    levels = [c for c in _codes(col) if c in seen or not seen] + sorted(
+    levels = [x for x in _codes(col) if x in seen or not seen] + sorted(
         v for v in seen if v not in _codes(col)
     )
     labels = labels or {}
-    return [count_row(section, labels.get(lv, lv), values == lv, denom, missing) for lv in levels]
+    return [
+        Row(
+            section,
+            labels.get(lv, lv),
+            "count",
+            n=_total(counts, values == lv),
+            denominator=int(denom),
+            missing=missing,
+        )
+        for lv in levels
+    ]
 
 
-def flag(df: pd.DataFrame, section: str, col: str, label: str) -> Row:
-    if col not in df:
+def flag(c: Counts, section: str, col: str, label: str) -> Row:
+    """Patients with Y among those recorded."""
+    if col not in c:
         return Row(section, label, "absent")
-    values = df[col].astype("string")
-    missing = int(values.isna().sum())
-    return count_row(section, label, values == "Y", len(values) - missing, missing)
+    counts = c.of(col)
+    values = counts[col].astype("string")
+    missing = _total(counts, values.isna())
+    return Row(
+        section,
+        label,
+        "count",
+        n=_total(counts, values == "Y"),
+        denominator=int(c.n - missing),
+        missing=missing,
+    )
 
 
 def numeric(
-    df: pd.DataFrame, section: str, col: str, label: str, kind: str = "median_iqr", unit: str = ""
+    c: Counts, section: str, col: str, label: str, kind: str = "median_iqr", unit: str = ""
 ) -> Row:
-    if col not in df:
+    """`analytics.describe.numeric_row` on the patients' values (each distinct value as
+    often as it occurs)."""
+    if col not in c:
         return Row(section, label, "absent")
-    return numeric_row(section, label, df[col], kind=kind, unit=unit)  # type: ignore[arg-type]
+    counts = c.of(col)
+    values = counts[col].repeat(counts[N].to_numpy()).reset_index(drop=True)
+    return numeric_row(section, label, values, kind=kind, unit=unit)  # type: ignore[arg-type]
 
 
-def _derived(
-    df: pd.DataFrame,
+def derived(
+    c: Counts,
     section: str,
     label: str,
     cols: tuple[str, ...],
     fn: Callable[[pd.DataFrame], pd.Series],
 ) -> Row:
-    if any(c not in df for c in cols):
+    """Patients for whom `fn` holds, among all."""
+    if any(col not in c for col in cols):
         return Row(section, label, "absent")
-    return count_row(section, label, fn(df), len(df))
+    counts = c.of(*cols)
+    return Row(section, label, "count", n=_total(counts, fn(counts)), denominator=c.n)
 
 
-def table1(cohort: Cohort) -> SummaryTable:
-    df = cohort.adsl
+def table1_from(c: Counts, provenance: Provenance) -> SummaryTable:
+    """Table 1 of the patients counted in `c`."""
     rows: list[Row] = [
-        numeric(df, "Age, years", "AGE", "Median (range)", kind="median_range", unit="years"),
-        *categorical(df, "Age group", "AGEGR1"),
-        *categorical(df, "Sex", "SEX", {"M": "Male", "F": "Female"}),
-        *categorical(df, "Race", "RACE"),
-        *categorical(df, "Ethnic group", "ETHNIC"),
-        _derived(
-            df,
+        numeric(c, "Age, years", "AGE", "Median (range)", kind="median_range", unit="years"),
+        *categorical(c, "Age group", "AGEGR1"),
+        *categorical(c, "Sex", "SEX", {"M": "Male", "F": "Female"}),
+        *categorical(c, "Race", "RACE"),
+        *categorical(c, "Ethnic group", "ETHNIC"),
+        derived(
+            c,
             "Race or ethnic group",
             "Black, or Hispanic or Latino",
             ("RACE", "ETHNIC"),
@@ -113,60 +187,64 @@ def table1(cohort: Cohort) -> SummaryTable:
                 (d["RACE"] == "BLACK OR AFRICAN AMERICAN") | (d["ETHNIC"] == "HISPANIC OR LATINO")
             ),
         ),
-        numeric(df, "Body-mass index", "BMI", "Median (range)", kind="median_range", unit="kg/m2"),
-        _derived(
-            df,
+        numeric(c, "Body-mass index", "BMI", "Median (range)", kind="median_range", unit="kg/m2"),
+        derived(
+            c,
             "Smoking",
             "History of smoking",
             ("SMOKSTAT",),
             lambda d: d["SMOKSTAT"].isin(["CURRENT", "FORMER"]),
         ),
-        *categorical(df, "Smoking", "SMOKSTAT"),
-        flag(df, "Medical history", "STROKEFL", "Prior stroke"),
-        flag(df, "Medical history", "MIFL", "Prior myocardial infarction"),
-        flag(df, "Medical history", "HTNFL", "Hypertension"),
-        flag(df, "Medical history", "DLPFL", "Dyslipidaemia"),
-        flag(df, "Medical history", "DIABFL", "Diabetes"),
-        *categorical(df, "Diabetes type", "DIABTYP"),
-        flag(df, "Medical history", "CKDFL", "Chronic kidney disease"),
-        flag(df, "Medical history", "DIALFL", "Dialysis"),
-        *categorical(df, "Rutherford class", "RUTHCAT"),
-        flag(df, "Target limb", "PRIORFL", "Prior intervention on the target limb"),
-        *categorical(df, "Reason for no revascularisation option", "NOOPTRS"),
+        *categorical(c, "Smoking", "SMOKSTAT"),
+        flag(c, "Medical history", "STROKEFL", "Prior stroke"),
+        flag(c, "Medical history", "MIFL", "Prior myocardial infarction"),
+        flag(c, "Medical history", "HTNFL", "Hypertension"),
+        flag(c, "Medical history", "DLPFL", "Dyslipidaemia"),
+        flag(c, "Medical history", "DIABFL", "Diabetes"),
+        *categorical(c, "Diabetes type", "DIABTYP"),
+        flag(c, "Medical history", "CKDFL", "Chronic kidney disease"),
+        flag(c, "Medical history", "DIALFL", "Dialysis"),
+        *categorical(c, "Rutherford class", "RUTHCAT"),
+        flag(c, "Target limb", "PRIORFL", "Prior intervention on the target limb"),
+        *categorical(c, "Reason for no revascularisation option", "NOOPTRS"),
     ]
     return SummaryTable(
         "Table 1. Baseline characteristics",
-        cohort.n,
+        c.n,
         tuple(rows),
-        cohort.provenance.with_method(
-            f"counts of non-missing values; medians with {QUANTILE_NOTE}"
-        ),
+        provenance.with_method(f"counts of non-missing values; medians with {QUANTILE_NOTE}"),
     )
 
 
-def table2(
-    cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
-) -> SummaryTable:
-    from analytics.outcomes import procedural_success, reinterventions
+def table1(cohort: Cohort) -> SummaryTable:
+    return table1_from(FrameCounts(cohort.adsl), cohort.provenance)
 
-    df = cohort.adsl
-    reint = reinterventions(cohort, reintervention_day)
-    proc = procedural_success(cohort, procedural_day)
+
+def table2_from(
+    c: Counts,
+    reint: Reinterventions,
+    proc: ProceduralSuccess,
+    reintervention_day: float,
+    procedural_day: float,
+    provenance: Provenance,
+) -> SummaryTable:
+    """Table 2 of the patients counted in `c`, with their reinterventions and
+    procedural success counted at the given days."""
     rows: list[Row] = [
-        flag(df, "Procedure", "TECHSFL", "Technical success"),
-        *categorical(df, "Crossing vein", "XVEIN"),
-        *categorical(df, "Crossing artery", "XARTERY"),
-        numeric(df, "Procedure metrics", "PROCMIN", "Procedure time, min", unit="min"),
-        numeric(df, "Procedure metrics", "RADMGY", "Radiation dose, mGy", unit="mGy"),
-        numeric(df, "Procedure metrics", "CONTRML", "Contrast volume, mL", unit="mL"),
-        _derived(
-            df,
+        flag(c, "Procedure", "TECHSFL", "Technical success"),
+        *categorical(c, "Crossing vein", "XVEIN"),
+        *categorical(c, "Crossing artery", "XARTERY"),
+        numeric(c, "Procedure metrics", "PROCMIN", "Procedure time, min", unit="min"),
+        numeric(c, "Procedure metrics", "RADMGY", "Radiation dose, mGy", unit="mGy"),
+        numeric(c, "Procedure metrics", "CONTRML", "Contrast volume, mL", unit="mL"),
+        derived(
+            c,
             "Procedure metrics",
             "Free from contrast-induced nephropathy at 72 h",
             ("CINFL",),
             lambda d: d["CINFL"] == "N",
         ),
-        numeric(df, "Procedure metrics", "ACDURD", "Anticoagulation duration, days", unit="days"),
+        numeric(c, "Procedure metrics", "ACDURD", "Anticoagulation duration, days", unit="days"),
         Row(
             "Outcomes",
             f"Reintervention within {reintervention_day:g} days",
@@ -184,10 +262,23 @@ def table2(
     ]
     return SummaryTable(
         "Table 2. Procedure",
-        cohort.n,
+        c.n,
         tuple(rows),
-        cohort.provenance.with_method(
+        provenance.with_method(
             f"counts of non-missing values; medians with {QUANTILE_NOTE}; reintervention and "
             "procedural success among technical successes"
         ),
+    )
+
+
+def table2(
+    cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
+) -> SummaryTable:
+    return table2_from(
+        FrameCounts(cohort.adsl),
+        reinterventions(cohort, reintervention_day),
+        procedural_success(cohort, procedural_day),
+        reintervention_day,
+        procedural_day,
+        cohort.provenance,
     )
