@@ -163,7 +163,8 @@ def published() -> Context | None:
     return st.session_state.get(_KEY)
 
 
-def current() -> Context:
+def through_router() -> None:
+    """Make sure this run goes through app.py (the router), not the page alone."""
     if PagesManager.uses_pages_directory:
         # Streamlit 1.67 sees the pages/ folder beside app.py and, on a server's first
         # request or in every AppTest run, executes the page by itself (its legacy
@@ -171,6 +172,10 @@ def current() -> Context:
         # st.navigation switches that mode off; do it now and run again through app.py.
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def current() -> Context:
+    through_router()
     ctx = st.session_state.get(_KEY)
     if ctx is None:
         raise RuntimeError("pages are served through app.py, which sets the context first")

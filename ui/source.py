@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from analytics.issues import DataError, DataIssue
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, database_for
 from analytics.validate import ValidationReport
+from ui.context import through_router
 
 SECRET_KEY = "data_dir"
 ENV_KEY = "DVA_DATA_DIR"
@@ -176,10 +176,7 @@ def load(upload: DataSource | None) -> Loaded:
 def current() -> Loaded:
     """What app.py opened for this run (for the Data page, which must work without a
     store, so it cannot use `ui.context.current`)."""
-    if PagesManager.uses_pages_directory:
-        # as in ui.context.current: run through app.py, not the legacy pages folder mode
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    through_router()
     loaded = st.session_state.get(_KEY)
     if loaded is None:
         raise RuntimeError("pages are served through app.py, which opens the data first")
