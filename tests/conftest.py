@@ -39,3 +39,26 @@ def demo_store():
 @pytest.fixture(scope="session")
 def demo_cohort(demo_store):
     return demo_store.cohort()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for every browser test; a missing browser fails
+    the suite rather than skipping it."""
+    from playwright.sync_api import sync_playwright
+    from serving import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make chromium` (Debian's package)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    # A fresh context per test: no cookies, storage or session shared between them.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context.new_page()
+    context.close()

@@ -8,21 +8,15 @@ without having looked at the page.
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+from serving import RENDER_TIMEOUT, no_failure, serve
 
 from analytics.filters import FilterState
 from analytics.headline import Headline, headline
@@ -32,16 +26,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT = 90  # seconds; a cold start on two cores takes 5-10
-RENDER_TIMEOUT = 60_000  # milliseconds
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",
     "LS": "Limb salvage at 6 months",
@@ -56,81 +40,18 @@ PAGES = {
     "subgroups": ("pages/subgroups.py", None),
     "wounds": ("pages/wounds.py", None),
     "patients": ("pages/patients.py", None),
+    "sites": ("pages/sites.py", None),
+    "audit": ("pages/audit.py", None),
+    "data": ("pages/data.py", None),
 }
 PRESENT = [path for path, (file, _) in PAGES.items() if (ROOT / file).exists()]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return int(s.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "localhost",
-        "--server.headless",
-        "true",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not come up on {url}:\n{log.read_text()[-3000:]}")
-            time.sleep(0.25)
+    with serve(tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-    finally:
-        # The server runs in its own session, so this reaches any child it started.
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: run `make chromium` (Debian's package)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    # A fresh context per test: no cookies, storage or session shared between them.
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
 
 
 def settle(page: Page, title: str | None = None) -> None:
@@ -148,13 +69,6 @@ def settle(page: Page, title: str | None = None) -> None:
         ".every(c => c.querySelector('.main-svg'))",
         timeout=RENDER_TIMEOUT,
     )
-
-
-def no_failure(page: Page) -> None:
-    """No traceback and no 'could not be shown' anywhere on the page."""
-    assert page.get_by_test_id("stException").count() == 0
-    errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
-    assert not [e for e in errors if "could not" in e], errors
 
 
 def screenshot(page: Page, name: str) -> None:

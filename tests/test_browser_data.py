@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    RENDER_TIMEOUT,
-    START_TIMEOUT,
-    free_port,
-    healthy,
-    no_failure,
-)
+from playwright.sync_api import Page, expect
+from serving import RENDER_TIMEOUT, no_failure, serve
 from test_data_page import renamed_extract, small_extract
 
 from analytics.store import DEMO_DIR, PROJECT_ROOT
@@ -47,64 +35,10 @@ def server_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, server_tmp: Path) -> Iterator[str]:
-    port = free_port()
-    url = f"http://localhost:{port}"
+    # its own temporary folder, where tempfile.mkdtemp puts uploads
     log = tmp_path_factory.mktemp("data-server") / "streamlit.log"
-    env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
-    env["TMPDIR"] = str(server_tmp)  # where tempfile.mkdtemp puts uploads
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "localhost",
-        "--server.headless",
-        "true",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not come up on {url}:\n{log.read_text()[-3000:]}")
-            time.sleep(0.25)
+    with serve(log, {"TMPDIR": str(server_tmp)}) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: run `make chromium` (Debian's package)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield context.new_page()
-    context.close()
 
 
 def project_files() -> set[Path]:

@@ -1,0 +1,98 @@
+"""The served dashboard for browser tests: Debian's Chromium and a Streamlit server
+started as `make run` starts it, on a free port, stopped with everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 90  # seconds; a cold start on two cores takes 5-10
+RENDER_TIMEOUT = 60_000  # milliseconds
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return int(s.getsockname()[1])
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def serve(log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The app served on the bundled demo (DVA_DATA_DIR unset), with `env` added to the
+    environment; yields its URL."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    full_env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
+    full_env.update(env or {})
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "localhost",
+        "--server.headless",
+        "true",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not come up on {url}:\n{log.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        # The server runs in its own session, so this reaches any child it started.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def no_failure(page: Page) -> None:
+    """No traceback and no 'could not be shown' anywhere on the page."""
+    assert page.get_by_test_id("stException").count() == 0
+    errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
+    assert not [e for e in errors if "could not" in e], errors
