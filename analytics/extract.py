@@ -266,7 +266,7 @@ class _Loader:
         adtte_srcs = [s for s in self.srcs if s.table in ("adtte", "wide")]
         if deferred:
             with self.reading(*adtte_srcs):
-                self.analysis_table(adtte_srcs)
+                self.analysis_table()
                 self.unknown_subjects_after_all(deferred)
         with self.reading(*self.srcs):
             issues = self.notes + self.list_issues()
@@ -276,7 +276,7 @@ class _Loader:
         self.release_copies()
         if not deferred:
             with self.reading(*adtte_srcs):
-                self.analysis_table(adtte_srcs)
+                self.analysis_table()
         self.sql("DROP TABLE __hits")
         self.sql("COMMIT")
         order = {s.label: i for i, s in enumerate(self.srcs)}
@@ -552,6 +552,12 @@ class _Loader:
         that uses an identifier, and rejects it in the later ones."""
         if not srcs:
             return
+        # as many distinct hashes as identifiers proves them distinct (equal identifiers
+        # hash alike), at a fraction of the cost of grouping the strings
+        if self.scalar(
+            'SELECT count("USUBJID") - count(DISTINCT hash("USUBJID")) FROM __adsl_data'
+        ) == 0:
+            return
         rows = self.sql(
             "SELECT __src, __row, first_src FROM (SELECT __src, __row, first_value(__src) OVER "
             "(PARTITION BY \"USUBJID\" ORDER BY __study, __src, __row) AS first_src, "
@@ -708,12 +714,11 @@ class _Loader:
 
     def unknown_subjects_after_all(self, deferred: list[_Src]) -> None:
         """The deferred subject check: every accepted time-to-event row that found its
-        subject is in tte_wide (an inner join on a unique key), so equal counts prove
+        subject is in the analysis table (a join on a unique key), so equal counts prove
         there is none to reject; otherwise the rows are found, rejected and left out."""
         if not deferred:
             return
-        if self.scalar("SELECT count(*) FROM adtte") == self.scalar(
-                "SELECT count(*) FROM __tte_wide_data"):
+        if self.scalar("SELECT count(*) FROM adtte") == self.analysed_rows():
             return
         for src in deferred:
             table = src.table
@@ -723,7 +728,7 @@ class _Loader:
                      "s.\"USUBJID\" IS NULL AND r.\"USUBJID\" IS NULL"),
                     (f"{table}.rejected_subject",
                      "s.\"USUBJID\" IS NULL AND r.\"USUBJID\" IS NOT NULL"))])
-        # the time-to-event table must leave them out too (tte_wide already does)
+        # the time-to-event table must leave them out too (the analysis table already does)
         self.sql('DROP VIEW adtte')
         kind = self.scalar("SELECT count(*) FROM duckdb_views() WHERE view_name = '__adtte_data'")
         self.sql(f"DROP {'VIEW' if kind else 'TABLE'} __adtte_data")
@@ -829,67 +834,89 @@ class _Loader:
             else:
                 self.sql(f'DROP TABLE "{relation}"')
 
-    def analysis_table(self, adtte_srcs: list[_Src]) -> None:
-        """`tte_wide`: every time-to-event row with its patient's subject columns, sorted by
-        endpoint. A filter change then costs one columnar scan with no join, and DuckDB's
-        zone maps skip the row groups of the other endpoints.
+    def analysis_table(self) -> None:
+        """`__tte_pivot`: one row per patient with the subject columns some file holds and,
+        per endpoint k (`__tte_codes`), its time `__t<k>` and event flag `__e<k>` (NULL when
+        the patient has no record of it). A filter change then costs one columnar scan of
+        the patients, with no join, and the subject columns are written once per patient,
+        not once per time-to-event row. Times are stored as integers when every one is a
+        whole number of days (grouping integers is cheaper); readers cast them back.
 
-        Only the subject columns some file holds are stored (`__tte_wide_data`); the view
-        adds the others as typed NULLs, so every filter still finds its column. One
-        statement: a per-endpoint insert would rebuild the join's hash table once per
-        endpoint, and the sort spills to disk past the build's memory limit. Rows already
-        grouped by endpoint (a Parquet file whose row groups each hold one PARAMCD, a
-        copied table whose row groups do, or a wide file's rows, derived endpoint by
-        endpoint) keep their order instead of being sorted again.
+        `tte_wide` is the long form over it: every time-to-event row with its patient's
+        subject columns (absent ones as typed NULLs, so every filter finds its column).
+        Rows with the same (USUBJID, PARAMCD) were rejected as duplicates before this,
+        so one value per patient and endpoint is all there is to keep.
         """
-        taken = {"PARAMCD", "AVAL", "EVENT"}
-        stored = [c for c in self.stored_order("adsl") if c not in taken]
+        found = self.sql(
+            "SELECT list(DISTINCT PARAMCD ORDER BY PARAMCD) FILTER (WHERE PARAMCD IS NOT NULL), "
+            "coalesce(bool_and(AVAL = floor(AVAL) AND abs(AVAL) < 2147483647), true) "
+            "FROM adtte").fetchone()
+        codes = [str(c) for c in (found[0] or [])] if found else []
+        whole = bool(found[1]) if found else True
+        self.sql("CREATE TABLE __tte_codes (k INTEGER, PARAMCD VARCHAR)")
+        if codes:
+            self.con.executemany("INSERT INTO __tte_codes VALUES (?, ?)",
+                                 [[k, c] for k, c in enumerate(codes)])
+        aval = "CAST(t.AVAL AS INTEGER)" if whole else "t.AVAL"
+        # the column names are built from the endpoints' positions, never from their codes
+        pivot = ", ".join(
+            f"max({aval}) FILTER (WHERE c.k = {k}) AS __t{k}, "
+            f"max(CAST(t.CNSR = 0 AS INTEGER)) FILTER (WHERE c.k = {k}) AS __e{k}"
+            for k in range(len(codes)))
+        stored = self.stored_order("adsl")
         cols = ", ".join(f"s.{quote_ident(c)}" for c in stored)
-        order = "" if self.grouped_by_endpoint(adtte_srcs) else " ORDER BY t.PARAMCD"
-        self.sql(
-            "CREATE TABLE __tte_wide_data AS SELECT t.PARAMCD, t.AVAL, "
-            f"CAST(t.CNSR = 0 AS INTEGER) AS EVENT{', ' if cols else ''}{cols} "
-            f"FROM adtte t JOIN __adsl_data s ON s.USUBJID = t.USUBJID{order}"
-        )
-        outer = ["PARAMCD", "AVAL", "EVENT"] + [
+        if codes:
+            # a new table, not new columns UPDATEd into the subject table: at ten million
+            # patients such an UPDATE runs for many minutes under the build's memory limit
+            endpoint_cols = ", ".join(f"p.__t{k}, p.__e{k}" for k in range(len(codes)))
+            self.sql(
+                f"CREATE TABLE __tte_pivot_data AS SELECT {cols}, {endpoint_cols} "
+                f"FROM __adsl_data s LEFT JOIN (SELECT t.USUBJID, {pivot} FROM adtte t "
+                "JOIN __tte_codes c USING (PARAMCD) GROUP BY t.USUBJID) p "
+                "ON p.USUBJID = s.USUBJID")
+        else:
+            self.sql(f"CREATE TABLE __tte_pivot_data AS SELECT {cols} FROM __adsl_data s")
+        # every subject column, absent ones as typed NULLs, so every filter finds its column
+        subject = [
+            quote_ident(c.name) if c.name in stored
+            else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
+            for c in ADSL.columns
+        ] + [quote_ident(c) for c in stored if c not in ADSL.names]
+        slots = [f"__t{k}, __e{k}" for k in range(len(codes))]
+        self.sql(f"CREATE VIEW __tte_pivot AS SELECT {', '.join(subject + slots)} "
+                 "FROM __tte_pivot_data")
+        taken = {"PARAMCD", "AVAL", "EVENT"}
+        outer = [
             quote_ident(c.name) if c.name in stored
             else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
             for c in ADSL.columns if c.name not in taken
-        ] + [quote_ident(c) for c in stored if c not in ADSL.names]
-        self.sql(f"CREATE VIEW tte_wide AS SELECT {', '.join(outer)} FROM __tte_wide_data")
+        ] + [quote_ident(c) for c in stored if c not in ADSL.names and c not in taken]
+        branches = [
+            # the code's row first: a filter on PARAMCD empties it, and the join then
+            # stops before reading the patients
+            f"SELECT c.PARAMCD, CAST(__t{k} AS DOUBLE) AS AVAL, __e{k} AS EVENT, "
+            f"{', '.join(outer)} FROM (SELECT PARAMCD FROM __tte_codes WHERE k = {k}) c "
+            f"JOIN __tte_pivot ON __t{k} IS NOT NULL"
+            for k in range(len(codes))
+        ] or [
+            "SELECT CAST(NULL AS VARCHAR) AS PARAMCD, CAST(NULL AS DOUBLE) AS AVAL, "
+            f"CAST(NULL AS INTEGER) AS EVENT, {', '.join(outer)} FROM __tte_pivot WHERE false"
+        ]
+        self.sql(f"CREATE VIEW tte_wide AS {' UNION ALL '.join(branches)}")
+
+    def analysed_rows(self) -> int:
+        """Time-to-event rows in the analysis table (each found its subject)."""
+        k = self.scalar("SELECT count(*) FROM __tte_codes")
+        if not k:
+            return 0
+        return self.scalar(
+            f"SELECT {' + '.join(f'count(__t{i})' for i in range(k))} FROM __tte_pivot_data")
 
     def stored_order(self, table: str) -> list[str]:
         rows = self.sql(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [f"__{table}_data"]).fetchall()
         return [str(r[0]) for r in rows if not str(r[0]).startswith("__")]
-
-    def grouped_by_endpoint(self, srcs: list[_Src]) -> bool:
-        """Whether adtte's rows already come grouped by endpoint, as far as DuckDB's zone
-        maps can tell (each row group holding one PARAMCD but at the boundaries)."""
-        if len(srcs) == 1 and srcs[0].table == "wide":
-            return True  # derived endpoint by endpoint
-        if self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = '__adtte_data'"):
-            # a copied table keeps the files' order: count the row groups holding several
-            mixed, codes = self.sql(
-                "SELECT count(*) FILTER (WHERE k > 1), max(k) FROM (SELECT rowid // 122880, "
-                "count(DISTINCT PARAMCD) AS k FROM __adtte_data GROUP BY 1)").fetchone() or (0, 0)
-            endpoints = self.scalar("SELECT count(DISTINCT PARAMCD) FROM __adtte_data")
-            return bool(codes) and int(mixed or 0) < max(endpoints, 1)
-        if len(srcs) != 1:
-            return False
-        src = srcs[0]
-        if not src.parquet or (src.mapping and src.mapping.recodes(TABLES_ALL["adtte"].column(
-                "PARAMCD"))):
-            return False
-        original = src.staged.names[int(src.present["PARAMCD"][1:]) - 1]
-        mixed = self.scalar(
-            "SELECT count(*) FROM parquet_metadata(?) WHERE path_in_schema = ? AND "
-            "(stats_min_value IS NULL OR stats_min_value <> stats_max_value)",
-            [str(src.source.path), original])
-        groups = self.scalar("SELECT count(*) FROM parquet_metadata(?) WHERE path_in_schema = ?",
-                             [str(src.source.path), original])
-        return groups > 0 and mixed == 0
 
     # -- report -----------------------------------------------------------------------------
 

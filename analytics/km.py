@@ -30,6 +30,7 @@ Conventions (those of R's survival 3.5, checked against reference output in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -80,14 +81,28 @@ def check_weights(weights: ArrayLike | None, size: int) -> FloatArray:
     return w
 
 
+def _unsigned_max(a: NDArray[np.integer]) -> int:
+    """Maximum of a signed integer array read as unsigned (negatives wrap to the top)."""
+    return int(a.view(np.dtype(f"u{a.dtype.itemsize}")).max())
+
+
 def _as_inputs(
     durations: ArrayLike, events: ArrayLike, weights: ArrayLike | None
-) -> tuple[FloatArray, NDArray[np.bool_], FloatArray | None]:
-    t = np.asarray(durations, dtype=np.float64).ravel()
+) -> tuple[NDArray[np.float64] | NDArray[np.integer], NDArray[np.bool_], FloatArray | None]:
+    """Checked durations (integer arrays stay integer: whole by type, no check or
+    conversion needed), events as booleans, weights (None for one row per patient)."""
+    t_raw = np.asarray(durations).ravel()
+    t: NDArray[np.float64] | NDArray[np.integer] = (
+        t_raw if t_raw.dtype.kind in "iu" else np.asarray(t_raw, dtype=np.float64)
+    )
     e_raw = np.asarray(events).ravel()
     if t.shape != e_raw.shape:
         raise ValueError(f"durations ({t.size}) and events ({e_raw.size}) differ in length")
-    if t.size:
+    if t.size and t.dtype.kind == "i":
+        # one reduction: read as unsigned, a negative value is larger than any valid one
+        if _unsigned_max(t) >= 1 << (8 * t.dtype.itemsize - 1):  # type: ignore[arg-type]
+            raise ValueError("durations contain negative values")
+    elif t.size and t.dtype.kind == "f":
         # two reductions instead of elementwise masks: NaN or inf surface in min or max
         lo, hi = float(t.min()), float(t.max())
         if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -98,7 +113,8 @@ def _as_inputs(
     if e_raw.dtype == np.bool_:
         e = e_raw
     elif np.issubdtype(e_raw.dtype, np.integer):
-        if e_raw.size and (e_raw.min() < 0 or e_raw.max() > 1):
+        low_high = _unsigned_max(e_raw) if e_raw.dtype.kind == "i" else e_raw.max()
+        if e_raw.size and low_high > 1:
             raise ValueError("events must be 0/1 (or boolean)")
         e = e_raw.astype(bool)
     else:
@@ -115,10 +131,75 @@ def _as_inputs(
 
 # Whole-number times below this bound are counted with np.bincount (one pass, no sort).
 _BINCOUNT_LIMIT = 1 << 22
+# Rows per block of the counting pass: its scratch arrays stay in the CPU cache, where
+# whole-array temporaries of a million rows would each cost a trip to memory.
+_BLOCK = 1 << 15
+# Largest slot (2 t + event) the block pass counts: a day-resolution follow-up of up to
+# ninety years, while adding up the blocks' counts stays cheap next to counting them.
+_SLOT_LIMIT = (1 << 16) - 1
+
+
+def _patient_slots(durations: ArrayLike, events: ArrayLike) -> NDArray[np.int64] | None:
+    """Patients per slot 2 t + event for one row per patient, checked and counted block
+    by block in one read of each input; None when the input is not whole times in
+    range with 0/1 events (then the general path checks it and says what is wrong).
+
+    Every check of `_as_inputs` is made here, on each block while it is in cache:
+    whole, finite, non-negative times, events 0/1 or boolean."""
+    t = np.asarray(durations)
+    e = np.asarray(events)
+    if t.ndim != 1 or e.shape != t.shape or t.size == 0:
+        return None
+    if t.dtype.kind not in "iuf" or e.dtype.kind not in "biu":
+        return None
+    time_by_type = t.dtype.kind in "iu"
+    signed_events = e.dtype.kind == "i"
+    scratch = np.empty(min(_BLOCK, t.size), dtype=np.intp)
+    acc = np.zeros(0, dtype=np.int64)
+    for lo in range(0, t.size, _BLOCK):
+        block = t[lo : lo + _BLOCK]
+        ev = e[lo : lo + _BLOCK]
+        x = scratch[: block.size]
+        if time_by_type:
+            np.left_shift(block, 1, out=x, dtype=np.intp, casting="unsafe")
+        else:
+            np.copyto(x, block, casting="unsafe")
+            if not np.array_equal(x, block):
+                return None  # a fraction, NaN or infinity
+            np.left_shift(x, 1, out=x)
+        if ev.dtype.kind != "b":
+            top = int(
+                ev.view(np.dtype(f"u{ev.dtype.itemsize}")).max() if signed_events else ev.max()
+            )
+            if top > 1:
+                return None
+        np.bitwise_or(x, ev, out=x, dtype=np.intp, casting="unsafe")
+        # read as unsigned, a negative or overflowing time lands above the limit
+        if int(x.view(np.uintp).max()) > _SLOT_LIMIT:
+            return None
+        counts = np.bincount(x)
+        if counts.size > acc.size:
+            counts[: acc.size] += acc
+            acc = counts
+        else:
+            acc[: counts.size] += counts
+    return acc
+
+
+def _from_slots(pairs: NDArray[np.int64]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    if pairs.size % 2:
+        pairs = np.append(pairs, 0)
+    d_i, total_i = pairs[1::2], pairs[0::2] + pairs[1::2]
+    keep = np.flatnonzero(total_i)
+    return (
+        keep.astype(np.float64),
+        d_i[keep].astype(np.float64),
+        total_i[keep].astype(np.float64),
+    )
 
 
 def count_by_time(
-    t: FloatArray, e: NDArray[np.bool_], w: FloatArray | None
+    t: NDArray[np.float64] | NDArray[np.integer], e: NDArray[np.bool_], w: FloatArray | None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Distinct times with their (weighted) events and totals.
 
@@ -127,8 +208,12 @@ def count_by_time(
     """
     tmax = float(t.max()) if t.size else 0.0
     if t.size and tmax < _BINCOUNT_LIMIT:
+        if w is None and 2 * tmax + 1 <= _SLOT_LIMIT:
+            pairs = _patient_slots(t, e)
+            if pairs is not None:
+                return _from_slots(pairs)
         ti = t.astype(np.int64)
-        if np.array_equal(ti, t):
+        if t.dtype.kind in "iu" or np.array_equal(ti, t):
             if w is None:
                 # events and censorings in one counting pass: slot 2 t + event
                 slots = ti * 2
@@ -139,13 +224,23 @@ def count_by_time(
                 total_i = np.bincount(ti, weights=w)
                 d_i = np.bincount(ti, weights=w * e, minlength=total_i.size)
             keep = np.flatnonzero(total_i)
-            return (keep.astype(np.float64), d_i[keep].astype(np.float64),
-                    total_i[keep].astype(np.float64))
-    times, inverse = np.unique(t, return_inverse=True)
-    ww = np.ones(t.size) if w is None else w
+            return (
+                keep.astype(np.float64),
+                d_i[keep].astype(np.float64),
+                total_i[keep].astype(np.float64),
+            )
+    tf = np.asarray(t, dtype=np.float64)
+    times, inverse = np.unique(tf, return_inverse=True)
+    ww = np.ones(tf.size) if w is None else w
     d_u = np.bincount(inverse, weights=ww * e, minlength=times.size).astype(np.float64)
     total_u = np.bincount(inverse, weights=ww, minlength=times.size).astype(np.float64)
     return times, d_u, total_u
+
+
+@lru_cache(maxsize=16)
+def _z(alpha: float) -> float:
+    """The two-sided normal quantile (a scipy call costs more than a small curve's band)."""
+    return float(stats.norm.ppf(1 - alpha / 2))
 
 
 def confidence_band(
@@ -156,7 +251,7 @@ def confidence_band(
     Undefined limits are NaN: R's NA for ``log`` at S = 0 and ``log-log`` at S in {0, 1},
     R's NaN (0 * Inf) for ``plain`` at S = 0.
     """
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = _z(alpha)
     surv = np.asarray(surv, dtype=np.float64)
     se = np.sqrt(np.asarray(var_log, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -270,8 +365,13 @@ class KaplanMeier:
     def fit(
         self, durations: ArrayLike, events: ArrayLike, weights: ArrayLike | None = None
     ) -> KaplanMeier:
-        t, e, w = _as_inputs(durations, events, weights)
-        times, d, total = count_by_time(t, e, w)
+        # one row per patient with day-resolution times: checked and counted in one pass
+        pairs = _patient_slots(durations, events) if weights is None else None
+        if pairs is not None:
+            times, d, total = _from_slots(pairs)
+        else:
+            t, e, w = _as_inputs(durations, events, weights)
+            times, d, total = count_by_time(t, e, w)
         c = total - d
         n = np.cumsum(total[::-1])[::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -494,6 +594,13 @@ def _first_at_or_above(values: FloatArray, v: float) -> int | None:
     return int(pos[np.searchsorted(xs, v, side="left")])
 
 
+def _first_at_or_above_sorted(values: FloatArray, v: float) -> int | None:
+    """`_first_at_or_above` for values without NaN, already in non-decreasing order."""
+    if v < values[0] or v > values[-1]:
+        return None
+    return int(np.searchsorted(values, v, side="left"))
+
+
 def _findq(x: FloatArray, y: FloatArray, q: float, tol: float) -> float | None:
     """Port of survival's ``findq``: where the cumulative curve `y` (F = 1 - S, with
     a leading 0 at time 0) reaches `q`; a flat stretch at `q` gives the midpoint of
@@ -504,15 +611,26 @@ def _findq(x: FloatArray, y: FloatArray, q: float, tol: float) -> float | None:
     include 0.25) but none from ``quantile(fit, 0.5)``. Here every level is treated as
     in the default call: the tolerance, not the rounding direction, decides.
     """
-    if np.all(np.isnan(y)):
+    nan = np.isnan(y)
+    if np.all(nan):
         return None
     xmax = float(x[-1])
-    # Drop repeated values (censorings), NA counted once, as R's duplicated().
-    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
-    keep = np.sort(first)
-    x, y = x[keep], y[keep]
-    i1 = _first_at_or_above(y + tol, q)
-    i2 = _first_at_or_above(y - tol, q)
+    i1: int | None
+    i2: int | None
+    if not nan.any() and bool(np.all(y[1:] >= y[:-1])):
+        # A monotone curve without NA (every estimate, most bands): its repeated values
+        # are runs, and sorted order is its own order, so no sort is needed.
+        keep = np.flatnonzero(np.append(True, y[1:] != y[:-1]))
+        x, y = x[keep], y[keep]
+        i1 = _first_at_or_above_sorted(y + tol, q)
+        i2 = _first_at_or_above_sorted(y - tol, q)
+    else:
+        # Drop repeated values (censorings), NA counted once, as R's duplicated().
+        _, first = np.unique(np.where(nan, np.inf, y), return_index=True)
+        keep = np.sort(first)
+        x, y = x[keep], y[keep]
+        i1 = _first_at_or_above(y + tol, q)
+        i2 = _first_at_or_above(y - tol, q)
     quant = float("nan") if i1 is None or i2 is None else (x[i1] + x[i2]) / 2
     if q == 0:
         quant = float(x[0])

@@ -28,7 +28,7 @@ from analytics.schema import TABLES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 def cache_dir() -> Path:
@@ -222,6 +222,13 @@ class Store:
         self.meta: dict[str, str] = dict(meta)
         self._n_total: int | None = None
         self._labels: dict[str, str] | None = None
+        # endpoint -> its position k in the analysis table (columns __t<k>, __e<k>)
+        self._endpoint_slot: dict[str, int] = {
+            str(code): int(k)
+            for k, code in self._con.cursor()
+            .execute("SELECT k, PARAMCD FROM __tte_codes")
+            .fetchall()
+        }
         self.column_types: dict[str, dict[str, str]] = {}
         for table in TABLES:
             rows = (
@@ -395,7 +402,10 @@ class Store:
     def tte_counts_many(
         self, filters: FilterState | None, paramcds: Sequence[str], by: str | None = None
     ) -> pd.DataFrame:
-        """As `tte_counts`, for several endpoints in one scan (column PARAMCD says which)."""
+        """As `tte_counts`, for several endpoints (column PARAMCD says which), in one
+        query over the analysis table (one row per patient, a time and event column per
+        endpoint): each endpoint's rows are grouped in DuckDB, and times read back as
+        DOUBLE whatever their stored type."""
         filters = filters or FilterState()
         where, params = self.subject_where(filters)
         group = ""
@@ -403,12 +413,29 @@ class Store:
             if by not in self.column_types["adsl"]:
                 raise KeyError(f"unknown subject column {by!r}")
             group = f", CAST({quote_ident(by)} AS VARCHAR) AS GRP"
-        marks = ", ".join("?" for _ in paramcds)
+        # column names from the endpoints' positions; the codes themselves are bound
+        slot = self._endpoint_slot
+        slots = [(c, slot[c]) for c in dict.fromkeys(paramcds) if c in slot]
+        parts = [
+            f"SELECT ? AS PARAMCD, __t{k} AS __T, __e{k} AS EVENT{group}, count(*) AS N "
+            f"FROM __tte_pivot WHERE __t{k} IS NOT NULL AND {where} GROUP BY ALL"
+            for _, k in slots
+        ]
+        if not parts:
+            parts = [
+                "SELECT CAST(NULL AS VARCHAR) AS PARAMCD, CAST(NULL AS DOUBLE) AS __T, "
+                f"CAST(NULL AS INTEGER) AS EVENT{group}, CAST(0 AS BIGINT) AS N "
+                "FROM adsl WHERE false"
+            ]
+        extra = ", GRP" if by is not None else ""
         sql = (
-            f"SELECT PARAMCD, AVAL, EVENT{group}, count(*) AS N FROM tte_wide "
-            f"WHERE PARAMCD IN ({marks}) AND {where} GROUP BY ALL ORDER BY ALL"
+            f"SELECT PARAMCD, CAST(__T AS DOUBLE) AS AVAL, EVENT{extra}, N FROM "
+            f"({' UNION ALL '.join(parts)}) ORDER BY ALL"
         )
-        return self.query(sql, [*paramcds, *params])
+        bound: list[object] = []
+        for code, _ in slots:
+            bound += [code, *params]
+        return self.query(sql, bound)
 
     def levels(self, column: str) -> list[object]:
         """Distinct non-missing values of a subject column, sorted."""
