@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import duckdb
@@ -207,7 +207,20 @@ class Cohort:
         return len(self.adsl)
 
     def endpoint(self, paramcd: str) -> pd.DataFrame:
-        return self.adtte[self.adtte["PARAMCD"] == paramcd]
+        """The time-to-event rows of one endpoint (none if the extract lacks it)."""
+        rows = self._by_endpoint.get(paramcd)
+        return rows if rows is not None else self.adtte.iloc[0:0]
+
+    @cached_property
+    def _by_endpoint(self) -> dict[str, pd.DataFrame]:
+        # one split of the rows instead of a text comparison over all of them per call:
+        # pages and the audit ask for the same few endpoints many times
+        if self.adtte.empty or "PARAMCD" not in self.adtte:
+            return {}
+        return {
+            str(code): rows
+            for code, rows in self.adtte.groupby("PARAMCD", sort=False, dropna=True)
+        }
 
 
 class Store:

@@ -43,6 +43,9 @@ PAGES = (
     "pages/subgroups.py",
     "pages/wounds.py",
     "pages/patients.py",
+    "pages/sites.py",
+    "pages/audit.py",
+    "pages/data.py",
 )
 VALUES = (["Y"], ["N"])
 TARGET_MS = 250.0
