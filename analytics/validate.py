@@ -487,17 +487,27 @@ class ValidationReport:
 def validate_extract(src: Path, mapping: Path | None = None) -> ValidationReport:
     """Load `src` (through the database cache, so a later summary reuses the work) and
     report every problem; never raises for bad data."""
+    return validate_into(src, mapping)[0]
+
+
+def validate_into(
+    src: Path, mapping: Path | None = None, cache: Path | None = None, label: str | None = None
+) -> tuple[ValidationReport, Path | None]:
+    """`validate_extract` with the database kept in `cache` (default the cache folder),
+    and that database (None when the data never got as far as one: it holds the rejected
+    rows). `label` names the extract in a problem about the whole of it (default `src`)."""
     from analytics.store import Store, database_for
 
     try:
-        path = database_for(Path(src), mapping=mapping)
+        path = database_for(Path(src), mapping=mapping, cache=cache)
     except DataError as exc:
-        issues = exc.issues or (DataIssue(str(src), None, None, None, "error", str(exc)),)
-        return ValidationReport(str(src), False, str(exc), (), tuple(issues))
+        where = label if label is not None else str(src)
+        issues = exc.issues or (DataIssue(where, None, None, None, "error", str(exc)),)
+        return ValidationReport(str(src), False, str(exc), (), tuple(issues)), None
     store = Store(path)
     try:
         quality = store.quality()
         reason = store.meta.get("unusable", "")
     finally:
         store.close()
-    return ValidationReport(str(src), not reason, reason, quality.files, quality.issues)
+    return ValidationReport(str(src), not reason, reason, quality.files, quality.issues), path

@@ -29,8 +29,8 @@ from typing import Any, Literal
 import streamlit as st
 
 from analytics.issues import DataError, DataIssue
-from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, database_for
-from analytics.validate import ValidationReport
+from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.validate import ValidationReport, validate_into
 from ui.context import through_router
 
 SECRET_KEY = "data_dir"
@@ -189,18 +189,8 @@ def current() -> Loaded:
 @st.cache_data(max_entries=STORES, ttl=REPORT_TTL, show_spinner="Checking the data…")
 def _failure(path: str, cache: str, revision: int) -> tuple[ValidationReport, str]:
     """The report of data that did not open, and its database file ("" if none was built)."""
-    try:
-        db = database_for(Path(path), cache=Path(cache) if cache else None)
-    except DataError as exc:
-        issues = exc.issues or (DataIssue(Path(path).name, None, None, None, "error", str(exc)),)
-        return ValidationReport(path, False, str(exc), (), tuple(issues)), ""
-    store = Store(db)
-    try:
-        quality = store.quality()
-        reason = store.meta.get("unusable", "")
-    finally:
-        store.close()
-    return ValidationReport(path, not reason, reason, quality.files, quality.issues), str(db)
+    rep, db = validate_into(Path(path), cache=Path(cache) if cache else None, label=Path(path).name)
+    return rep, str(db) if db is not None else ""
 
 
 @dataclass(frozen=True)
