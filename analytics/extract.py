@@ -393,7 +393,7 @@ class _Loader:
                 continue
             ident = f"s.{src.present[col.name]}"
             src_type = src.src_types[col.name]
-            text = _text_expr(ident, src_type)
+            text = text_expr(ident, src_type)
             recodes = src.mapping.recodes(col) if src.mapping else {}
             if recodes:
                 self.recode_id += 1
@@ -407,7 +407,7 @@ class _Loader:
             else:
                 typed = _cast(ident, col, src_type, src.staged.decimal_comma)
             exprs.append(f"{typed} AS {q}")
-            exprs.append(f"{_text_expr(ident, src_type)} AS {internal('__raw_', col.name)}")
+            exprs.append(f"{text_expr(ident, src_type)} AS {internal('__raw_', col.name)}")
             if col.type not in ("str", "flag"):
                 exprs.append(f"({typed} IS NULL AND NULLIF(trim({text}), '') IS NOT NULL) "
                              f"AS {internal('__bad_', col.name)}")
@@ -988,7 +988,7 @@ class _Loader:
                 continue
             n = len(src.staged.names)
             values = ", ".join(
-                f"{_text_expr(f's.c{i}', t.upper())} AS c{i}"
+                f"{text_expr(f's.c{i}', t.upper())} AS c{i}"
                 for i, t in enumerate(src.staged.types, start=1))
             self.sql(
                 f'CREATE TABLE "__rejected_rows_{src.id}" AS SELECT r.row AS __row, '
@@ -1021,7 +1021,7 @@ class _Loader:
 # --- casts ------------------------------------------------------------------------------------
 
 
-def _text_expr(ident: str, src_type: str) -> str:
+def text_expr(ident: str, src_type: str) -> str:
     """A source column as the text a CSV export would hold (5.0 shows as 5)."""
     if src_type == "VARCHAR":
         return ident
@@ -1065,7 +1065,7 @@ def _cast(ident: str, col: Column, src_type: str, decimal_comma: bool) -> str:
     floating = any(t in src_type for t in _FLOATING)
     sql_type = col.sql_type
     if src_type == "VARCHAR" or not (numeric or "DATE" in src_type or "TIMESTAMP" in src_type):
-        return _from_text(_text_expr(ident, src_type), col, decimal_comma)
+        return _from_text(text_expr(ident, src_type), col, decimal_comma)
     if sql_type == "DATE":
         if "DATE" in src_type or "TIMESTAMP" in src_type:
             return f"TRY_CAST({ident} AS DATE)"
@@ -1074,9 +1074,9 @@ def _cast(ident: str, col: Column, src_type: str, decimal_comma: bool) -> str:
         return (f"CASE WHEN abs({days}) < 2900000 THEN DATE '1960-01-01' + "
                 f"CAST({days} AS INTEGER) END")
     if sql_type == "VARCHAR":
-        return f"NULLIF({_text_expr(ident, src_type)}, '')"
+        return f"NULLIF({text_expr(ident, src_type)}, '')"
     if not numeric:
-        return _from_text(_text_expr(ident, src_type), col, decimal_comma)
+        return _from_text(text_expr(ident, src_type), col, decimal_comma)
     if sql_type == "INTEGER" and not floating:
         return f"TRY_CAST({ident} AS INTEGER)"
     if not floating:

@@ -166,7 +166,7 @@ WOUND_STATUS = ("HEALED", "HEALING", "NOT HEALING")
 
 VISITS = Table(
     name="visits",
-    label="Scheduled visits: wounds and Rutherford class",
+    label="Scheduled visits: wounds, Rutherford class and quality of life",
     key=("USUBJID", "AVISITN"),
     columns=(
         Column("USUBJID", "str", "Unique subject identifier"),

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from analytics.extract import _text_expr
+from analytics.extract import text_expr
 from analytics.formats import DATA_SUFFIXES, Source, stage
 from analytics.issues import DataError
 from analytics.mapping import (
@@ -369,7 +369,7 @@ def inspect(root: Path, mapping: ExtractMapping | None = None) -> tuple[SourceCo
                 continue  # the loader's report names the file and why
             values: dict[str, tuple[str, ...]] = {}
             for i, (name, sql_type) in enumerate(zip(staged.names, staged.types, strict=True)):
-                text = _text_expr(f"c{i + 1}", sql_type)
+                text = text_expr(f"c{i + 1}", sql_type)
                 rows = con.execute(
                     f'SELECT DISTINCT {text} AS v FROM "s{n}" WHERE __err IS NULL '
                     f"AND {text} IS NOT NULL AND {text} <> '' ORDER BY v LIMIT {MAX_CODES + 1}"
