@@ -22,7 +22,7 @@ from ui import audit as cached
 from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
 
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -64,11 +64,7 @@ def render() -> None:
         "amputation rate and quality of life (recommendation 1.4)."
     )
     n = data.count(ctx.store, ctx.filters)
-    if n == 0:
-        st.info(
-            "No patients match the current filters, so there is nothing to audit. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(n, "there is nothing to audit"):
         return
     small_group_caution(n)
     result = cached.audit(ctx.store, ctx.filters, ctx.options.landmark, ctx.options.ci_type)

@@ -11,7 +11,7 @@ from analytics.views import CohortCounts
 from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 
 NAMES = {
     "AFS": "Amputation-free survival",
@@ -127,11 +127,7 @@ def render() -> None:
     opt = ctx.options
     counts = data.cohort_counts(ctx.store, ctx.filters, opt.landmark)
     cohort_flow(counts)
-    if counts.in_view == 0:
-        st.info(
-            "No patients match the current filters, so there are no results to show. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(counts.in_view):
         return
     small_group_caution(counts.in_view)
     head = ctx.headline

@@ -8,7 +8,7 @@ import streamlit as st
 from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
 
 PATENCY = ("PP", "PAP", "SP")
@@ -70,11 +70,7 @@ def render() -> None:
     ctx = current()
     st.title("Patency and reinterventions")
     n = data.count(ctx.store, ctx.filters)
-    if n == 0:
-        st.info(
-            "No patients match the current filters, so there are no results to show. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(n):
         return
     small_group_caution(n)
     with shown_plainly("the patency results"):

@@ -21,7 +21,7 @@ from analytics.tables import SummaryTable
 from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
 
 ALL = "All patients in view"
@@ -217,11 +217,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
 def render() -> None:
     ctx = current()
     st.title("Patients and procedure")
-    if data.count(ctx.store, ctx.filters) == 0:
-        st.info(
-            "No patients match the current filters, so there is nothing to describe. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(data.count(ctx.store, ctx.filters), "there is nothing to describe"):
         return
     cohorts = groups(ctx)
     for name, filters in cohorts.items():

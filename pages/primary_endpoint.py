@@ -14,7 +14,7 @@ from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
 PLAN = {
@@ -168,11 +168,7 @@ def render() -> None:
     ctx = current()
     st.title("Primary endpoint")
     n = data.count(ctx.store, ctx.filters)
-    if n == 0:
-        st.info(
-            "No patients match the current filters, so there are no results to show. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(n):
         return
     settings = controls(ctx)
     small_group_caution(n)

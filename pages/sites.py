@@ -11,6 +11,7 @@ from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
+from ui.notes import no_patients
 from ui.sites import sites
 from ui.tables import show_table
 
@@ -162,11 +163,7 @@ def table(ctx: Context, res: SiteComparison, name: str) -> None:
 def render() -> None:
     ctx = current()
     st.title("Sites")
-    if data.count(ctx.store, ctx.filters) == 0:
-        st.info(
-            "No patients match the current filters, so there are no sites to compare. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(data.count(ctx.store, ctx.filters), "there are no sites to compare"):
         return
     outcome, benchmark, min_n, missing = controls(ctx)
     if missing:

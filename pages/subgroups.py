@@ -14,7 +14,7 @@ from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
 
 # Identifiers and what happens after the procedure are not baseline subgroups.
@@ -102,11 +102,7 @@ def table(ctx: Context, res: SubgroupResult) -> None:
 def render() -> None:
     ctx = current()
     st.title("Subgroups")
-    if data.count(ctx.store, ctx.filters) == 0:
-        st.info(
-            "No patients match the current filters, so there are no subgroups to show. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(data.count(ctx.store, ctx.filters), "there are no subgroups to show"):
         return
     endpoint, variables = choose(ctx)
     opts = ctx.options

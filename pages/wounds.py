@@ -23,7 +23,7 @@ from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import small_group_caution
+from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
 
 ALL = "All patients in view"
@@ -115,11 +115,7 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
 def render() -> None:
     ctx = current()
     st.title("Wounds and Rutherford class")
-    if data.count(ctx.store, ctx.filters) == 0:
-        st.info(
-            "No patients match the current filters, so there are no wound results to show. "
-            "Remove a filter in the sidebar or press Reset filters."
-        )
+    if no_patients(data.count(ctx.store, ctx.filters), "there are no wound results to show"):
         return
     filters, sizes, colours = groups(ctx)
     if not filters:

@@ -38,6 +38,17 @@ def cohort_line(n: int, total: int, filters: FilterState) -> None:
     st.caption(f"**{fmt.patients(n, total)}** · Filters: {filters.describe()}")
 
 
+def no_patients(n: int, consequence: str = "there are no results to show") -> bool:
+    """Say so when no patient passes the filters (the page then has nothing to draw)."""
+    if n:
+        return False
+    st.info(
+        f"No patients match the current filters, so {consequence}. "
+        "Remove a filter in the sidebar or press Reset filters."
+    )
+    return True
+
+
 def small_group_caution(n: int, threshold: int = SMALL_GROUP, *, group: str | None = None) -> None:
     """A warning for a group under `threshold` patients: its estimates are unstable.
 
