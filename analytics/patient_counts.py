@@ -93,18 +93,7 @@ def technical_success_events(store: Store, filters: FilterState, days: Sequence[
         f"AND USUBJID IN (SELECT USUBJID FROM adsl WHERE {where}) ORDER BY USUBJID, PARAMCD",
         [float(max(days)), *params],
     )
-    return Cohort(
-        filters=filters,
-        n_total=store.count(),
-        adsl=adsl,
-        adtte=adtte,
-        visits=pd.DataFrame(),
-        adae=pd.DataFrame(),
-        provenance=store.provenance(filters),
-        synthetic=store.synthetic,
-        notice=store.meta.get("notice", ""),
-        manifest=store.manifest,
-    )
+    return store.partial_cohort(filters, adsl, adtte)
 
 
 def table2_view(
@@ -191,18 +180,8 @@ def adverse_event_cohort(store: Store, filters: FilterState, n: int | None = Non
     else:  # no scan of the patients for a table with no rows
         adae = store.query("SELECT * FROM adae LIMIT 0")
     count = store.count(filters) if n is None else n
-    return Cohort(
-        filters=filters,
-        n_total=store.count(),
-        adsl=pd.DataFrame(index=pd.RangeIndex(count)),
-        adtte=pd.DataFrame(),
-        visits=pd.DataFrame(),
-        adae=adae,
-        provenance=store.provenance(filters),
-        synthetic=store.synthetic,
-        notice=store.meta.get("notice", ""),
-        manifest=store.manifest,
-    )
+    # the subject table holds no column, only that many rows
+    return store.partial_cohort(filters, pd.DataFrame(index=pd.RangeIndex(count)), adae=adae)
 
 
 def safety_view(

@@ -470,13 +470,26 @@ class Store:
             f"SELECT * FROM visits WHERE {subset} ORDER BY USUBJID, AVISITN", params
         )
         adae = self.query(f"SELECT * FROM adae WHERE {subset} ORDER BY USUBJID, AESEQ", params)
+        return self.partial_cohort(filters, adsl, adtte, visits, adae)
+
+    def partial_cohort(
+        self,
+        filters: FilterState,
+        adsl: pd.DataFrame,
+        adtte: pd.DataFrame | None = None,
+        visits: pd.DataFrame | None = None,
+        adae: pd.DataFrame | None = None,
+    ) -> Cohort:
+        """A `Cohort` of `filters` holding only the rows given (tables not given are
+        empty): what a path reading a few columns or rows needs, with the same
+        provenance and notices as `cohort`."""
         return Cohort(
             filters=filters,
             n_total=self.count(),
             adsl=adsl,
-            adtte=adtte,
-            visits=visits,
-            adae=adae,
+            adtte=adtte if adtte is not None else pd.DataFrame(),
+            visits=visits if visits is not None else pd.DataFrame(),
+            adae=adae if adae is not None else pd.DataFrame(),
             provenance=self.provenance(filters),
             synthetic=self.synthetic,
             notice=self.meta.get("notice", ""),

@@ -305,18 +305,7 @@ def subject_cohort(
         )
     else:
         adtte = pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL", "CNSR", "EVNTDESC"])
-    return Cohort(
-        filters=filters,
-        n_total=store.count(),
-        adsl=adsl,
-        adtte=adtte,
-        visits=pd.DataFrame(),
-        adae=pd.DataFrame(),
-        provenance=store.provenance(filters),
-        synthetic=store.synthetic,
-        notice=store.meta.get("notice", ""),
-        manifest=store.manifest,
-    )
+    return store.partial_cohort(filters, adsl, adtte)
 
 
 @dataclass(frozen=True)
