@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from charts._steps import THIN_TOL, step_band, thin_marks, thin_steps
 from charts._text import DAYS_PER_MONTH, esc, wrap
 from charts.palette import with_alpha
-from charts.theme import Theme
+from charts.theme import Theme, base_layout
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
@@ -377,3 +377,47 @@ def goal_line(
             bgcolor="rgba(255,255,255,0.8)",
             name="goal",
         )
+
+
+def finish_layout(
+    fig: go.Figure,
+    th: Theme,
+    *,
+    title: str | None,
+    notes: list[str],
+    footnote: str,
+    legend_names: list[str],
+    kind: str,
+    extra_top: float = 0.0,
+    plot_px: float | None = None,
+    left: float | None = None,
+    axis_title: bool = True,
+    plot_share: float = 0.42,
+) -> None:
+    """Title, legend under it, caption below the plot, margins and export metadata.
+
+    plot_px: height of the plotting area (default: whatever the theme's height leaves,
+    at least `plot_share` of it); extra_top: room above the plot for panel titles."""
+    caption_text, caption_px = caption(notes, footnote, th)
+    legend_settings, legend_px = legend(legend_names, th, th.width - 60)
+    title_px = th.title_size * 2.0 if title else th.font_size * 0.6
+    top_px = title_px + legend_px + extra_top
+    # tick labels, then the axis title under them (when the figure has one)
+    axis_px = th.tick_size * 2.0 + (th.font_size * 2.4 if axis_title else 0.0) + 10
+    bottom_px = axis_px + caption_px + 8
+    if plot_px is None:
+        height = int(max(th.height, top_px + bottom_px + plot_share * th.height))
+    else:
+        height = int(top_px + bottom_px + plot_px)
+    left = left if left is not None else max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
+    add_caption(fig, caption_text, th, left, axis_px)
+    layout = base_layout(th, title)
+    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
+    layout.update(
+        height=height,
+        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
+        legend=legend_settings,
+        meta={"footnote": footnote, "kind": kind, "title": title or kind},
+        hovermode="closest",
+    )
+    fig.update_layout(**layout)

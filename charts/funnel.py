@@ -19,10 +19,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analytics.sites import SiteComparison, SiteRow
-from charts._draw import add_caption, caption, legend
+from charts._draw import finish_layout
 from charts._text import count, esc
 from charts.palette import INK, MUTED
-from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
+from charts.theme import Mode, Theme, axis_style, get_theme
 
 __all__ = ["GROUP_COLOURS", "funnel_figure"]
 
@@ -225,25 +225,16 @@ def _layout(
     notes: list[str],
     names: list[str],
 ) -> None:
-    caption_text, caption_px = caption(notes, res.provenance.footnote(), th)
-    legend_settings, legend_px = legend(names or ["no sites"], th, th.width - 60)
-    title_px = th.title_size * 2.0 if title else th.font_size * 0.6
-    top_px = title_px + legend_px
-    axis_px = th.tick_size * 2.0 + th.font_size * 2.4 + 10
-    bottom_px = axis_px + caption_px + 8
-    height = int(max(th.height, top_px + bottom_px + 0.5 * th.height))
-    left = max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
-    add_caption(fig, caption_text, th, left, axis_px)
-    layout = base_layout(th, title)
-    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
-    layout.update(
-        height=height,
-        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
-        legend=legend_settings,
-        meta={"footnote": res.provenance.footnote(), "kind": "funnel", "title": title or "funnel"},
-        hovermode="closest",
+    finish_layout(
+        fig,
+        th,
+        title=title,
+        notes=notes,
+        footnote=res.provenance.footnote(),
+        legend_names=names or ["no sites"],
+        kind="funnel",
+        plot_share=0.5,
     )
-    fig.update_layout(**layout)
     top = float(res.limits[0].n[-1]) if res.limits else max((r.known for r in res.sites), default=1)
     xaxis = axis_style(th, grid=False)
     xaxis.update(range=[0, top], rangemode="tozero")

@@ -31,10 +31,10 @@ from plotly.subplots import make_subplots
 
 from analytics.provenance import Provenance
 from analytics.visits import RutherfordAtVisit, WoundCourse
-from charts._draw import add_caption, caption, legend
+from charts._draw import finish_layout
 from charts._text import count, esc, month_label
 from charts.palette import OKABE_ITO, colour_map, with_alpha
-from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
+from charts.theme import Mode, Theme, axis_style, get_theme
 
 __all__ = [
     "CHANGE_COLOURS",
@@ -105,49 +105,6 @@ def _text_on(colour: str) -> str:
 
     lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
     return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#FFFFFF"
-
-
-def _finish(
-    fig: go.Figure,
-    th: Theme,
-    *,
-    title: str | None,
-    notes: list[str],
-    footnote: str,
-    legend_names: list[str],
-    kind: str,
-    extra_top: float = 0.0,
-    plot_px: float | None = None,
-    left: float | None = None,
-    axis_title: bool = True,
-) -> None:
-    """Title, legend under it, caption below the plot, margins and export metadata.
-
-    plot_px: height of the plotting area (default: whatever the theme's height leaves,
-    at least 42% of it); extra_top: room above the plot for panel titles."""
-    caption_text, caption_px = caption(notes, footnote, th)
-    legend_settings, legend_px = legend(legend_names, th, th.width - 60)
-    title_px = th.title_size * 2.0 if title else th.font_size * 0.6
-    top_px = title_px + legend_px + extra_top
-    # tick labels, then the axis title under them (when the figure has one)
-    axis_px = th.tick_size * 2.0 + (th.font_size * 2.4 if axis_title else 0.0) + 10
-    bottom_px = axis_px + caption_px + 8
-    if plot_px is None:
-        height = int(max(th.height, top_px + bottom_px + 0.42 * th.height))
-    else:
-        height = int(top_px + bottom_px + plot_px)
-    left = left if left is not None else max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
-    add_caption(fig, caption_text, th, left, axis_px)
-    layout = base_layout(th, title)
-    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
-    layout.update(
-        height=height,
-        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
-        legend=legend_settings,
-        meta={"footnote": footnote, "kind": kind, "title": title or kind},
-        hovermode="closest",
-    )
-    fig.update_layout(**layout)
 
 
 # --- healing status ---------------------------------------------------------------------
@@ -276,7 +233,7 @@ def healing_status_figure(
         "(n above each bar); numbers in the bars: patients",
         "healed = wound area 0; healing = smaller than at baseline",
     ]
-    _finish(
+    finish_layout(
         fig,
         th,
         title=title,
@@ -389,7 +346,7 @@ def wound_area_figure(
         "range (Q1–Q3); healed wounds count as 0 cm²",
         "patients who died, were amputated or left are not in later visits",
     ]
-    _finish(
+    finish_layout(
         fig,
         th,
         title=title,
@@ -455,7 +412,7 @@ def all_healed_figure(
     yaxis["title"]["text"] = "All wounds healed (% of assessed)"
     fig.update_yaxes(**yaxis)
     notes = ["share of patients assessed for all wounds healed at the visit, amputees included"]
-    _finish(
+    finish_layout(
         fig,
         th,
         title=title,
@@ -542,7 +499,7 @@ def rutherford_change_figure(
         "class at both (paired); numbers in the bars: patients (share)",
     ]
     longest = max(len(str(lab)) for lab in labels)
-    _finish(
+    finish_layout(
         fig,
         th,
         title=title,
