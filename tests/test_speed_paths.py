@@ -1,7 +1,8 @@
 """The fast paths give the numbers of the plain ones.
 
-- Kaplan-Meier on integer times (no conversion) and the block-wise counting pass
-  against lifelines (an independent implementation) and against the sort-based path;
+- Kaplan-Meier on integer times (no conversion), the block-wise numpy counting pass and
+  the compiled one (large inputs) against lifelines (an independent implementation),
+  against each other and against the sort-based path;
 - the per-patient analysis table (one time and event column per endpoint) against
   the same counts taken straight from adtte joined to adsl in SQL.
 """
@@ -88,6 +89,56 @@ def test_a_fractional_time_in_a_later_block_falls_back_exactly():
     km = KaplanMeier().fit(tf, e)
     assert pytest.approx(km.timeline_[np.searchsorted(km.timeline_, tf[90_000])] % 1) == 0.5
     _assert_matches_lifelines(km, _lifelines(tf, e))
+
+
+@pytest.mark.parametrize(
+    "t_type", [np.int64, np.int32, np.uint16, np.uint64, np.float64, np.float32]
+)
+@pytest.mark.parametrize("e_type", [np.bool_, np.int8, np.uint8, np.int64, np.float64])
+def test_compiled_counting_equals_the_numpy_pass(monkeypatch, t_type, e_type):
+    # the compiled loop takes over from a size on; lowered here so every type is cheap
+    monkeypatch.setattr(km_module, "_COMPILED_MIN", 1)
+    rng = np.random.default_rng(12)
+    t = rng.integers(0, 3000, 20_000).astype(t_type)
+    e = (rng.random(20_000) < 0.6).astype(e_type)
+    compiled = km_module._patient_slots(t, e)
+    by_numpy = km_module._numpy_slots(t, e) if e.dtype.kind in "biu" else None
+    if e.dtype.kind == "f":  # float events are the general path's business
+        assert compiled is None
+        return
+    assert compiled is not None
+    np.testing.assert_array_equal(compiled, by_numpy)
+    assert compiled.sum() == t.size
+    assert compiled[-1] > 0  # no empty slots after the last time
+
+
+@pytest.mark.parametrize(
+    ("time", "event", "outcome"),
+    [
+        (-1, 1, "negative"),
+        (np.nan, 1, "missing or infinite"),
+        (np.inf, 0, "missing or infinite"),
+        (1, 2, "0/1"),
+        (1, -1, "0/1"),
+        (2.5, 1, None),  # a fraction: counted by the general path
+        (40_000, 1, None),  # beyond the slot table: counted by the general path
+    ],
+)
+def test_compiled_counting_hands_bad_or_unusual_values_on(time, event, outcome):
+    # the odd value sits near the end, after most of the input has been counted
+    t, e = _day_times(1 << 17, seed=13)
+    tf = t.astype(float) if not float(time).is_integer() or time < 0 else t.copy()
+    ef = e.copy()
+    tf[-3], ef[-3] = time, event
+    assert km_module._patient_slots(tf, ef) is None
+    if outcome is not None:
+        with pytest.raises(ValueError, match=outcome):
+            KaplanMeier().fit(tf, ef)
+        return
+    km = KaplanMeier().fit(tf, ef)
+    assert km.n_ == t.size
+    assert time in km.timeline_
+    _assert_matches_lifelines(km, _lifelines(tf.astype(float), ef))
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64])
