@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -159,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--endpoint",
-        default="AFS",
         metavar="PARAMCD",
-        help="endpoint of the Bayesian analysis (default AFS)",
+        help="endpoint of the Bayesian analysis (default AFS; without AFS in the data "
+        "and no --endpoint, the output's bayes is null)",
     )
     s.add_argument(
         "--goal",
@@ -223,23 +224,61 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
+# --by compares the groups of a categorical column; more levels than this are refused
+MAX_BY_LEVELS = 50
+CONTINUOUS_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "DATE", "TIMESTAMP")
+
+
+def _check_by(store: Store, filters: FilterState, by: str) -> None:
+    """A `--by` column must name categories: a measurement (BMI, a date) or a column with
+    a value per patient would give one group per value and meaningless tests."""
+    types = store.subject_columns()
+    if by not in types:
+        raise KeyError(
+            f"--by {by}: no such subject column; available: {', '.join(sorted(types))}"
+        )
+    kind = types[by].upper()
+    if kind.startswith(CONTINUOUS_TYPES):
+        raise ValueError(
+            f"--by {by}: {by} is a continuous column ({kind.lower()}); --by compares the "
+            f"groups of a categorical column. Compare ranges with filters instead "
+            f"(e.g. --filter '{by}<=X' and then --filter '{by}>=X'), or add a grouped "
+            "column to the extract through a mapping file."
+        )
+    levels = len(store.group_sizes(filters, by))
+    if levels > MAX_BY_LEVELS:
+        raise ValueError(
+            f"--by {by}: {levels} distinct values among the patients selected; --by "
+            f"compares the groups of a categorical column (at most {MAX_BY_LEVELS})."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.WARNING)
+    # a library's warning would print source paths and code lines on the user's terminal;
+    # the test suite turns every warning into an error, so none goes unseen there
+    warnings.simplefilter("ignore")
     args = build_parser().parse_args(argv)
     if args.command == "validate":
         return _validate(args.data, args.mapping)
     try:
         filters = FilterState.parse(args.filter)
         store = Store.open(args.data, args.mapping)
+        by = args.by.upper() if args.by else None
+        if by is not None:
+            _check_by(store, filters, by)
+        bayes_endpoint = args.endpoint
+        if bayes_endpoint is None and "AFS" in store.endpoint_labels():
+            bayes_endpoint = "AFS"
         summary = summarize(
             store,
             filters,
             endpoints=args.endpoints.split(",") if args.endpoints else None,
             landmarks=args.landmark or (183,),
             ci_type=args.ci,
-            by=args.by.upper() if args.by else None,
+            by=by,
             reference=args.reference,
-            bayes_endpoint=args.endpoint,
+            bayes_endpoint=bayes_endpoint,
             goal=args.goal,
             threshold=args.threshold,
             prior=args.prior,

@@ -84,6 +84,8 @@ def test_ci_type_is_named_and_changes_the_interval(capsys):
         (["--filter", "AGE"], "is not of the form"),
         (["--endpoint", "XYZ"], "XYZ not in the data"),
         (["--by", "NOSUCH"], "NOSUCH"),
+        (["--by", "BMI"], "--by BMI: BMI is a continuous column"),
+        (["--by", "USUBJID"], "105 distinct values among the patients selected"),
         (["--data", "/no/such/folder"], "no such file or folder"),
     ],
 )
@@ -187,6 +189,20 @@ def test_reads_parquet_and_sas_transport(capsys, tmp_path):
     assert set(doc["groups"]) == {"Placebo", "Xanomeline High Dose", "Xanomeline Low Dose"}
     assert doc["hazard_ratio"]["reference"] == "Placebo"
     assert 0 <= doc["logrank_p"] <= 1
+
+
+def test_without_afs_and_no_endpoint_the_bayesian_part_is_null(capsys):
+    # the pilot study has only TTDE: the default AFS analysis cannot exist, and that is
+    # not the user's error when they did not ask for it
+    code, doc, err = run(capsys, "--data", str(SHARED / "data" / "cdiscpilot01"))
+    assert code == 0, err
+    assert doc.get("bayes") is None
+    assert doc["endpoints"]["TTDE"]["n"] == 254
+    # asked for by name, a missing endpoint is an error
+    code, _, err = run(capsys, "--data", str(SHARED / "data" / "cdiscpilot01"),
+                       "--endpoint", "AFS")
+    assert code == 2
+    assert "AFS not in the data" in err
 
 
 def test_runs_as_a_module_and_help_documents_the_options():
