@@ -4,7 +4,10 @@
   test), optionally stratified.
 - :class:`CoxPH` is ``survival::coxph(Surv(time, event) ~ factor(group) [+ strata(s)])``
   with treatment (dummy) coding against a named reference level: one hazard ratio per
-  other level, Wald, likelihood-ratio and score tests, Harrell's concordance.
+  other level, Wald, likelihood-ratio and score tests, Harrell's concordance. A level
+  whose hazard ratio has no finite estimate (no events, monotone likelihood), where R
+  prints a huge coefficient and warns, is reported not estimable with the reason; the
+  others are the limit R's iterations approach (the fit without that level's patients).
 
 Both take one row per patient or aggregated rows (time, event, group[, stratum])
 with integer frequency weights, and give identical results for the two (weights
@@ -15,14 +18,16 @@ Rows with a missing group or stratum are left out and counted, as R's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, special, stats
+from scipy import linalg, sparse, special, stats
+from scipy.sparse import csgraph
 
 from analytics.km import check_weights
 from analytics.provenance import Provenance
@@ -238,8 +243,12 @@ class LogRankTest:
             oe = (observed - expected)[idx]
             vv = var[np.ix_(idx, idx)]
             try:
-                sol = linalg.solve(vv, oe, assume_a="sym")
-            except linalg.LinAlgError:
+                with warnings.catch_warnings():
+                    # ill-conditioned (scipy warns rather than raising): R's solve()
+                    # would stop there too, so treat it as singular
+                    warnings.simplefilter("error", linalg.LinAlgWarning)
+                    sol = linalg.solve(vv, oe, assume_a="sym")
+            except (linalg.LinAlgError, linalg.LinAlgWarning):
                 sol = linalg.pinv(vv) @ oe
             chisq = float(oe @ sol)
             p = float(stats.chi2.sf(chisq, df))
@@ -301,19 +310,27 @@ class TestStatistic:
 
 @dataclass(frozen=True)
 class HazardRatio:
-    """One level against the reference: exp(coef) with a Wald CI and Wald p."""
+    """One level against the reference: exp(coef) with a Wald CI and Wald p.
+
+    A level whose hazard ratio is not estimable (see :class:`CoxPH`) has every number
+    None and ``note`` saying why; an estimable level has ``note`` None."""
 
     level: str
     reference: str
-    coef: float
-    se: float
-    hazard_ratio: float
-    lower: float
-    upper: float
-    z: float
-    p_value: float
+    coef: float | None
+    se: float | None
+    hazard_ratio: float | None
+    lower: float | None
+    upper: float | None
+    z: float | None
+    p_value: float | None
     n: float
     events: float
+    note: str | None = None
+
+    @property
+    def estimable(self) -> bool:
+        return self.note is None
 
 
 @dataclass(frozen=True)
@@ -337,6 +354,12 @@ class CoxResult:
     iterations: int
     converged: bool
     provenance: Provenance
+    n_fitted: float = float("nan")  # patients of the estimable levels, those the fit used
+
+    @property
+    def not_estimable(self) -> dict[str, str]:
+        """Level -> why its hazard ratio is not estimable."""
+        return {hr.level: hr.note for hr in self.hazard_ratios if hr.note is not None}
 
     def hazard_ratio(self, level: str) -> HazardRatio:
         for hr in self.hazard_ratios:
@@ -453,6 +476,128 @@ def _concordance(beta: FloatArray, blocks: Sequence[_Block]) -> float:
     return float((conc + tie / 2) / total) if total > 0 else float("nan")
 
 
+# Why a level's hazard ratio is not estimable. The wording follows the subgroup table's
+# ("<cause>: hazard ratio not estimable"; analytics.subgroups).
+NO_EVENTS = "no events in this group: hazard ratio not estimable"
+NO_REFERENCE_EVENTS = "no events in the reference group: hazard ratio not estimable"
+GROWS_WITHOUT_BOUND = (
+    "monotone likelihood (the hazard ratio grows without bound): hazard ratio not estimable"
+)
+SHRINKS_TO_ZERO = "monotone likelihood (the hazard ratio shrinks to 0): hazard ratio not estimable"
+NEVER_COMPARED = (
+    "no events while this group and the reference group were both at risk: "
+    "hazard ratio not estimable"
+)
+NOT_CONVERGED = "the Cox model did not converge: hazard ratio not estimated"
+
+
+def _reachable(adjacency: NDArray[np.bool_], start: int) -> NDArray[np.bool_]:
+    order = csgraph.breadth_first_order(
+        sparse.csr_matrix(adjacency.astype(np.float64)),
+        start,
+        directed=True,
+        return_predecessors=False,
+    )
+    seen = np.zeros(adjacency.shape[0], dtype=bool)
+    seen[np.asarray(order, dtype=np.intp)] = True
+    return seen
+
+
+def _not_estimable(blocks: Sequence[_Block], n_levels: int, ref: int) -> dict[int, str]:
+    """Levels whose coefficient against the reference has no finite MLE, with the reason.
+
+    With one categorical covariate this is a question about the data, not about the
+    iterations (Bryson and Johnson 1981; Heinze and Schemper 2001, "monotone
+    likelihood"). Along a direction delta of the level coefficients, each event of level
+    a at time t adds s * (delta_a - max delta_b over the levels b at risk at t), as
+    s -> infinity, to the log partial likelihood: it never decreases along delta iff
+    delta_a >= delta_b for every pair where a had an event while b was at risk (same
+    stratum). Draw an edge b -> a for each such pair. Every hazard ratio has a finite
+    MLE iff the graph is strongly connected; otherwise the supremum is approached with
+    some of them running to 0 or infinity. Bounding each event's risk set by its own
+    strongly connected component shows the supremum is the product of the components'
+    own likelihoods: the finite hazard ratios against the reference are those of the
+    levels in its component (reachable from it and reaching it), and they equal the fit
+    on those levels' patients alone. A level only reachable from the reference lies
+    above it in the limit (ratio -> infinity), one that only reaches it lies below (-> 0),
+    one doing neither is never compared with it. A level without events has no edge in,
+    so it is always its own component: its coefficient goes to -infinity and its
+    patients drop out of every risk set in the limit.
+
+    Level b is at risk at every event time up to its last time in the block (risk
+    sets only shrink), so the edge b -> a exists iff a's first event there comes no
+    later than b's last time: O(levels^2) per stratum, whatever the number of times.
+    """
+    adjacency = np.zeros((n_levels, n_levels), dtype=bool)
+    events = np.zeros(n_levels)
+    for b in blocks:
+        events += b.deaths.sum(axis=0)
+        if b.times.size == 0:
+            continue
+        has_death = b.deaths > 0
+        first = np.where(has_death.any(axis=0), b.times[np.argmax(has_death, axis=0)], np.inf)
+        at_risk = b.at_risk > 0
+        last_row = at_risk.shape[0] - 1 - np.argmax(at_risk[::-1], axis=0)
+        last = np.where(at_risk.any(axis=0), b.times[last_row], -np.inf)
+        adjacency |= first[None, :] <= last[:, None]
+    above = _reachable(adjacency, ref)  # delta >= delta_ref along every direction
+    below = _reachable(adjacency.T, ref)  # delta <= delta_ref
+    reasons: dict[int, str] = {}
+    for k in range(n_levels):
+        if k == ref or (above[k] and below[k]):
+            continue
+        if events[k] <= 0:
+            reasons[k] = NO_EVENTS
+        elif events[ref] <= 0:
+            reasons[k] = NO_REFERENCE_EVENTS
+        elif above[k]:
+            reasons[k] = GROWS_WITHOUT_BOUND
+        elif below[k]:
+            reasons[k] = SHRINKS_TO_ZERO
+        else:
+            reasons[k] = NEVER_COMPARED
+    return reasons
+
+
+def _restrict(blocks: Sequence[_Block], keep: NDArray[np.intp]) -> tuple[_Block, ...]:
+    """The blocks of the data without the patients of the levels not in `keep` (the
+    at-risk counts are per level, so dropping a column drops exactly its patients)."""
+    return tuple(_Block(b.stratum, b.times, b.deaths[:, keep], b.at_risk[:, keep]) for b in blocks)
+
+
+def _newton(
+    evaluate: Callable[[FloatArray], tuple[float, FloatArray, FloatArray]],
+    size: int,
+    max_iter: int,
+) -> tuple[FloatArray, float, FloatArray, FloatArray, float, int, bool]:
+    """Newton-Raphson with step halving from 0, to |step| < 1e-10. Returns the
+    estimate, its log-likelihood, score and information, the null log-likelihood,
+    the iterations and whether it converged. A trial point where the likelihood
+    cannot be evaluated (exp overflow) counts as worse and is halved; if halving
+    finds no acceptable point the iteration stops unconverged."""
+    beta = np.zeros(size)
+    loglik, u, info = evaluate(beta)
+    loglik_null = loglik
+    converged = size == 0
+    iterations = 0
+    while not converged and iterations < max_iter:
+        iterations += 1
+        step = linalg.lstsq(info, u)[0]
+        new = beta + step
+        ll_new, u_new, i_new = evaluate(new)
+        halvings = 0
+        while not ll_new >= loglik - 1e-12 * abs(loglik) and halvings < 30:
+            step = step / 2
+            new = beta + step
+            ll_new, u_new, i_new = evaluate(new)
+            halvings += 1
+        if not (np.isfinite(ll_new) and np.all(np.isfinite(u_new))):
+            break
+        beta, loglik, u, info = new, ll_new, u_new, i_new
+        converged = bool(np.max(np.abs(step)) < 1e-10)
+    return beta, loglik, u, info, loglik_null, iterations, converged
+
+
 class CoxPH:
     """Cox model for one categorical covariate against a reference level.
 
@@ -467,8 +612,32 @@ class CoxPH:
     number of distinct times and events rather than patients.
 
     ``reference`` defaults to the first level (``levels`` order if given, otherwise
-    sorted), as R's factor(). A level with no events has an infinite MLE; the fit
-    then stops at ``max_iter`` with ``converged_ = False``.
+    sorted), as R's factor().
+
+    Levels that are not estimable. A level without events (or, more generally, one
+    whose hazard ratio against the reference keeps improving the likelihood as it
+    goes to 0 or infinity: monotone likelihood) has no finite MLE: R's coxph warns
+    "Loglik converged before variable k; coefficient may be infinite" and prints a
+    huge coefficient with a huge SE. Which levels these are is decided from the data
+    before fitting (see :func:`_not_estimable`), not from the iterations; they get NaN
+    in the arrays, None in :class:`HazardRatio` and a ``note`` saying why (``notes_``).
+
+    The other hazard ratios are those of the fit on the estimable levels' patients
+    only. Why drop the patients and not just the level's column: keeping the patients
+    in the risk sets while forcing the level's coefficient to 0 (dropping the dummy)
+    would merge them into the reference level, a different model with different
+    estimates. Keeping them with their own coefficient is R's model; there the
+    zero-event coefficient runs to -infinity, which removes its patients from every
+    risk set, so R's finite coefficients converge to exactly the fit without those
+    patients (the limit of the partial likelihood, see :func:`_not_estimable`).
+    Fitting that limit directly gives what R approximates to ~1e-9 with no
+    overflow and no arbitrary stopping point. The log-likelihoods, the three model
+    tests, the covariance and the concordance are those of that fit (``n_fitted_``
+    patients), as the subgroup table fits its estimable levels only.
+
+    ``converged_`` is False when some level is not estimable (the full model's
+    MLE does not exist) or when Newton-Raphson did not converge within ``max_iter``
+    (every hazard ratio is then noted as not estimated).
     """
 
     def __init__(
@@ -497,98 +666,133 @@ class CoxPH:
         levels: Sequence[object] | None = None,
     ) -> CoxPH:
         data = _prepare(durations, events, groups, strata, weights, levels)
-        if len(data.levels) < 2:
+        n_levels = len(data.levels)
+        if n_levels < 2:
             raise ValueError("a Cox model needs at least two levels with patients")
         ref = data.levels[0] if self.reference is None else level_label(self.reference)
         if ref not in data.levels:
             raise ValueError(f"reference level {ref!r} is not among the levels {data.levels}")
         ref_idx = data.levels.index(ref)
-        free = np.array([i for i in range(len(data.levels)) if i != ref_idx])
+        free = np.array([i for i in range(n_levels) if i != ref_idx], dtype=np.intp)
+        reasons = _not_estimable(data.blocks, n_levels, ref_idx)
+        # the model actually fitted: the estimable levels' patients (all when all are)
+        kept = np.array([i for i in range(n_levels) if i not in reasons], dtype=np.intp)
+        blocks = _restrict(data.blocks, kept) if reasons else data.blocks
+        kept_ref = int(np.flatnonzero(kept == ref_idx)[0])
+        kept_free = np.array([j for j in range(kept.size) if j != kept_ref], dtype=np.intp)
 
         def evaluate(b: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-            full = np.zeros(len(data.levels))
-            full[free] = b
-            ll, u, i = _partial_likelihood(full, data.blocks, self.ties)
-            return ll, u[free], i[np.ix_(free, free)]
+            full = np.zeros(kept.size)
+            full[kept_free] = b
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                ll, u, i = _partial_likelihood(full, blocks, self.ties)
+            return ll, u[kept_free], i[np.ix_(kept_free, kept_free)]
 
-        beta = np.zeros(free.size)
-        loglik_null, u0, i0 = evaluate(beta)
-        score_stat = float(u0 @ linalg.pinvh(i0) @ u0)
-        loglik, u, info = loglik_null, u0, i0
-        converged = False
-        iterations = 0
-        while not converged and iterations < self.max_iter:
-            iterations += 1
-            step = linalg.lstsq(info, u)[0]
-            new = beta + step
-            ll_new, u_new, i_new = evaluate(new)
-            halvings = 0
-            while not ll_new >= loglik - 1e-12 * abs(loglik) and halvings < 30:
-                step = step / 2
-                new = beta + step
-                ll_new, u_new, i_new = evaluate(new)
-                halvings += 1
-            beta, loglik, u, info = new, ll_new, u_new, i_new
-            converged = bool(np.max(np.abs(step)) < 1e-10)
-        var = linalg.pinvh(info)
-        se = np.sqrt(np.diag(var))
+        fit_beta, loglik, _, info, loglik_null, iterations, newton_ok = _newton(
+            evaluate, kept_free.size, self.max_iter
+        )
+        _, u0, i0 = evaluate(np.zeros(kept_free.size))
+        score_stat = float(u0 @ linalg.pinvh(i0) @ u0) if kept_free.size else float("nan")
+        fit_var = linalg.pinvh(info) if kept_free.size else np.zeros((0, 0))
+        fit_se = np.sqrt(np.clip(np.diag(fit_var), 0.0, None))
+        structural = sorted(reasons)  # decided by the data, before any iteration
+        if not newton_ok:  # the arrays keep the last iterate; the notes withhold it
+            for j in kept_free:
+                reasons[int(kept[j])] = NOT_CONVERGED
+        # back to one entry per non-reference level; NaN where not estimable
+        position = {int(level): k for k, level in enumerate(free)}
+        fitted = np.array([position[int(kept[j])] for j in kept_free], dtype=np.intp)
+        beta = np.full(free.size, np.nan)
+        se = np.full(free.size, np.nan)
+        var = np.full((free.size, free.size), np.nan)
+        beta[fitted] = fit_beta
+        se[fitted] = fit_se
+        var[np.ix_(fitted, fitted)] = fit_var
         z_crit = float(stats.norm.ppf(1 - self.alpha / 2))
-        z = beta / se
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            z = beta / se
+            self.hazard_ratios_ = np.exp(beta)
+            self.lower_ = np.exp(beta - z_crit * se)
+            self.upper_ = np.exp(beta + z_crit * se)
+        self.p_values_ = 2 * stats.norm.sf(np.abs(z))
         self.levels_ = data.levels
         self.reference_ = ref
         self.terms_ = tuple(data.levels[i] for i in free)
+        self.notes_: dict[str, str] = {
+            data.levels[i]: reasons[int(i)] for i in free if int(i) in reasons
+        }
+        self.not_estimable_ = tuple(data.levels[i] for i in structural)
+        self.newton_converged_ = newton_ok
         self.coef_ = beta
         self.var_ = var
         self.se_ = se
         self.z_ = z
-        self.p_values_ = 2 * stats.norm.sf(np.abs(z))
-        with np.errstate(over="ignore"):  # a diverging (unconverged) fit may overflow
-            self.hazard_ratios_ = np.exp(beta)
-            self.lower_ = np.exp(beta - z_crit * se)
-            self.upper_ = np.exp(beta + z_crit * se)
         self.loglik_null_ = loglik_null
         self.loglik_ = loglik
-        df = int(free.size)
-        lr = 2 * (loglik - loglik_null)
-        wald = float(beta @ linalg.lstsq(var, beta)[0])
-        self.likelihood_ratio_ = TestStatistic(
-            "likelihood ratio", lr, df, float(stats.chi2.sf(lr, df))
-        )
-        self.wald_ = TestStatistic("Wald", wald, df, float(stats.chi2.sf(wald, df)))
-        self.score_ = TestStatistic("score", score_stat, df, float(stats.chi2.sf(score_stat, df)))
-        full = np.zeros(len(data.levels))
-        full[free] = beta
-        self.concordance_ = _concordance(full, data.blocks)
+        df = int(kept_free.size)
+        if df:
+            lr = 2 * (loglik - loglik_null)
+            wald = float(fit_beta @ linalg.lstsq(fit_var, fit_beta)[0])
+            lr_p = float(stats.chi2.sf(lr, df))
+            wald_p = float(stats.chi2.sf(wald, df))
+            score_p = float(stats.chi2.sf(score_stat, df))
+        else:  # nothing estimable: no model to test
+            lr = wald = lr_p = wald_p = score_p = float("nan")
+        self.likelihood_ratio_ = TestStatistic("likelihood ratio", lr, df, lr_p)
+        self.wald_ = TestStatistic("Wald", wald, df, wald_p)
+        self.score_ = TestStatistic("score", score_stat, df, score_p)
+        full = np.zeros(kept.size)
+        full[kept_free] = fit_beta
+        self.concordance_ = _concordance(full, blocks)
         self.n_by_level_ = data.n_by_level
         self.events_by_level_ = sum(b.deaths.sum(axis=0) for b in data.blocks)
         self.n_ = data.n_used
+        self.n_fitted_ = float(data.n_by_level[kept].sum())
         self.events_ = float(np.sum(self.events_by_level_))
         self.n_removed_ = data.n_removed
         self.strata_ = tuple(b.stratum for b in data.blocks) if strata is not None else ()
         self.iterations_ = iterations
-        self.converged_ = converged
+        self.converged_ = newton_ok and not reasons
         return self
 
     def result(self, provenance: Provenance | None = None) -> CoxResult:
         idx = {lv: i for i, lv in enumerate(self.levels_)}
+
+        def number(values: FloatArray, k: int) -> float | None:
+            return None if term_note(k) is not None else float(values[k])
+
+        def term_note(k: int) -> str | None:
+            return self.notes_.get(self.terms_[k])
+
         hrs = tuple(
             HazardRatio(
                 level=term,
                 reference=self.reference_,
-                coef=float(self.coef_[k]),
-                se=float(self.se_[k]),
-                hazard_ratio=float(self.hazard_ratios_[k]),
-                lower=float(self.lower_[k]),
-                upper=float(self.upper_[k]),
-                z=float(self.z_[k]),
-                p_value=float(self.p_values_[k]),
+                coef=number(self.coef_, k),
+                se=number(self.se_, k),
+                hazard_ratio=number(self.hazard_ratios_, k),
+                lower=number(self.lower_, k),
+                upper=number(self.upper_, k),
+                z=number(self.z_, k),
+                p_value=number(self.p_values_, k),
                 n=float(self.n_by_level_[idx[term]]),
                 events=float(self.events_by_level_[idx[term]]),
+                note=term_note(k),
             )
             for k, term in enumerate(self.terms_)
         )
         strat = f", stratified by {len(self.strata_)} strata" if self.strata_ else ""
-        note = "" if self.converged_ else "; DID NOT CONVERGE (a level may have no events)"
+        note = ""
+        if self.not_estimable_:
+            names = ", ".join(repr(lv) for lv in self.not_estimable_)
+            note = (
+                f"; the full model DID NOT CONVERGE (no finite estimate for {names}: "
+                "not estimable, see each level's note); the other hazard ratios, the "
+                f"tests and the concordance are from the fit on the other "
+                f"{self.n_fitted_:g} patients, the limit of the partial likelihood"
+            )
+        if not self.newton_converged_:
+            note += "; Newton-Raphson DID NOT CONVERGE: hazard ratios not estimated"
         prov = (provenance or Provenance()).with_method(
             f"Cox proportional hazards (R coxph equivalent), {self.ties.capitalize()} ties"
             f"{strat}; hazard ratio vs {self.reference_!r} with {100 * (1 - self.alpha):g}% "
@@ -614,4 +818,5 @@ class CoxPH:
             iterations=self.iterations_,
             converged=self.converged_,
             provenance=prov,
+            n_fitted=self.n_fitted_,
         )

@@ -28,6 +28,13 @@ class GroupComparison:
     logrank_p: float
     hazard_ratios: dict[str, tuple[float, float, float, float]]  # level: (hr, lower, upper, p)
     method: str
+    # level: why its hazard ratio is not estimable (no events, monotone likelihood, ...);
+    # such a level is in `not_estimable`, never in `hazard_ratios`
+    not_estimable: dict[str, str] = field(default_factory=dict)
+
+    def levels(self) -> list[str]:
+        """Every compared level but the reference, in level order."""
+        return sorted({*self.hazard_ratios, *self.not_estimable})
 
 
 @dataclass(frozen=True)
@@ -188,14 +195,52 @@ def compare_groups(counts: pd.DataFrame, by: str, reference: str | None) -> Grou
     w = counts["N"].to_numpy(float)
     lr = LogRankTest().fit(t, e, g, weights=w).result()
     hrs: dict[str, tuple[float, float, float, float]] = {}
+    missing: dict[str, str] = {}
     method = f"log-rank test; Cox proportional hazards, Efron ties, reference {by}={ref}"
     cox = CoxPH(ties="efron", reference=ref).fit(t, e, g, weights=w).result()
-    if not cox.converged:
-        method += "; the Cox model did not converge (a level without events?): ratios not shown"
-    else:
-        for hr in cox.hazard_ratios:
+    for hr in cox.hazard_ratios:
+        if (
+            hr.note is None
+            and hr.hazard_ratio is not None
+            and hr.lower is not None
+            and hr.upper is not None
+            and hr.p_value is not None
+        ):
             hrs[hr.level] = (hr.hazard_ratio, hr.lower, hr.upper, hr.p_value)
-    return GroupComparison(by, ref, lr.chisq, lr.df, lr.p_value, hrs, method)
+        else:
+            missing[hr.level] = hr.note or "hazard ratio not estimable"
+    if missing:
+        method += f"; {len(missing)} level(s) not estimable (each with its reason)"
+        if hrs:
+            method += (
+                ", the other hazard ratios from the fit without their patients "
+                "(the limit of the partial likelihood)"
+            )
+    return GroupComparison(by, ref, lr.chisq, lr.df, lr.p_value, hrs, method, missing)
+
+
+def _hazard_ratio_json(c: GroupComparison) -> dict[str, object]:
+    """One entry per compared level: the estimate, CI and p, or all null with a note
+    saying why the level's hazard ratio is not estimable."""
+    levels: dict[str, dict[str, object]] = {}
+    for lv in c.levels():
+        if lv in c.hazard_ratios:
+            h = c.hazard_ratios[lv]
+            levels[lv] = {
+                "estimate": _num(h[0]),
+                "lower": _num(h[1]),
+                "upper": _num(h[2]),
+                "p": _num(h[3]),
+            }
+        else:
+            levels[lv] = {
+                "estimate": None,
+                "lower": None,
+                "upper": None,
+                "p": None,
+                "note": c.not_estimable[lv],
+            }
+    return {"reference": c.reference, "levels": levels}
 
 
 def _num(x: float | None) -> float | None:
@@ -246,18 +291,7 @@ def summary_json(s: Summary) -> dict[str, object]:
                 "logrank_chisq": _num(c.logrank_chisq),
                 "logrank_df": c.logrank_df,
                 "logrank_p": _num(c.logrank_p),
-                "hazard_ratio": {
-                    "reference": c.reference,
-                    "levels": {
-                        lv: {
-                            "estimate": _num(h[0]),
-                            "lower": _num(h[1]),
-                            "upper": _num(h[2]),
-                            "p": _num(h[3]),
-                        }
-                        for lv, h in c.hazard_ratios.items()
-                    },
-                },
+                "hazard_ratio": _hazard_ratio_json(c),
                 "method": c.method,
             }
             for code, c in s.comparison.items()
