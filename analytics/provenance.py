@@ -10,7 +10,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-_PACKAGES = ("numpy", "scipy", "pandas", "duckdb", "lifelines")
+_PACKAGES = ("numpy", "scipy", "pandas", "duckdb", "lifelines", "numba")
 
 
 @cache

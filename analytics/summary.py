@@ -14,7 +14,7 @@ import pandas as pd
 
 from analytics.bayes import BayesianEndpoint, BayesResult
 from analytics.filters import FilterState
-from analytics.km import CIType, KaplanMeier, KMResult
+from analytics.km import CI_LABELS, CIType, KaplanMeier, KMResult
 from analytics.provenance import Provenance
 from analytics.store import QualityReport, Store
 
@@ -57,6 +57,7 @@ class Summary:
     bayes: BayesResult | None = None
     quality: QualityReport | None = None
     provenance: Provenance = field(default_factory=Provenance)
+    by: str | None = None
 
 
 def _km(
@@ -99,6 +100,19 @@ def summarize(
     filters = filters or FilterState()
     prov = store.provenance(filters)
     available = store.endpoints()
+    # what the summary as a whole is; each result carries its own method too
+    summary_method = (
+        f"Kaplan-Meier per endpoint from patient counts per (time, event) aggregated in "
+        f"DuckDB; Greenwood variance; {CI_LABELS[ci_type]}; landmarks at day(s) "
+        f"{', '.join(f'{d:g}' for d in landmarks)}"
+    )
+    if by is not None:
+        summary_method += (
+            f"; groups of {by}: log-rank test and Cox proportional hazards "
+            "(Efron ties, Wald CI and p) against the reference level"
+        )
+    if bayes_endpoint is not None:
+        summary_method += f"; Bayesian endpoint {bayes_endpoint} (its method under bayes)"
     codes = list(endpoints) if endpoints else available
     unknown = [c for c in codes if c not in available]
     if unknown:
@@ -175,7 +189,8 @@ def summarize(
         comparison=comparison,
         bayes=bayes,
         quality=store.quality() if with_quality else None,
-        provenance=prov,
+        provenance=prov.with_method(summary_method),
+        by=by,
     )
 
 
@@ -276,16 +291,24 @@ def km_json(km: KMResult) -> dict[str, object]:
 
 
 def summary_json(s: Summary) -> dict[str, object]:
+    """The documented JSON document: every key is present; a number or section that does
+    not exist (no comparison with one group, no Bayesian endpoint) is null."""
+    notes = [] if s.n else ["no patient matches the filters"]
     out: dict[str, object] = {
-        "cohort": {"n": s.n, "n_total": s.n_total, "filters": s.filters.to_strings()},
+        "cohort": {
+            "n": s.n,
+            "n_total": s.n_total,
+            "filters": s.filters.to_strings(),
+            "notes": notes,
+        },
         "endpoints": {code: km_json(km) for code, km in s.endpoints.items()},
     }
-    if s.groups:
+    if s.by is not None:
         out["groups"] = {
             lv: {"n": g.n, "endpoints": {c: km_json(k) for c, k in g.endpoints.items()}}
             for lv, g in s.groups.items()
         }
-        out["comparison"] = {
+        comparison = {
             code: {
                 "by": c.by,
                 "logrank_chisq": _num(c.logrank_chisq),
@@ -296,11 +319,13 @@ def summary_json(s: Summary) -> dict[str, object]:
             }
             for code, c in s.comparison.items()
         }
+        out["comparison"] = comparison
+        # the first endpoint's comparison also sits at the top level, as documented;
+        # null when there is none (fewer than two groups with patients)
         first = next(iter(s.comparison.values()), None)
-        if first is not None:
-            # the first endpoint's comparison also sits at the top level, as documented
-            out["logrank_p"] = _num(first.logrank_p)
-            out["hazard_ratio"] = out["comparison"][next(iter(s.comparison))]["hazard_ratio"]  # type: ignore[index]
+        out["logrank_p"] = None if first is None else _num(first.logrank_p)
+        out["hazard_ratio"] = None if first is None else _hazard_ratio_json(first)
+    out["bayes"] = None
     if s.bayes is not None:
         b = s.bayes
         out["bayes"] = {

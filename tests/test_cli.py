@@ -196,13 +196,35 @@ def test_without_afs_and_no_endpoint_the_bayesian_part_is_null(capsys):
     # not the user's error when they did not ask for it
     code, doc, err = run(capsys, "--data", str(SHARED / "data" / "cdiscpilot01"))
     assert code == 0, err
-    assert doc.get("bayes") is None
+    assert doc["bayes"] is None
     assert doc["endpoints"]["TTDE"]["n"] == 254
     # asked for by name, a missing endpoint is an error
     code, _, err = run(capsys, "--data", str(SHARED / "data" / "cdiscpilot01"),
                        "--endpoint", "AFS")
     assert code == 2
     assert "AFS not in the data" in err
+
+
+def test_every_documented_key_is_present_null_when_it_does_not_exist(capsys):
+    # one group left after the filter: nothing to compare, and the keys say so
+    code, doc, _ = run(capsys, "--filter", "SEX=F", "--by", "SEX")
+    assert code == 0
+    assert set(doc["groups"]) == {"F"}
+    assert doc["logrank_p"] is None
+    assert doc["hazard_ratio"] is None
+    assert doc["comparison"] == {}
+    assert doc["bayes"] is not None
+    method = doc["provenance"]["method"]
+    assert "Kaplan-Meier" in method and "log-log" in method and "groups of SEX" in method
+    assert doc["provenance"]["versions"]["numba"]
+    # no patient at all: every endpoint is absent, the cohort says why
+    code, doc, _ = run(capsys, "--filter", "AGE>=200")
+    assert code == 0
+    assert doc["cohort"]["n"] == 0
+    assert doc["cohort"]["notes"] == ["no patient matches the filters"]
+    assert doc["endpoints"] == {}
+    assert doc["bayes"] is None
+    assert "groups" not in doc  # no --by: no group sections at all
 
 
 def test_runs_as_a_module_and_help_documents_the_options():
