@@ -346,3 +346,20 @@ def test_context_contract(at, demo_store):
     assert th.name == "normal"
     assert ctx.options.min_at_risk == 10
     assert np.isclose(ctx.options.goal, 0.54)
+
+
+def test_a_level_without_events_shows_why_it_has_no_hazard_ratio(demo_store):
+    from analytics.views import survival_view
+    from ui.survival import comparison_frame
+
+    view = survival_view(demo_store, FilterState(), ["AFS"], by="SITEID")
+    cmp = view.comparison["AFS"]
+    assert cmp.not_estimable, "the demo has sites without an AFS event"
+    frame = comparison_frame(view, "AFS", "SITEID", 183)
+    shown = dict(zip(frame["Site"] if "Site" in frame else frame.iloc[:, 0],
+                     frame["Hazard ratio (95% CI)"], strict=True))
+    for level, reason in cmp.not_estimable.items():
+        assert shown[level] == reason
+        assert "not estimable" in reason
+    for level in cmp.hazard_ratios:
+        assert shown[level][0].isdigit()

@@ -164,7 +164,8 @@ def comparison_frame(view: SurvivalView, code: str, by: str, day: float) -> pd.D
             h, lo, hi, pv = cmp.hazard_ratios[level]
             hr, p = fmt.ratio(h, lo, hi), fmt.p_value(pv)
         else:
-            hr, p = "not estimable", ""
+            # the reason says what to do about it (e.g. no events in this group)
+            hr, p = cmp.not_estimable.get(level, "not estimable"), ""
         rows.append(
             {
                 label(by): level,
