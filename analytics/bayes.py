@@ -15,7 +15,7 @@ The complete-case posterior (missing outcomes left out) is reported beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -95,6 +95,8 @@ class BayesResult:
     posterior: Posterior
     complete_case: BayesResult | None
     provenance: Provenance
+    # what a reader must know to trust the number (extrapolation, a large imputed share)
+    notes: tuple[str, ...] = ()
 
     def density(
         self, grid: ArrayLike | None = None
@@ -180,6 +182,7 @@ class BayesianEndpoint:
             None,
             prov.with_method(self._method(imputed=False)),
         )
+        notes = self._notes(t, w, s, m, n)
         if self.impute and m > 0:
             km = KaplanMeier().fit(t, e, w)
             s_day = float(km.survival_at([self.day])[0])
@@ -209,10 +212,30 @@ class BayesianEndpoint:
                 post,
                 cc,
                 prov.with_method(self._method(imputed=True)),
+                notes,
             )
         else:
-            self.result_ = cc
+            self.result_ = replace(cc, notes=notes)
         return self
+
+    def _notes(self, t: NDArray[np.float64], w: NDArray[np.float64], s: int, m: int,
+               n: int) -> tuple[str, ...]:
+        notes = []
+        followed = t[w > 0]
+        last = float(followed.max()) if followed.size else 0.0
+        if n and s == 0 and last < self.day:
+            notes.append(
+                f"no patient was followed to day {self.day:g} (last follow-up day {last:g}): "
+                "there is no observed success, and imputed outcomes extrapolate the "
+                "Kaplan-Meier curve flat beyond its end"
+            )
+        if n and m / n > 0.2:
+            notes.append(
+                f"{m} of {n} outcomes ({100 * m / n:.0f}%) were censored before day "
+                f"{self.day:g}: the result leans on "
+                + ("their imputation" if self.impute else "the complete cases alone")
+            )
+        return tuple(notes)
 
     def _method(self, imputed: bool) -> str:
         a, b = self.prior
@@ -240,6 +263,7 @@ class BayesianEndpoint:
         post: Posterior,
         cc: BayesResult | None,
         prov: Provenance,
+        notes: tuple[str, ...] = (),
     ) -> BayesResult:
         tail = (1 - self.credible_level) / 2
         prob = post.prob_above(self.goal)
@@ -263,4 +287,5 @@ class BayesianEndpoint:
             posterior=post,
             complete_case=cc,
             provenance=prov,
+            notes=notes,
         )

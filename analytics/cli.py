@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.extract import DataError
 from analytics.filters import FilterError, FilterState
 from analytics.km import CI_TYPES
@@ -94,6 +95,16 @@ def _day(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} must be a positive number of days")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
     return value
 
 
@@ -191,6 +202,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="complete cases only (default: multiple imputation of missing outcomes)",
     )
     s.add_argument(
+        "--imputations",
+        type=_positive_int,
+        default=DEFAULT_IMPUTATIONS,
+        metavar="N",
+        help=f"number of multiple imputations (default {DEFAULT_IMPUTATIONS})",
+    )
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help=f"random seed of the imputations (default {DEFAULT_SEED}): the same seed "
+        "gives the same numbers",
+    )
+    s.add_argument(
         "--endpoints",
         metavar="P1,P2",
         help="endpoints to report (default: every PARAMCD in the data)",
@@ -283,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             threshold=args.threshold,
             prior=args.prior,
             impute=not args.no_imputation,
+            n_imputations=args.imputations,
+            seed=args.seed,
         )
     except (DataError, FilterError) as exc:
         return _fail(f"python -m analytics: {exc}")

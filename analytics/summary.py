@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analytics.bayes import BayesianEndpoint, BayesResult
+from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesianEndpoint, BayesResult
 from analytics.filters import FilterState
 from analytics.km import CI_LABELS, CIType, KaplanMeier, KMResult
 from analytics.provenance import Provenance
@@ -93,6 +93,8 @@ def summarize(
     threshold: float = 0.977,
     prior: tuple[float, float] = (1.0, 1.0),
     impute: bool = True,
+    n_imputations: int = DEFAULT_IMPUTATIONS,
+    seed: int = DEFAULT_SEED,
     with_quality: bool = True,
     compare: Sequence[str] | None = None,
 ) -> Summary:
@@ -167,6 +169,8 @@ def summarize(
                     threshold=threshold,
                     prior=prior,
                     impute=impute,
+                    n_imputations=n_imputations,
+                    seed=seed,
                 )
                 .fit(
                     counts["AVAL"].to_numpy(float),
@@ -344,6 +348,7 @@ def summary_json(s: Summary) -> dict[str, object]:
             "imputations": b.imputations,
             "seed": b.seed,
             "method": b.provenance.method,
+            "notes": list(b.notes),
             "complete_case": None
             if b.complete_case is None
             else {

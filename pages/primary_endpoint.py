@@ -183,6 +183,8 @@ def render() -> None:
     changed = differences(settings, ctx)
     if changed:
         st.warning("What-if analysis, not the analysis plan: " + "; ".join(changed) + ".")
+    for note in result.notes:
+        st.warning(f"Read with care: {note}.")
     verdict(result, st)
     left, right = st.columns(2)
     result_metrics(result, left, "Primary analysis" if result.imputed else "Complete cases")

@@ -126,3 +126,19 @@ def test_interval_contains_mean_and_probability_is_a_probability(data):
     assert 0 <= lo <= res.posterior_mean <= hi <= 1
     assert 0 <= res.probability_above_goal <= 1
     assert res.successes + res.failures + res.missing == len(t)
+
+
+def test_a_landmark_beyond_follow_up_and_a_large_imputed_share_are_noted():
+    from analytics.bayes import BayesianEndpoint
+
+    t = [10, 20, 30, 40, 50, 60]
+    e = [1, 0, 0, 1, 0, 0]
+    beyond = BayesianEndpoint(day=100).fit(t, e).result_
+    assert beyond.successes == 0
+    assert any("no patient was followed to day 100" in n for n in beyond.notes)
+    assert any("4 of 6 outcomes (67%)" in n and "imputation" in n for n in beyond.notes)
+    within = BayesianEndpoint(day=10, impute=False).fit(t, e).result_
+    assert within.notes == ()
+    cc = BayesianEndpoint(day=45, impute=False).fit(t, e).result_
+    assert cc.notes == ("2 of 6 outcomes (33%) were censored before day 45: the result "
+                        "leans on the complete cases alone",)

@@ -240,6 +240,10 @@ def test_primary_endpoint_what_if_controls(at, diabetic):
         result.probability_above_goal
     )
     assert any("What-if analysis" in w.value for w in at.warning)
+    # what the engine says a reader must know is on the page
+    assert result.notes
+    for note in result.notes:
+        assert any(note in w.value for w in at.warning)
 
 
 # --- Patency ----------------------------------------------------------------------------
