@@ -29,7 +29,7 @@ from analytics.provenance import Provenance
 from analytics.schema import ARTERY_CODES, NO_OPTION_CODES, VEIN_CODES
 from analytics.store import Cohort, Store
 from analytics.survival import kaplan_meier
-from analytics.tables import Counts, FrameCounts, categorical, flag, numeric
+from analytics.tables import Counts, FrameCounts, categorical, flag, numeric, row_text
 from analytics.visits import BASELINE, nearest_visit
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Audit",
     "Estimate",
     "Item",
+    "KindCount",
     "audit",
     "audit_view",
     "text",
@@ -115,7 +116,33 @@ class Estimate:
         return f"{100 * self.estimate:.1f}% ({ci}){risk}"
 
 
-Item = Row | Estimate
+@dataclass(frozen=True)
+class KindCount:
+    """Patients whose first reintervention is of one kind (planned or unplanned), among
+    technical successes, when the kind may not be recorded for every patient.
+
+    `n` is None when no reintervention counted has its kind recorded: the split is then
+    not recorded (shown as such, never as 0). `not_recorded` counts the patients with a
+    reintervention whose kind is unknown; they are in no kind's `n`.
+    """
+
+    section: str
+    label: str
+    n: int | None
+    denominator: int
+    not_recorded: int
+
+    def text(self) -> str:
+        k = self.not_recorded
+        if self.n is None:
+            who = "patient" if k == 1 else "patients"
+            return f"not recorded (kind not recorded for {k} {who} with a reintervention)"
+        share = f" ({100 * self.n / self.denominator:.1f}%)" if self.denominator else ""
+        unknown = f"; kind not recorded: {k}" if k else ""
+        return f"{self.n}/{self.denominator}{share}{unknown}"
+
+
+Item = Row | Estimate | KindCount
 
 
 @dataclass(frozen=True)
@@ -130,7 +157,7 @@ class Audit:
     selection: tuple[Row, ...]
     technique: tuple[Row, ...]
     anticoagulation: tuple[Row, ...]  # median with IQR, then the same with the range
-    reinterventions: tuple[Row, ...]
+    reinterventions: tuple[Item, ...]  # any, then planned and unplanned (KindCount)
     amputation: tuple[Item, ...]
     quality_of_life: tuple[Row, ...]
     mortality: tuple[Item, ...]
@@ -164,8 +191,8 @@ class Audit:
 
 def text(it: Item) -> str:
     """An item's value as the page and the table show it."""
-    if isinstance(it, Row) and it.kind == "absent":
-        return NOT_IN_EXTRACT
+    if isinstance(it, Row):
+        return NOT_IN_EXTRACT if it.kind == "absent" else row_text(it)
     return it.text()
 
 
@@ -175,6 +202,10 @@ def _record(it: Item) -> dict[str, object]:
         out.update(
             {"Estimate": it.estimate, "Lower": it.lower, "Upper": it.upper, "At risk": it.at_risk}
         )
+        return out
+    if isinstance(it, KindCount):
+        # n is empty when the kind is not recorded; Missing: patients of unknown kind
+        out.update({"n": it.n, "Denominator": it.denominator, "Missing": it.not_recorded})
         return out
     if it.kind == "absent":
         return out
@@ -246,22 +277,42 @@ def _anticoagulation(df: Counts, have: frozenset[str]) -> tuple[Row, ...]:
     return iqr, replace(iqr, label=f"{label}: median (range)", kind="median_range")
 
 
-def _reinterventions(cohort: Cohort, day: float, have: frozenset[str]) -> tuple[Row, ...]:
+def _reinterventions(cohort: Cohort, day: float, have: frozenset[str]) -> tuple[Item, ...]:
+    """Patients with a reintervention (any, then by the kind of their first one) by the
+    landmark and over the whole follow-up, among technical successes; the counting rule
+    is `analytics.outcomes.Reinterventions`'. A kind no reintervention records is "not
+    recorded", with the number of patients whose kind is unknown, never 0."""
     if "REINT" not in set(cohort.adtte["PARAMCD"]):
         return (Row(REINTERVENTION, "Reinterventions", "absent"),)
     if "TECHSFL" not in have and "TECHSFL" in cohort.adsl:
         # no technical-success record: every patient is in the denominator, as in
         # analytics.views.reintervention_view
         cohort = replace(cohort, adsl=cohort.adsl.drop(columns=["TECHSFL"]))
-    rows: list[Row] = []
+    rows: list[Item] = []
     for when, within in ((day, f"within {day:g} days"), (math.inf, "over the whole follow-up")):
         r = reinterventions(cohort, when)
+        rows.append(
+            Row(
+                REINTERVENTION,
+                f"Any reintervention {within}",
+                "count",
+                n=r.patients,
+                denominator=r.denominator,
+            )
+        )
         for label, n in (
-            (f"Any reintervention {within}", r.patients),
-            (f"Planned reintervention {within}", r.planned),
-            (f"Unplanned reintervention {within}", r.unplanned),
+            (f"First reintervention planned, {within}", r.planned),
+            (f"First reintervention unplanned, {within}", r.unplanned),
         ):
-            rows.append(Row(REINTERVENTION, label, "count", n=n, denominator=r.denominator))
+            rows.append(
+                KindCount(
+                    REINTERVENTION,
+                    label,
+                    n if r.kind_recorded else None,
+                    r.denominator,
+                    r.kind_not_recorded,
+                )
+            )
     return tuple(rows)
 
 
@@ -415,8 +466,10 @@ def audit(
         lacking=_lacking(have, codes, qol),
         provenance=cohort.provenance.with_method(
             "NICE IPG773 audit set. Counts among patients with a recorded value (missing "
-            f"shown); medians with {QUANTILE_NOTE}. Reinterventions: first reintervention "
-            "per patient (planned or unplanned) among technical successes. Major amputation: "
+            f"shown); medians with {QUANTILE_NOTE}. Reinterventions: patients with a "
+            "reintervention among technical successes; planned and unplanned by the kind of "
+            "each patient's first reintervention (the only one the data model records), "
+            "patients whose kind is not recorded counted apart. Major amputation: "
             "above-ankle; crude counts among all patients, 1 - Kaplan-Meier of limb salvage "
             f"({CI_LABELS[ci_type]}) and Aalen-Johansen cumulative incidence with death as a "
             "competing event (log CI, as R). Mortality: 1 - Kaplan-Meier of overall survival. "

@@ -94,30 +94,85 @@ def disposition(cohort: Cohort, day: float = 183) -> Disposition:
     )
 
 
+PLANNED = "planned"
+UNPLANNED = "unplanned"
+
+
+def reintervention_kind(description: object) -> str | None:
+    """The kind, "planned" or "unplanned", of an event description that starts with that word
+    (``PLANNED REINTERVENTION``, ``Unplanned reintervention``), whatever its case; None
+    when the description does not say (a wide extract writes ``REINTERVENTION``), and
+    the kind is then not recorded, never guessed."""
+    if not isinstance(description, str):  # missing (None, NaN, NA) or not text
+        return None
+    text = description.strip().upper()
+    if text.startswith("UNPLANNED"):
+        return UNPLANNED
+    if text.startswith("PLANNED"):
+        return PLANNED
+    return None
+
+
 @dataclass(frozen=True)
 class Reinterventions:
+    """Patients with a reintervention on or before `day`, among technical successes.
+
+    The counting rule (what the paper reports is patients with a reintervention within
+    6 months, so every number here counts patients, never procedures):
+
+    - ``patients``: technical successes with a reintervention on or before the day.
+    - The data model records each patient's *first* reintervention only (``REINT`` is
+      the time to the first one: one row per patient, a second row is rejected by the
+      loader), so the split is by the kind of that first reintervention. ``planned``
+      and ``unplanned`` count patients whose first reintervention is recorded as
+      planned or unplanned (``EVNTDESC`` starting with that word); a later
+      reintervention of the other kind is not in the data and is not counted.
+    - ``kind_not_recorded`` counts patients whose first reintervention's kind the data
+      do not say (every wide extract, any other wording). Those patients are in neither
+      ``planned`` nor ``unplanned``: a 0 there is a count only when
+      ``kind_not_recorded`` is 0. With one row per patient,
+      ``planned + unplanned + kind_not_recorded == patients``.
+    - A cohort built outside the loader may hold several reintervention rows for a
+      patient: only the rows on the patient's earliest reintervention day count, and a
+      patient with rows of two kinds on that day counts once under each.
+    """
+
     day: float
     patients: int
     planned: int
     unplanned: int
+    kind_not_recorded: int
     denominator: int
     provenance: Provenance
 
+    @property
+    def kind_recorded(self) -> bool:
+        """Whether any reintervention counted has its kind (planned or not) recorded."""
+        return self.planned + self.unplanned > 0 or self.kind_not_recorded == 0
+
 
 def reinterventions(cohort: Cohort, day: float = 183) -> Reinterventions:
+    """`Reinterventions` by `day` (the counting rule is documented there)."""
     tech = _tech_success_ids(cohort)
     rows = cohort.endpoint("REINT")
     rows = rows[(rows["CNSR"] == 0) & (rows["AVAL"] <= day) & rows["USUBJID"].isin(tech)]
-    desc = rows["EVNTDESC"].astype(str).str.upper()
+    # each patient's first reintervention (one row per patient in the data model)
+    first = rows[rows["AVAL"] == rows.groupby("USUBJID")["AVAL"].transform("min")]
+    descriptions = first["EVNTDESC"] if "EVNTDESC" in first else pd.Series(None, index=first.index)
+    kind = descriptions.map(reintervention_kind)
+    ids = first["USUBJID"]
     return Reinterventions(
         day=day,
         patients=int(rows["USUBJID"].nunique()),
-        planned=int(desc.str.startswith("PLANNED").sum()),
-        unplanned=int(desc.str.startswith("UNPLANNED").sum()),
+        planned=int(ids[kind == PLANNED].nunique()),
+        unplanned=int(ids[kind == UNPLANNED].nunique()),
+        kind_not_recorded=int(ids[kind.isna()].nunique()),
         denominator=len(tech),
         provenance=cohort.provenance.with_method(
-            f"patients with a first reintervention on or before day {day:g}, "
-            "among technical successes"
+            f"patients with a reintervention on or before day {day:g}, among technical "
+            "successes; planned / unplanned: the kind of each patient's first "
+            "reintervention (the only one the data model records), patients whose kind is "
+            "not recorded counted apart"
         ),
     )
 

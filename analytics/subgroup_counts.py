@@ -24,11 +24,15 @@ from analytics.schema import ENDPOINTS
 from analytics.store import Store
 from analytics.subgroups import (
     DEFAULT_SUBGROUPS,
+    DERIVED,
     SubgroupAnalysis,
     SubgroupResult,
     SubgroupVariable,
     _fmt,
     _variable_label,
+    absent_variable,
+    source_column,
+    unknown_variables,
 )
 
 __all__ = ["WeightedSubgroupAnalysis", "subgroup_counts", "subgroup_view"]
@@ -38,15 +42,22 @@ def subgroup_counts(
     store: Store, filters: FilterState, paramcd: str, variable: str
 ) -> pd.DataFrame:
     """Distinct (V = value of `variable`, AVAL, EVENT) rows with their patient counts N,
-    among the patients passing `filters` who have a `paramcd` record."""
-    if variable not in store.subject_columns() or variable == "USUBJID":
+    among the patients passing `filters` who have a `paramcd` record. For a derived
+    variable (``analytics.subgroups.DERIVED``) V is the level, worked out from its
+    source column by the same function as on patient rows."""
+    column = source_column(variable)
+    if column not in store.subject_columns() or variable == "USUBJID":
         raise ValueError(f"unknown subject column(s): {variable}")
     where, params = store.subject_where(filters)
-    return store.query(
-        f"SELECT {quote_ident(variable)} AS V, AVAL, EVENT, count(*) AS N FROM tte_wide "
+    rows = store.query(
+        f"SELECT {quote_ident(column)} AS V, AVAL, EVENT, count(*) AS N FROM tte_wide "
         f"WHERE PARAMCD = ? AND {where} GROUP BY ALL ORDER BY ALL",
         [paramcd, *params],
     )
+    if variable not in DERIVED:
+        return rows
+    rows["V"] = DERIVED[variable].level_of(rows["V"])
+    return rows.groupby(["V", "AVAL", "EVENT"], dropna=False, sort=True, as_index=False)["N"].sum()
 
 
 class WeightedSubgroupAnalysis(SubgroupAnalysis):
@@ -65,22 +76,21 @@ class WeightedSubgroupAnalysis(SubgroupAnalysis):
         """As `fit` on ``store.cohort(filters)``; `overall` is ``store.tte_counts(filters,
         paramcd)`` if the caller has it already."""
         known = store.subject_columns()
-        if variables is None:
-            names = [v for v in DEFAULT_SUBGROUPS if v in known]
-        else:
-            names = list(variables)
-            unknown = [v for v in names if v not in known or v == "USUBJID"]
-            if unknown:
-                raise ValueError(f"unknown subject column(s): {', '.join(unknown)}")
+        names = list(DEFAULT_SUBGROUPS if variables is None else variables)
+        unknown = unknown_variables(names, known)
+        if unknown:
+            raise ValueError(f"unknown subject column(s): {', '.join(unknown)}")
         if overall is None:
             overall = store.tte_counts(filters, paramcd)
         if overall.empty:
             raise ValueError(f"no {paramcd} records for the patients selected")
+        w = overall["N"].to_numpy(dtype=np.float64)
         self.variables_ = tuple(
             self._weighted_variable(name, subgroup_counts(store, filters, paramcd, name))
+            if source_column(name) in known
+            else absent_variable(name, int(w.sum()), column_present=False)
             for name in names
         )
-        w = overall["N"].to_numpy(dtype=np.float64)
         e = _events(overall)
         self.result_ = SubgroupResult(
             endpoint=paramcd,

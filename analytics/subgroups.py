@@ -24,17 +24,25 @@ What is computed, precisely:
   and the first level otherwise (the schema's code order, else sorted order). If that
   level is not estimable, the estimable level with most patients is used instead
   and the variable's ``note`` says so.
-- ``p_interaction``: the study has one arm, so there is no treatment-by-subgroup
-  interaction to test. The p-value shown per variable is the heterogeneity test
-  across its levels: the log-rank test (R ``survdiff``) of equal survival over all
-  levels with at least one patient, on (levels with expected events > 0) - 1 df.
-  ``cox_lr_p`` is the likelihood-ratio test of the Cox model above (estimable levels
-  only), given for completeness.
+- ``p_interaction`` (also readable as ``p_heterogeneity``; the name is kept for the
+  pages and tables that read it): the study has one arm, so there is no
+  treatment-by-subgroup interaction to test. The p-value per variable is the test of
+  heterogeneity across its levels (log-rank): R ``survdiff``'s test of equal survival
+  over all levels with at least one patient, on (levels with expected events > 0) - 1
+  df; every label shown says so. ``cox_lr_p`` is the likelihood-ratio test of the Cox
+  model above (estimable levels only), given for completeness.
+- The prespecified subgroups (``DEFAULT_SUBGROUPS``) are the paper's. Its age split,
+  <=70 vs >70 years, is derived from ``AGE`` (``AGE_SPLIT``, labelled "Age <=70 / >70
+  (from AGE)"), whatever age groups an extract's own ``AGEGR1`` holds (CDISC's pilot
+  has <65 / 65-80 / >80); ``AGEGR1`` stays available as any other subject column.
+- A prespecified variable the data do not hold (no column, or no value for any of
+  the patients) is kept, with no levels and a note that starts "not in the data";
+  any other variable must be a subject column.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,15 +54,68 @@ from analytics.provenance import Provenance
 from analytics.schema import ADSL, ENDPOINTS
 from analytics.store import Cohort
 
+NOT_IN_DATA = "not in the data"
+
+
+@dataclass(frozen=True)
+class DerivedSplit:
+    """A subgroup variable derived from a numeric subject column: <= cut vs > cut."""
+
+    name: str  # the variable's name in results (never a column name: it has spaces)
+    label: str
+    source: str  # the subject column it is read from
+    cut: float
+
+    @property
+    def levels(self) -> tuple[str, str]:
+        return f"<={self.cut:g}", f">{self.cut:g}"
+
+    def level_of(self, values: pd.Series) -> pd.Series:
+        """Each value's level; None where the value is missing or not a number."""
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        low, high = self.levels
+        out = np.where(x <= self.cut, low, high).astype(object)
+        out[np.isnan(x)] = None
+        return pd.Series(out, index=values.index, dtype=object)
+
+
+# The paper's age subgroups, <=70 and >70 years, from the age itself.
+AGE_SPLIT = DerivedSplit("AGE <=70 / >70", "Age <=70 / >70 (from AGE)", "AGE", 70)
+DERIVED: dict[str, DerivedSplit] = {AGE_SPLIT.name: AGE_SPLIT}
+
 DEFAULT_SUBGROUPS: tuple[str, ...] = (
     "SEX",
     "DIALFL",
-    "AGEGR1",
+    AGE_SPLIT.name,
     "DIABFL",
     "RACE",
     "ETHNIC",
     "RUTHCAT",
 )
+
+
+def source_column(variable: str) -> str:
+    """The subject column a subgroup variable is read from."""
+    derived = DERIVED.get(variable)
+    return derived.source if derived else variable
+
+
+def unknown_variables(variables: Sequence[str], columns: Collection[str]) -> list[str]:
+    """The variables that are neither prespecified nor subject columns; a prespecified
+    one the data lack is not unknown (it is reported "not in the data")."""
+    return [
+        v
+        for v in variables
+        if v == "USUBJID" or (v not in columns and v not in DEFAULT_SUBGROUPS and v not in DERIVED)
+    ]
+
+
+def not_in_data(variable: str, column_present: bool = True) -> str:
+    """The note of a variable without any value among the patients analysed."""
+    col = source_column(variable)
+    if not column_present:
+        return f"{NOT_IN_DATA} (no column {col})"
+    return f"{NOT_IN_DATA} (no {col} recorded for these patients)"
 
 
 @dataclass(frozen=True)
@@ -88,6 +149,11 @@ class SubgroupVariable:
     cox_lr_p: float | None
     note: str | None
 
+    @property
+    def p_heterogeneity(self) -> float | None:
+        """`p_interaction` by its meaning: heterogeneity across levels (log-rank)."""
+        return self.p_interaction
+
     def level(self, name: str) -> SubgroupLevel:
         for lv in self.levels:
             if lv.level == name:
@@ -118,6 +184,8 @@ class SubgroupResult:
 
 
 def _schema_order(variable: str) -> tuple[str, ...]:
+    if variable in DERIVED:
+        return DERIVED[variable].levels
     try:
         return ADSL.column(variable).allowed
     except KeyError:
@@ -125,6 +193,8 @@ def _schema_order(variable: str) -> tuple[str, ...]:
 
 
 def _is_flag(variable: str) -> bool:
+    if variable in DERIVED:
+        return False
     try:
         return ADSL.column(variable).type == "flag"
     except KeyError:
@@ -132,6 +202,8 @@ def _is_flag(variable: str) -> bool:
 
 
 def _variable_label(variable: str) -> str:
+    if variable in DERIVED:
+        return DERIVED[variable].label
     try:
         return ADSL.column(variable).label
     except KeyError:
@@ -140,6 +212,22 @@ def _variable_label(variable: str) -> str:
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+def absent_variable(name: str, n: int, column_present: bool = True) -> SubgroupVariable:
+    """A variable none of whose `n` patients has a value: no levels, a note."""
+    return SubgroupVariable(
+        name,
+        _variable_label(name),
+        None,
+        (),
+        n,
+        None,
+        None,
+        None,
+        None,
+        not_in_data(name, column_present),
+    )
 
 
 class SubgroupAnalysis:
@@ -175,20 +263,19 @@ class SubgroupAnalysis:
         self, cohort: Cohort, paramcd: str, variables: Sequence[str] | None = None
     ) -> SubgroupAnalysis:
         adsl = cohort.adsl
-        if variables is None:
-            names = [v for v in DEFAULT_SUBGROUPS if v in adsl.columns]
-        else:
-            names = list(variables)
-            unknown = [v for v in names if v not in adsl.columns or v == "USUBJID"]
-            if unknown:
-                raise ValueError(f"unknown subject column(s): {', '.join(unknown)}")
+        names = list(DEFAULT_SUBGROUPS if variables is None else variables)
+        unknown = unknown_variables(names, adsl.columns)
+        if unknown:
+            raise ValueError(f"unknown subject column(s): {', '.join(unknown)}")
         rows = cohort.endpoint(paramcd)[["USUBJID", "AVAL", "CNSR"]]
         if rows.empty:
             raise ValueError(f"no {paramcd} records for the {cohort.n} patients selected")
-        data = rows.merge(adsl[["USUBJID", *names]], on="USUBJID", how="inner")
+        sources = list(dict.fromkeys(source_column(v) for v in names))
+        present = [c for c in sources if c in adsl.columns]
+        data = rows.merge(adsl[["USUBJID", *present]], on="USUBJID", how="inner")
         t = data["AVAL"].to_numpy(dtype=np.float64)
         e = (data["CNSR"].to_numpy() == 0).astype(np.int64)
-        self.variables_ = tuple(self._variable(name, data[name], t, e) for name in names)
+        self.variables_ = tuple(self._one(name, data, t, e) for name in names)
         label = ENDPOINTS.get(paramcd, paramcd)
         if "PARAM" in cohort.adtte:
             params = cohort.endpoint(paramcd)["PARAM"].dropna()
@@ -210,9 +297,22 @@ class SubgroupAnalysis:
         return self
 
     # --- one variable -------------------------------------------------------------
+    def _one(self, name: str, data: pd.DataFrame, t: np.ndarray, e: np.ndarray) -> SubgroupVariable:
+        """The variable `name` of the patients in `data` (a derived one from its
+        source column; a prespecified one without its column, with a note)."""
+        column = source_column(name)
+        if column not in data.columns:
+            return absent_variable(name, int(t.size), column_present=False)
+        values = data[column]
+        if name in DERIVED:
+            values = DERIVED[name].level_of(values)
+        return self._variable(name, values, t, e)
+
     def _levels(self, name: str, values: pd.Series) -> tuple[pd.Series, list[str], str | None]:
         """Level labels per patient (None where missing), the level order, and a note."""
         present = values.dropna()
+        if present.empty:
+            return values, [], not_in_data(name)
         distinct = present.unique()
         if len(distinct) > self.max_levels:
             if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -368,6 +468,8 @@ class SubgroupAnalysis:
             f"Subgroups: Kaplan-Meier at day {_fmt(self.landmark)} with {CI_LABELS[self.ci_type]} "
             f"({pct}); Cox hazard ratio vs reference level ({self.ties.capitalize()} ties, "
             f"{pct} Wald CI, Wald p) on levels with n >= {self.min_n} and events >= "
-            f"{self.min_events}; heterogeneity p = log-rank test across all levels "
-            "(single-arm study: no treatment interaction)"
+            f"{self.min_events}; heterogeneity p: heterogeneity across levels (log-rank; "
+            "single-arm study: no treatment interaction to test); "
+            f"age subgroups {' / '.join(AGE_SPLIT.levels)} years derived from "
+            f"{AGE_SPLIT.source}"
         )

@@ -45,12 +45,20 @@ class SummaryTable:
             {
                 "Section": [r.section for r in self.rows],
                 "Characteristic": [r.label for r in self.rows],
-                "Value": [r.text() for r in self.rows],
+                "Value": [row_text(r) for r in self.rows],
                 "n": [r.n for r in self.rows],
                 "Denominator": [r.denominator for r in self.rows],
                 "Missing": [r.missing for r in self.rows],
             }
         )
+
+
+def row_text(row: Row) -> str:
+    """`Row.text`, except that a count with no recorded value reads "not recorded" with
+    the number missing rather than "0/0": missing information is never shown as 0."""
+    if row.kind == "count" and row.denominator == 0 and row.missing:
+        return f"not recorded; missing {row.missing}"
+    return row.text()
 
 
 N = "__n"  # the count column of every value-count frame
@@ -163,11 +171,48 @@ def derived(
     cols: tuple[str, ...],
     fn: Callable[[pd.DataFrame], pd.Series],
 ) -> Row:
-    """Patients for whom `fn` holds, among all."""
+    """Patients for whom `fn` holds, among those for whom it is known.
+
+    `fn` maps the value-count frame of `cols` to True, False or missing (``pd.NA``) per
+    row: missing where the values recorded cannot say (as for any other row, those
+    patients are counted as missing and left out of the denominator)."""
     if any(col not in c for col in cols):
         return Row(section, label, "absent")
     counts = c.of(*cols)
-    return Row(section, label, "count", n=_total(counts, fn(counts)), denominator=c.n)
+    holds = pd.Series(fn(counts), dtype="boolean").reset_index(drop=True)
+    missing = _total(counts, holds.isna())
+    return Row(
+        section,
+        label,
+        "count",
+        n=_total(counts, holds.fillna(False)),
+        denominator=int(c.n - missing),
+        missing=missing,
+    )
+
+
+def _text(d: pd.DataFrame, col: str) -> pd.Series:
+    """A column as text, missing values as ``pd.NA`` (comparisons then give NA)."""
+    return d[col].astype("string")
+
+
+def black_or_hispanic(d: pd.DataFrame) -> pd.Series:
+    """Black, or Hispanic or Latino: known as soon as either column says yes; known not
+    only when both are recorded and neither does (Kleene logic of pandas' boolean)."""
+    black = _text(d, "RACE") == "BLACK OR AFRICAN AMERICAN"
+    hispanic = _text(d, "ETHNIC") == "HISPANIC OR LATINO"
+    return black.astype("boolean") | hispanic.astype("boolean")
+
+
+def smoking_history(d: pd.DataFrame) -> pd.Series:
+    """Current or former smoker; missing where the smoking status is."""
+    status = _text(d, "SMOKSTAT")
+    return status.isin(["CURRENT", "FORMER"]).astype("boolean").mask(status.isna())
+
+
+def free_of_nephropathy(d: pd.DataFrame) -> pd.Series:
+    """No contrast-induced nephropathy (CINFL = N); missing where CINFL is."""
+    return (_text(d, "CINFL") == "N").astype("boolean")
 
 
 def table1_from(c: Counts, provenance: Provenance) -> SummaryTable:
@@ -183,18 +228,10 @@ def table1_from(c: Counts, provenance: Provenance) -> SummaryTable:
             "Race or ethnic group",
             "Black, or Hispanic or Latino",
             ("RACE", "ETHNIC"),
-            lambda d: (
-                (d["RACE"] == "BLACK OR AFRICAN AMERICAN") | (d["ETHNIC"] == "HISPANIC OR LATINO")
-            ),
+            black_or_hispanic,
         ),
         numeric(c, "Body-mass index", "BMI", "Median (range)", kind="median_range", unit="kg/m2"),
-        derived(
-            c,
-            "Smoking",
-            "History of smoking",
-            ("SMOKSTAT",),
-            lambda d: d["SMOKSTAT"].isin(["CURRENT", "FORMER"]),
-        ),
+        derived(c, "Smoking", "History of smoking", ("SMOKSTAT",), smoking_history),
         *categorical(c, "Smoking", "SMOKSTAT"),
         flag(c, "Medical history", "STROKEFL", "Prior stroke"),
         flag(c, "Medical history", "MIFL", "Prior myocardial infarction"),
@@ -242,7 +279,7 @@ def table2_from(
             "Procedure metrics",
             "Free from contrast-induced nephropathy at 72 h",
             ("CINFL",),
-            lambda d: d["CINFL"] == "N",
+            free_of_nephropathy,
         ),
         numeric(c, "Procedure metrics", "ACDURD", "Anticoagulation duration, days", unit="days"),
         Row(

@@ -36,8 +36,12 @@ def notes(result: Audit) -> dict[str, str]:
         TECHNIQUE: "Crossing artery and vein among patients with a recorded vessel.",
         ANTICOAGULATION: "Median with interquartile range and range (Hyndman-Fan "
         "definition 2, as SAS), among patients with a recorded duration.",
-        REINTERVENTION: "First reintervention per patient, planned (staged) or unplanned, "
-        "among technical successes (the denominator).",
+        REINTERVENTION: "Patients among technical successes (the denominator): any = "
+        "patients with a reintervention; planned (staged) or unplanned = the kind of each "
+        "patient's first reintervention, the only one the data model records (a later one "
+        "of the other kind is not counted). Where the data do not say the kind (wide "
+        'extracts, other wording) it reads "not recorded" with the number of patients '
+        "of unknown kind, never 0.",
         AMPUTATION: "Above-ankle amputation. Crude counts among all patients in view "
         "(patients lost to follow-up count as free of amputation); at "
         f"{landmark} 1 - Kaplan-Meier of limb salvage treats deaths as censored and "

@@ -14,6 +14,7 @@ from analytics import views
 from analytics.describe import Row
 from analytics.filters import FilterState
 from analytics.frames import side_by_side
+from analytics.outcomes import Reinterventions
 from analytics.procedure import ProcedureSummary
 from analytics.safety import SafetySummary
 from analytics.schema import ADSL
@@ -58,16 +59,33 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
     )
 
 
-def row_metric(col: Any, row: Row, title: str | None = None) -> None:
-    """A Table 2 row as a metric: a share with its count, or a median with its IQR."""
+def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> None:
+    """A Table 2 row as a metric: a share with its count (and the number missing), or a
+    median with its IQR; a count with no recorded value reads "not recorded", never 0.
+    `note` is added to the count line."""
     name = title or row.label
     if row.kind == "absent":
         col.metric(name, "not in data")
         return
     if row.kind == "count":
+        missing = f"{row.missing} missing" if row.missing else ""
+        extra = "".join(f"; {x}" for x in (missing, note) if x)
+        if not row.denominator and row.missing:
+            col.metric(
+                name,
+                "not recorded",
+                f"{row.missing} missing",
+                delta_color="off",
+                delta_arrow="off",
+            )
+            return
         value = "–" if row.percent is None else f"{row.percent:.1f}%"
         col.metric(
-            name, value, f"{row.n} of {row.denominator}", delta_color="off", delta_arrow="off"
+            name,
+            value,
+            f"{row.n} of {row.denominator}{extra}",
+            delta_color="off",
+            delta_arrow="off",
         )
         return
     if row.median is None:
@@ -85,13 +103,35 @@ def row_metric(col: Any, row: Row, title: str | None = None) -> None:
     )
 
 
+def kind_metric(col: Any, row: Row, reint: Reinterventions | None, title: str) -> None:
+    """Patients whose first reintervention was planned (or unplanned): "not in data"
+    without reintervention records, "not recorded" when the data do not say the kind of
+    any reintervention (never 0), else the count with how many are of unknown kind."""
+    if reint is None:
+        col.metric(title, "not in data")
+        return
+    if not reint.kind_recorded:
+        col.metric(
+            title,
+            "not recorded",
+            f"kind not recorded for {reint.kind_not_recorded} of {reint.patients} "
+            "patients with a reintervention",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        return
+    unknown = reint.kind_not_recorded
+    row_metric(col, row, title, f"kind not recorded: {unknown}" if unknown else "")
+
+
 def procedure(ctx: Context, proc: ProcedureSummary) -> None:
     st.subheader("Procedure")
+    reint = data.reinterventions(ctx.store, ctx.filters, proc.reintervention_day)
     cols = st.columns(4)
     row_metric(cols[0], proc.technical_success)
     row_metric(cols[1], proc.procedural_success)
-    row_metric(cols[2], proc.planned, "Planned reintervention")
-    row_metric(cols[3], proc.unplanned, "Unplanned reintervention")
+    kind_metric(cols[2], proc.planned, reint, "First reintervention planned")
+    kind_metric(cols[3], proc.unplanned, reint, "First reintervention unplanned")
     cols = st.columns(4)
     row_metric(cols[0], proc.procedure_time, "Procedure time")
     row_metric(cols[1], proc.radiation, "Radiation dose")
@@ -99,9 +139,10 @@ def procedure(ctx: Context, proc: ProcedureSummary) -> None:
     row_metric(cols[3], proc.cin_free, "Free from contrast nephropathy (72 h)")
     st.caption(
         "Procedural success: technical success with no death, major amputation or "
-        f"reintervention by day {proc.procedural_day:g}. Reinterventions: first "
-        f"reintervention by day {proc.reintervention_day:g}, planned or unplanned; both among "
-        "technical successes."
+        f"reintervention by day {proc.procedural_day:g}. Reinterventions by day "
+        f"{proc.reintervention_day:g}: patients whose first reintervention (the only one "
+        "the data model records) was planned or unplanned; both among technical successes. "
+        'Where the data do not say the kind, it reads "not recorded", never 0.'
     )
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from analytics.frames import subgroup_frame
 from analytics.km import CI_LABELS
 from analytics.schema import ADSL
-from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupResult
+from analytics.subgroups import DEFAULT_SUBGROUPS, DERIVED, SubgroupResult
 from charts.forest import forest_figure
 from ui import data, fmt
 from ui.context import Context, current
@@ -20,9 +20,16 @@ from ui.tables import show_table
 # Identifiers and what happens after the procedure are not baseline subgroups.
 NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
 DEFAULT_ENDPOINT = "AFS"
+HETEROGENEITY = (
+    "Heterogeneity p: heterogeneity across levels (log-rank), a test of equal survival "
+    "over a variable's levels; the study has one arm, so there is no treatment-by-subgroup "
+    "interaction to test."
+)
 
 
 def label(column: str) -> str:
+    if column in DERIVED:
+        return DERIVED[column].label
     try:
         return ADSL.column(column).label
     except KeyError:
@@ -61,7 +68,8 @@ def choose(ctx: Context) -> tuple[str, list[str]]:
         help="Numeric columns with many values are split at their median.",
     )
     columns = ctx.store.subject_columns()
-    variables = [v for v in DEFAULT_SUBGROUPS if v in columns]
+    # every prespecified subgroup, one the data lack with its "not in the data" note
+    variables = list(DEFAULT_SUBGROUPS)
     wanted = [ctx.compare_by, *extra] if ctx.compare_by else extra
     for col in wanted:
         if col not in variables and col in columns:
@@ -93,7 +101,7 @@ def table(ctx: Context, res: SubgroupResult) -> None:
             "HR lower": st.column_config.NumberColumn("HR 95% CI lower", format="%.2f"),
             "HR upper": st.column_config.NumberColumn("HR 95% CI upper", format="%.2f"),
             "HR p": st.column_config.NumberColumn(format="%.3f"),
-            "Heterogeneity p": st.column_config.NumberColumn(format="%.3f"),
+            "Heterogeneity p": st.column_config.NumberColumn(format="%.3f", help=HETEROGENEITY),
             "At risk": st.column_config.NumberColumn(format="%d"),
         },
     )
@@ -118,15 +126,16 @@ def render() -> None:
         f"{fmt.count(res.events)} events. Estimates at day {res.landmark:g} "
         f"({fmt.months(res.landmark)}), 95% CI {CI_LABELS[res.ci_type]}; hazard ratios "
         "against each variable's reference level. Levels with fewer than "
-        f"{res.min_n} patients or no events are listed but not estimated."
+        f"{res.min_n} patients or no events are listed but not estimated. Prespecified: "
+        f"{', '.join(label(v) for v in DEFAULT_SUBGROUPS)}; the age split is derived from "
+        "AGE, and the extract's own age groups (AGEGR1) can be added as another column."
     )
     key = (data.view_key(ctx.store, ctx.filters, opts), endpoint, tuple(variables))
     show_figure(
         cached_figure("forest", key, lambda: forest_figure(res, theme=opts.theme)),
         f"subgroups-{endpoint}",
         slide=lambda: forest_figure(res, theme="presentation"),
-        caption="Heterogeneity p: log-rank test across a variable's levels; the study has "
-        "one arm, so there is no treatment-by-subgroup interaction to test.",
+        caption=HETEROGENEITY,
     )
     st.subheader("Table")
     table(ctx, res)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.context
 from analytics import views
-from analytics.audit import Estimate, audit, audit_view, text
+from analytics.audit import Estimate, KindCount, audit, audit_view, text
 from analytics.describe import Row
 from analytics.filters import FilterState
 from analytics.frames import table_csv
@@ -146,15 +146,76 @@ def test_anticoagulation_median_iqr_range_and_missing(result):
     assert text(rng) == "90 (30-365); missing 1"
 
 
+def kind(it) -> tuple[int | None, int, int]:
+    assert isinstance(it, KindCount), it
+    return it.n, it.denominator, it.not_recorded
+
+
 def test_reinterventions_planned_and_unplanned_among_technical_successes(result):
     within = f"within {LANDMARK} days"
     assert count(result.item(f"Any reintervention {within}")) == (3, 7, 0)
-    assert count(result.item(f"Planned reintervention {within}")) == (2, 7, 0)
-    assert count(result.item(f"Unplanned reintervention {within}")) == (1, 7, 0)
+    assert kind(result.item(f"First reintervention planned, {within}")) == (2, 7, 0)
+    assert kind(result.item(f"First reintervention unplanned, {within}")) == (1, 7, 0)
+    assert text(result.item(f"First reintervention planned, {within}")) == "2/7 (28.6%)"
     whole = "over the whole follow-up"
     assert count(result.item(f"Any reintervention {whole}")) == (4, 7, 0)
-    assert count(result.item(f"Planned reintervention {whole}")) == (2, 7, 0)
-    assert count(result.item(f"Unplanned reintervention {whole}")) == (2, 7, 0)
+    assert kind(result.item(f"First reintervention planned, {whole}")) == (2, 7, 0)
+    assert kind(result.item(f"First reintervention unplanned, {whole}")) == (2, 7, 0)
+
+
+def _store_with_reint_texts(folder: Path, texts: list[str]) -> Store:
+    """The small extract with the reintervention event texts of P1-P4 replaced."""
+    _write(folder)
+    tte = _adtte()
+    events = tte.index[(tte["PARAMCD"] == "REINT") & (tte["CNSR"] == 0)]
+    tte.loc[events, "EVNTDESC"] = texts
+    tte.to_csv(folder / "adtte.csv", index=False)
+    return Store.open(folder)
+
+
+def test_reintervention_kind_not_recorded_is_never_shown_as_zero(tmp_path):
+    # a wide extract writes REINTERVENTION: planned and unplanned cannot be told apart
+    store = _store_with_reint_texts(tmp_path, ["REINTERVENTION"] * 4)
+    try:
+        result = audit_view(store, FilterState(), LANDMARK)
+    finally:
+        store.close()
+    within, whole = f"within {LANDMARK} days", "over the whole follow-up"
+    assert count(result.item(f"Any reintervention {within}")) == (3, 7, 0)
+    for which in ("planned", "unplanned"):
+        early = result.item(f"First reintervention {which}, {within}")
+        late = result.item(f"First reintervention {which}, {whole}")
+        assert kind(early) == (None, 7, 3)
+        assert kind(late) == (None, 7, 4)
+        assert text(early) == (
+            "not recorded (kind not recorded for 3 patients with a reintervention)"
+        )
+        assert "0/7" not in text(late)
+        assert "0.0%" not in text(late)
+    frame = result.to_frame().set_index("Item")
+    row = frame.loc[f"First reintervention planned, {within}"]
+    assert pd.isna(row["n"])
+    assert (row["Denominator"], row["Missing"]) == (7, 3)
+
+
+def test_reintervention_kind_partly_recorded_shows_known_counts_and_the_rest(tmp_path):
+    # P1 planned (day 30), P2 "STAGED" (day 60: a wording that does not say), P3 unplanned
+    # (day 250), P4 missing text (day 90)
+    store = _store_with_reint_texts(
+        tmp_path, ["PLANNED REINTERVENTION", "STAGED", "Unplanned reintervention", ""]
+    )
+    try:
+        result = audit_view(store, FilterState(), LANDMARK)
+    finally:
+        store.close()
+    within, whole = f"within {LANDMARK} days", "over the whole follow-up"
+    planned = result.item(f"First reintervention planned, {within}")
+    unplanned = result.item(f"First reintervention unplanned, {within}")
+    assert kind(planned) == (1, 7, 2)
+    assert text(planned) == "1/7 (14.3%); kind not recorded: 2"
+    # no unplanned one by the landmark, but two of unknown kind: 0 is shown with them
+    assert text(unplanned) == "0/7 (0.0%); kind not recorded: 2"
+    assert kind(result.item(f"First reintervention unplanned, {whole}")) == (1, 7, 2)
 
 
 def lifelines_at(times: list[tuple[int, int]], day: float) -> tuple[float, float, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from analytics.outcomes import (
     disposition,
     event_counts,
     procedural_success,
+    reintervention_kind,
     reinterventions,
     rutherford_change,
     wound_healing,
@@ -114,6 +117,57 @@ def test_reinterventions_among_technical_successes(cohort):
     assert reinterventions(cohort, 30).patients == 1
 
 
+def test_reintervention_kind_is_read_from_the_text_never_guessed():
+    assert reintervention_kind("PLANNED REINTERVENTION") == "planned"
+    assert reintervention_kind(" Unplanned reintervention") == "unplanned"
+    for other in (
+        "REINTERVENTION",
+        "STAGED REINTERVENTION",
+        "NOT PLANNED",
+        "",
+        None,
+        float("nan"),
+        pd.NA,
+        3,
+    ):
+        assert reintervention_kind(other) is None, other
+
+
+def test_reinterventions_by_the_kind_of_each_patients_first(cohort):
+    r = reinterventions(cohort, 183)
+    assert (r.kind_not_recorded, r.kind_recorded) == (0, True)
+    # Several rows per patient cannot come through the loader (REINT is the time to the
+    # first reintervention, one row per patient) but can be built by hand: only the
+    # rows of the first reintervention day count, a patient once per kind found there.
+    extra = pd.DataFrame(
+        {
+            "USUBJID": ["P2", "P3", "P1"],
+            "PARAMCD": ["REINT"] * 3,
+            "AVAL": [50, 100, 15],
+            "CNSR": [0, 0, 0],
+            "EVNTDESC": ["UNPLANNED REINTERVENTION", "PLANNED REINTERVENTION", "REINTERVENTION"],
+        }
+    )
+    adtte = cohort.adtte.copy()
+    p1 = (adtte["USUBJID"] == "P1") & (adtte["PARAMCD"] == "REINT")
+    adtte = pd.concat([adtte[~p1], extra], ignore_index=True)
+    several = replace(cohort, adtte=adtte)
+    r = reinterventions(several, 183)
+    # P1 unknown (day 15); P2 planned on day 10, its later unplanned one not counted;
+    # P3 planned and unplanned on day 100: counted under both
+    assert (r.patients, r.planned, r.unplanned, r.kind_not_recorded) == (3, 2, 1, 1)
+    assert "first reintervention" in r.provenance.method
+    assert reinterventions(several, 12).patients == 1  # P2 only
+
+
+def test_reinterventions_whose_kind_is_not_recorded(cohort):
+    adtte = cohort.adtte.copy()
+    adtte.loc[(adtte["PARAMCD"] == "REINT") & (adtte["CNSR"] == 0), "EVNTDESC"] = "REINTERVENTION"
+    r = reinterventions(replace(cohort, adtte=adtte), 183)
+    assert (r.patients, r.planned, r.unplanned, r.kind_not_recorded) == (2, 0, 0, 2)
+    assert not r.kind_recorded  # the zeros above are not counts of planned or unplanned
+
+
 def test_procedural_success(cohort):
     # P1 amputated day 20, P2 reintervened day 10; P3 fine; P4 died day 31 (after 30)
     s = procedural_success(cohort, 30)
@@ -148,9 +202,17 @@ def test_tables_show_missing_values(cohort):
     assert "missing 1" in age.text()
     assert t1.row("Dialysis").n == 2
     assert t1.row("Dialysis").denominator == 5
-    # columns the extract does not have are shown as such, not dropped
+    # columns the extract does not have are shown as such, not dropped, and never as 0
     assert t1.row("Hypertension").kind == "count"
     assert t1.row("Hypertension").missing == 5
+    values = t1.to_frame().set_index("Characteristic")["Value"]
+    assert values["Hypertension"] == "not recorded; missing 5"
+    # rows derived from other columns: among patients with a value, missing shown
+    black = t1.row("Black, or Hispanic or Latino")
+    assert (black.n, black.denominator, black.missing) == (0, 0, 5)
+    assert values["Black, or Hispanic or Latino"] == "not recorded; missing 5"
+    cin = table2(cohort).row("Free from contrast-induced nephropathy at 72 h")
+    assert (cin.n, cin.denominator, cin.missing) == (0, 0, 5)
     t2 = table2(cohort)
     assert t2.row("Technical success").n == 4
     assert t2.row("Procedure time, min").missing == 1

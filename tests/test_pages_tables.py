@@ -19,7 +19,7 @@ from analytics.filters import FilterState
 from analytics.frames import side_by_side, stack, subgroup_frame
 from analytics.safety import adverse_event_table, deaths
 from analytics.schema import ADSL
-from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
 from analytics.tables import table1, table2
 from analytics.visits import nearest_visit, rutherford_at, wound_course
 from ui.context import ViewOptions
@@ -146,6 +146,20 @@ def test_subgroups_added_variable_endpoint_and_compare_by(at, demo_store):
     # the compare-by column joins the prespecified ones, then the column the user added
     variables = [*DEFAULT_SUBGROUPS, "SMOKSTAT", "BMI"]
     frames_equal(at.dataframe[0].value, expected_subgroups(cohort, "OS", variables))
+
+
+def test_subgroups_age_split_from_age_and_the_extracts_own_age_groups(at, demo_store):
+    open_page(at, SUBGROUPS)
+    # the extract's AGEGR1 is no longer prespecified: it can be added as any other column
+    at.multiselect(key="subgroups_extra").set_value(["AGEGR1"]).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    variables = [*DEFAULT_SUBGROUPS, "AGEGR1"]
+    frames_equal(shown, expected_subgroups(demo_store.cohort(), "AFS", variables))
+    assert list(shown.loc[shown["Variable"] == AGE_SPLIT.label, "Level"]) == ["<=70", ">70"]
+    assert (shown["Variable"] == ADSL.column("AGEGR1").label).any()
+    captions = [c.value for c in at.caption]
+    assert any("heterogeneity across levels (log-rank)" in c for c in captions)
 
 
 # --- Wounds and Rutherford -----------------------------------------------------------------

@@ -147,3 +147,19 @@ def test_adverse_event_cohort_reads_no_patient_row(small_store):
     cohort = adverse_event_cohort(small_store, FilterState())
     assert cohort.n == len(ADSL)
     assert list(cohort.adsl.columns) == []
+
+
+def test_derived_rows_leave_missing_values_out_of_the_denominator(small_store):
+    # no ETHNIC column: only P2 (Black) is known; CINFL missing for P6
+    t1 = table1_view(small_store, FilterState())
+    black = t1.row("Black, or Hispanic or Latino")
+    assert (black.n, black.denominator, black.missing) == (1, 1, 5)
+    smoking = t1.row("History of smoking")
+    assert (smoking.n, smoking.denominator, smoking.missing) == (0, 0, 6)
+    assert t1.to_frame().set_index("Characteristic")["Value"]["History of smoking"] == (
+        "not recorded; missing 6"
+    )
+    cin = table2_view(small_store, FilterState()).row(
+        "Free from contrast-induced nephropathy at 72 h"
+    )
+    assert (cin.n, cin.denominator, cin.missing) == (4, 5, 1)

@@ -10,7 +10,7 @@ import pytest
 from analytics.filters import FilterState
 from analytics.store import Store
 from analytics.subgroup_counts import subgroup_counts, subgroup_view
-from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
 
 FILTERS = (
     FilterState(),
@@ -140,3 +140,47 @@ def test_small_extract_with_missing_and_empty_columns(small_store, filters):
     bmi = got.variable("BMI")
     assert bmi.n_missing == (2 if not filters else 1)
     assert len(bmi.levels) == 2  # split at the median
+    # prespecified columns the extract lacks come back named, not silently empty
+    for name in ("DIABFL", "RACE", "ETHNIC", "RUTHCAT"):
+        var = got.variable(name)
+        assert var.levels == ()
+        assert var.note == f"not in the data (no {name} recorded for these patients)"
+        assert var.n_missing == got.n
+    # the extract has no AGEGR1: the paper's age split comes from AGE, on both paths
+    split = got.variable(AGE_SPLIT.name)
+    ages = ADSL.loc[ADSL["SEX"].isin(["F"] if filters else ["M", "F"]), "AGE"]
+    assert [(lv.level, lv.n) for lv in split.levels] == [
+        ("<=70", int((ages <= 70).sum())),
+        (">70", int((ages > 70).sum())),
+    ]
+
+
+def test_extract_without_dialysis_and_with_other_age_groups(tmp_path):
+    """A prespecified column absent (DIALFL) and AGEGR1 in CDISC pilot groups: the
+    aggregated path agrees with the per-patient one, names DIALFL as not in the data
+    and splits age at 70 from AGE."""
+    adsl = ADSL.drop(columns="DIALFL").assign(
+        AGEGR1=["<65" if a < 65 else ("65-80" if a <= 80 else ">80") for a in ADSL["AGE"]]
+    )
+    adsl.to_csv(tmp_path / "adsl.csv", index=False)
+    ADTTE.to_csv(tmp_path / "adtte.csv", index=False)
+    store = Store.open(tmp_path)
+    try:
+        for filters in (FilterState(), FilterState.from_mapping({"SEX": ["F"]})):
+            expected = per_patient(store, filters, "AFS", None)
+            got = subgroup_view(store, filters, "AFS")
+            assert got == expected
+            dial = got.variable("DIALFL")
+            assert (dial.levels, dial.p_interaction) == ((), None)
+            assert (dial.note or "").startswith("not in the data")
+            split = got.variable(AGE_SPLIT.name)
+            assert [lv.level for lv in split.levels] == ["<=70", ">70"]
+            own = subgroup_view(store, filters, "AFS", ["AGEGR1"]).variable("AGEGR1")
+            assert own == per_patient(store, filters, "AFS", ["AGEGR1"]).variable("AGEGR1")
+            assert {lv.level for lv in own.levels} == {"<65", "65-80"}
+        counts = subgroup_counts(store, FilterState(), "AFS", AGE_SPLIT.name)
+        assert set(counts["V"]) == {"<=70", ">70"}
+        assert not counts.duplicated(["V", "AVAL", "EVENT"]).any()
+        assert int(counts["N"].sum()) == len(ADTTE)
+    finally:
+        store.close()

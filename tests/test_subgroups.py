@@ -3,6 +3,7 @@ keeps every level (with a reason when it cannot be estimated)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from analytics.filters import FilterState
 from analytics.km import KaplanMeier
 from analytics.provenance import Provenance
 from analytics.store import Cohort
-from analytics.subgroups import DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
 
 
 def synthetic_cohort(n: int = 120, seed: int = 7) -> Cohort:
@@ -80,7 +81,10 @@ def test_every_default_variable_and_level_is_reported(demo_cohort: Any) -> None:
     for var in res.variables:
         assert sum(lv.n for lv in var.levels) + var.n_missing == res.n
         assert sum(lv.events for lv in var.levels) <= res.events
-        observed = {str(v) for v in demo_cohort.adsl[var.variable].dropna().unique()}
+        if var.variable == AGE_SPLIT.name:
+            observed = {"<=70" if a <= 70 else ">70" for a in demo_cohort.adsl["AGE"].dropna()}
+        else:
+            observed = {str(v) for v in demo_cohort.adsl[var.variable].dropna().unique()}
         assert {lv.level for lv in var.levels} == observed, "no level may be dropped"
         assert var.p_interaction is not None
         assert 0 < var.p_interaction <= 1
@@ -195,3 +199,76 @@ def test_breslow_option(cohort: Cohort) -> None:
         float(cox.hazard_ratios_[0]), rel=1e-12
     )
     assert "Breslow" in res.provenance.method
+
+
+# --- the paper's age split, prespecified variables the data lack, the p-value's name -----
+
+
+def test_age_split_is_derived_from_age_whatever_agegr1_holds(cohort: Cohort) -> None:
+    # an extract whose own age groups are not the paper's (CDISC's pilot: <65/65-80/>80)
+    age = cohort.adsl["AGE"]
+    pilot_groups = np.where(age < 65, "<65", np.where(age <= 80, "65-80", ">80"))
+    other = replace(cohort, adsl=cohort.adsl.assign(AGEGR1=pilot_groups))
+    res = SubgroupAnalysis().fit(other, "AFS").result_
+    split = res.variable(AGE_SPLIT.name)
+    assert split.label == "Age <=70 / >70 (from AGE)"
+    assert [lv.level for lv in split.levels] == ["<=70", ">70"]
+    assert split.reference == "<=70"
+    rows = endpoint_rows(cohort)
+    old = (rows["AGE"] > 70).to_numpy()
+    assert (split.level("<=70").n, split.level(">70").n) == ((~old).sum(), old.sum())
+    lr = LogRankTest().fit(rows["AVAL"], rows["CNSR"] == 0, np.where(old, ">70", "<=70"))
+    assert split.p_interaction == pytest.approx(lr.p_value_, rel=1e-12)
+    # the extract's own AGEGR1 stays available as any other subject column
+    own = SubgroupAnalysis().fit(other, "AFS", ["AGEGR1"]).result_.variable("AGEGR1")
+    assert {lv.level for lv in own.levels} == {"<65", "65-80", ">80"}
+    # no AGEGR1 at all: the paper's split still comes from AGE
+    without = replace(cohort, adsl=cohort.adsl.drop(columns="AGEGR1"))
+    again = SubgroupAnalysis().fit(without, "AFS").result_.variable(AGE_SPLIT.name)
+    assert again == split
+
+
+def test_age_split_missing_ages_and_no_age_column(cohort: Cohort) -> None:
+    ages = cohort.adsl["AGE"].astype(float).copy()
+    ages.iloc[:7] = np.nan
+    some = replace(cohort, adsl=cohort.adsl.assign(AGE=ages))
+    split = SubgroupAnalysis().fit(some, "AFS").result_.variable(AGE_SPLIT.name)
+    assert split.n_missing == 7
+    assert sum(lv.n for lv in split.levels) == cohort.n - 7
+    no_age = replace(cohort, adsl=cohort.adsl.drop(columns="AGE"))
+    res = SubgroupAnalysis().fit(no_age, "AFS").result_
+    gone = res.variable(AGE_SPLIT.name)
+    assert gone.levels == ()
+    assert gone.n_missing == res.n
+    assert (gone.note or "").startswith("not in the data")
+    assert "AGE" in (gone.note or "")
+
+
+def test_prespecified_variable_missing_from_the_data_is_named(cohort: Cohort) -> None:
+    no_dialysis = replace(cohort, adsl=cohort.adsl.drop(columns="DIALFL"))
+    res = SubgroupAnalysis().fit(no_dialysis, "AFS").result_
+    assert [v.variable for v in res.variables] == list(DEFAULT_SUBGROUPS)
+    dial = res.variable("DIALFL")
+    assert dial.levels == ()
+    assert dial.note == "not in the data (no column DIALFL)"
+    assert dial.p_interaction is None
+    # asked for by name, a prespecified variable is kept the same way
+    named = SubgroupAnalysis().fit(no_dialysis, "AFS", ["DIALFL", "SEX"]).result_
+    assert named.variable("DIALFL") == dial
+    # a column that is there but empty for every patient says so too
+    empty = replace(cohort, adsl=cohort.adsl.assign(DIALFL=None))
+    blank = SubgroupAnalysis().fit(empty, "AFS").result_.variable("DIALFL")
+    assert blank.levels == ()
+    assert blank.n_missing == cohort.n
+    assert blank.note == "not in the data (no DIALFL recorded for these patients)"
+    # any other unknown column is still refused
+    with pytest.raises(ValueError, match="unknown subject column"):
+        SubgroupAnalysis().fit(no_dialysis, "AFS", ["NOPE"])
+
+
+def test_the_per_variable_p_is_named_for_what_it_tests(cohort: Cohort) -> None:
+    res = SubgroupAnalysis().fit(cohort, "AFS", ["SEX"]).result_
+    sex = res.variable("SEX")
+    assert sex.p_heterogeneity == sex.p_interaction
+    assert "heterogeneity across levels (log-rank" in res.provenance.method
+    assert "no treatment interaction" in res.provenance.method
