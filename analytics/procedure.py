@@ -102,19 +102,23 @@ def assemble(
         technical_success=t2.row("Technical success"),
         procedural_success=t2.row(f"Procedural success (at {procedural_day:g} days)"),
         reintervention=t2.row(f"Reintervention {within}"),
+        # a patient whose first reintervention is of unrecorded kind is missing for the
+        # question "was it planned?", never counted as a no
         planned=Row(
             SECTION,
             f"Planned reintervention {within}",
             "count",
             n=reint.planned,
-            denominator=reint.denominator,
+            denominator=reint.denominator - reint.kind_not_recorded,
+            missing=reint.kind_not_recorded,
         ),
         unplanned=Row(
             SECTION,
             f"Unplanned reintervention {within}",
             "count",
             n=reint.unplanned,
-            denominator=reint.denominator,
+            denominator=reint.denominator - reint.kind_not_recorded,
+            missing=reint.kind_not_recorded,
         ),
         procedure_time=t2.row("Procedure time, min"),
         radiation=t2.row("Radiation dose, mGy"),

@@ -50,8 +50,9 @@ def reinterventions(ctx, view) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    c[1].metric("Planned", fmt.count(reint.planned))
-    c[2].metric("Unplanned", fmt.count(reint.unplanned))
+    for col, name, n in ((c[1], "Planned", reint.planned), (c[2], "Unplanned", reint.unplanned)):
+        value, note = fmt.reintervention_kind(n, reint.patients, reint.kind_not_recorded)
+        col.metric(name, value, note or None, delta_color="off", delta_arrow="off")
     st.caption(
         f"{reint.provenance.method.capitalize()}; first reintervention per patient, "
         "planned (staged) or unplanned."

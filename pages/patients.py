@@ -111,14 +111,8 @@ def kind_metric(col: Any, row: Row, reint: Reinterventions | None, title: str) -
         col.metric(title, "not in data")
         return
     if not reint.kind_recorded:
-        col.metric(
-            title,
-            "not recorded",
-            f"kind not recorded for {reint.kind_not_recorded} of {reint.patients} "
-            "patients with a reintervention",
-            delta_color="off",
-            delta_arrow="off",
-        )
+        value, note = fmt.reintervention_kind(0, reint.patients, reint.kind_not_recorded)
+        col.metric(title, value, note, delta_color="off", delta_arrow="off")
         return
     unknown = reint.kind_not_recorded
     row_metric(col, row, title, f"kind not recorded: {unknown}" if unknown else "")

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from analytics.audit import audit_view, text
 from analytics.filters import FilterState
 from analytics.frames import subgroup_frame
+from analytics.outcomes import reinterventions
 from analytics.patient_counts import table1_view, table2_view
 from analytics.store import DEMO_DIR, Store
 from analytics.subgroups import AGE_SPLIT, SubgroupAnalysis
@@ -235,3 +236,30 @@ def test_subgroups_page_on_an_extract_without_dialysis(monkeypatch, tmp_path):
     assert list(age["Level"]) == ["<=70", ">70"]
     captions = " ".join(c.value for c in at.caption)
     assert "heterogeneity across levels (log-rank)" in captions
+
+
+def test_wide_extract_patency_page_never_shows_zero_planned(monkeypatch, wide_dir, wide_store):
+    at = open_app(monkeypatch, wide_dir, "pages/patency.py")
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    reint = reinterventions(wide_store.cohort(), 183)
+    assert reint.patients > 0
+    for title in ("Planned", "Unplanned"):
+        assert shown[title] == (
+            "not recorded",
+            f"kind not recorded for {reint.patients} of {reint.patients} patients with a "
+            "reintervention",
+        )
+
+
+def test_procedure_summary_counts_unrecorded_kinds_as_missing(wide_store, demo_store):
+    from analytics.procedure import procedure_summary
+
+    proc = procedure_summary(wide_store.cohort())
+    reint = reinterventions(wide_store.cohort(), proc.reintervention_day)
+    for row in (proc.planned, proc.unplanned):
+        assert row.missing == reint.kind_not_recorded > 0
+        assert row.denominator == reint.denominator - reint.kind_not_recorded
+        assert row.n == 0
+    demo = procedure_summary(demo_store.cohort())
+    assert demo.planned.missing == 0
+    assert demo.planned.n > 0

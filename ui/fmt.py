@@ -91,3 +91,13 @@ def ci_range(lower: float, upper: float) -> str:
     if not (math.isfinite(lower) and math.isfinite(upper)):
         return "not estimable"
     return f"{100 * lower:.1f}–{100 * upper:.1f}"
+
+
+def reintervention_kind(count_: int, patients: int, not_recorded: int) -> tuple[str, str]:
+    """A planned (or unplanned) count and a note: "not recorded" when the data say the
+    kind of no reintervention (a 0 there would be a false count)."""
+    if not_recorded and not_recorded == patients:
+        return "not recorded", (
+            f"kind not recorded for {not_recorded} of {patients} patients with a reintervention"
+        )
+    return count(count_), f"kind not recorded: {not_recorded}" if not_recorded else ""
