@@ -435,7 +435,11 @@ class SubgroupAnalysis:
                 reasons.append(f"{events} event(s) < {self.min_events}: hazard ratio not estimable")
         elif cox is None:
             reasons.append("no estimable reference level: hazard ratio not estimated")
-        elif not cox.converged_:
+        elif level in cox.notes_:
+            # this level alone (no events beside the reference, a monotone likelihood):
+            # the other levels keep their ratios, fitted without its patients
+            reasons.append(cox.notes_[level])
+        elif not cox.newton_converged_:
             reasons.append("Cox model did not converge: hazard ratio not estimated")
         else:
             k = cox.terms_.index(level)

@@ -272,3 +272,28 @@ def test_the_per_variable_p_is_named_for_what_it_tests(cohort: Cohort) -> None:
     assert sex.p_heterogeneity == sex.p_interaction
     assert "heterogeneity across levels (log-rank" in res.provenance.method
     assert "no treatment interaction" in res.provenance.method
+
+
+def test_one_level_with_an_infinite_ratio_leaves_the_others_estimated():
+    # level C has all its events before anyone else's: its hazard ratio runs to infinity
+    # (monotone likelihood); A and B must keep theirs, as in the fit without C
+    base = synthetic_cohort(n=120, seed=3)
+    adsl, adtte = base.adsl.copy(), base.adtte.copy()
+    adsl["GRP"] = ["A"] * 60 + ["B"] * 50 + ["C"] * 10
+    adtte["AVAL"] = adtte["AVAL"] + 20
+    adtte.loc[110:, "AVAL"] = np.arange(1, 11, dtype=float)
+    adtte.loc[110:, "CNSR"] = 0
+    cohort = replace(base, adsl=adsl, adtte=adtte)
+    var = SubgroupAnalysis().fit(cohort, "AFS", ["GRP"]).result_.variable("GRP")
+    c = var.level("C")
+    assert c.hazard_ratio is None
+    assert "hazard ratio not estimable" in (c.reason or "")
+    b = var.level("B")
+    assert b.hazard_ratio is not None, b.reason
+    keep = adtte["USUBJID"].isin(adsl.loc[adsl["GRP"] != "C", "USUBJID"]).to_numpy()
+    rows = adtte[keep].merge(adsl[["USUBJID", "GRP"]], on="USUBJID")
+    cox = CoxPH(reference="A").fit(
+        rows["AVAL"].to_numpy(), (rows["CNSR"] == 0).to_numpy(), rows["GRP"].to_numpy()
+    )
+    assert b.hazard_ratio == pytest.approx(float(cox.hazard_ratios_[0]), rel=1e-8)
+    assert b.hr_lower == pytest.approx(float(cox.lower_[0]), rel=1e-8)
