@@ -277,17 +277,13 @@ def _anticoagulation(df: Counts, have: frozenset[str]) -> tuple[Row, ...]:
     return iqr, replace(iqr, label=f"{label}: median (range)", kind="median_range")
 
 
-def _reinterventions(cohort: Cohort, day: float, have: frozenset[str]) -> tuple[Item, ...]:
+def _reinterventions(cohort: Cohort, day: float) -> tuple[Item, ...]:
     """Patients with a reintervention (any, then by the kind of their first one) by the
     landmark and over the whole follow-up, among technical successes; the counting rule
     is `analytics.outcomes.Reinterventions`'. A kind no reintervention records is "not
     recorded", with the number of patients whose kind is unknown, never 0."""
     if "REINT" not in set(cohort.adtte["PARAMCD"]):
         return (Row(REINTERVENTION, "Reinterventions", "absent"),)
-    if "TECHSFL" not in have and "TECHSFL" in cohort.adsl:
-        # no technical-success record: every patient is in the denominator, as in
-        # analytics.views.reintervention_view
-        cohort = replace(cohort, adsl=cohort.adsl.drop(columns=["TECHSFL"]))
     rows: list[Item] = []
     for when, within in ((day, f"within {day:g} days"), (math.inf, "over the whole follow-up")):
         r = reinterventions(cohort, when)
@@ -459,7 +455,7 @@ def audit(
         selection=_selection(df, have),
         technique=_technique(df, have),
         anticoagulation=_anticoagulation(df, have),
-        reinterventions=_reinterventions(cohort, day, have),
+        reinterventions=_reinterventions(cohort, day),
         amputation=_amputation(cohort, day, ci_type, codes),
         quality_of_life=_quality_of_life(cohort, visit, qol),
         mortality=_mortality(cohort, day, ci_type, codes),

@@ -20,8 +20,11 @@ from analytics.store import Cohort
 
 
 def _tech_success_ids(cohort: Cohort) -> set[str]:
+    """The technical successes; every patient when the extract records no technical
+    success at all (the store keeps the column, empty), as the paper's denominators
+    would otherwise all be 0."""
     adsl = cohort.adsl
-    if "TECHSFL" not in adsl:
+    if "TECHSFL" not in adsl or adsl["TECHSFL"].isna().all():
         return set(adsl["USUBJID"])
     return set(adsl.loc[adsl["TECHSFL"] == "Y", "USUBJID"])
 

@@ -83,7 +83,12 @@ def technical_success_events(store: Store, filters: FilterState, days: Sequence[
     their AFS and REINT events on or before it. Their counts on this cohort are those on
     the whole cohort: both count technical successes only, events by the day only."""
     where, params = store.subject_where(filters)
-    if "TECHSFL" in store.subject_columns():
+    # as `analytics.outcomes`: no technical success recorded among the patients in view
+    # means every patient counts
+    recorded = "TECHSFL" in store.subject_columns() and bool(
+        store.query(f"SELECT count(TECHSFL) AS n FROM adsl WHERE {where}", params)["n"].iloc[0]
+    )
+    if recorded:
         cols, where, params = "USUBJID, TECHSFL", f"{where} AND TECHSFL = ?", [*params, "Y"]
     else:  # every patient counts as a technical success (`analytics.outcomes`)
         cols = "USUBJID"

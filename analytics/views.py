@@ -14,7 +14,7 @@ reinterventions) read patient rows, and then only the columns they use.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -356,6 +356,4 @@ def reintervention_view(
     if "REINT" not in store.endpoints():
         return None
     light = subject_cohort(store, filters, ["TECHSFL"], endpoints=["REINT"])
-    if "TECHSFL" not in populated_columns(store):
-        light = replace(light, adsl=light.adsl.drop(columns=["TECHSFL"]))
     return reinterventions(light, day)

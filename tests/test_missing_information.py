@@ -4,6 +4,7 @@ subgroups the data lack, on the analytics and on the pages (AppTest)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -263,3 +264,31 @@ def test_procedure_summary_counts_unrecorded_kinds_as_missing(wide_store, demo_s
     demo = procedure_summary(demo_store.cohort())
     assert demo.planned.missing == 0
     assert demo.planned.n > 0
+
+
+def test_without_technical_success_records_every_patient_is_the_denominator(tmp_path):
+    # an extract with no TECHSFL column: the store keeps it, empty; the denominators of
+    # reinterventions and procedural success must be every patient, on every path
+    folder = tmp_path / "no_techsfl"
+    shutil.copytree(DEMO_DIR, folder)
+    adsl = pd.read_csv(folder / "adsl.csv", dtype=str, keep_default_na=False)
+    adsl.drop(columns="TECHSFL").to_csv(folder / "adsl.csv", index=False)
+    store = Store.open(folder)
+    try:
+        cohort = store.cohort()
+        by_rows, by_sql = table2(cohort), table2_view(store, FilterState())
+        for label in ("Reintervention within 183 days", "Procedural success (at 30 days)"):
+            row = by_rows.row(label)
+            assert row.denominator == cohort.n
+            assert row.n is not None
+            assert row.n > 0
+            assert by_sql.row(label) == row
+        assert reinterventions(cohort, 183).denominator == cohort.n
+        within = audit_view(store, FilterState(), LANDMARK).item(
+            "Any reintervention within 183 days"
+        )
+        assert (within.n, within.denominator) == (
+            reinterventions(cohort, 183).patients, cohort.n
+        )
+    finally:
+        store.close()
