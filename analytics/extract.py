@@ -38,6 +38,8 @@ from analytics.issues import DataError, DataIssue, FileReport, Severity
 from analytics.mapping import ExtractMapping
 from analytics.schema import ADSL, TABLES, Column, Table
 from analytics.validate import (
+    ID_SPACE,
+    IDENTIFIERS,
     MAX_LISTED,
     TABLES_ALL,
     RowRule,
@@ -75,6 +77,8 @@ _DATA_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.DataErr
 _BATCH_ROWS = 200_000
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INT", "NUMERIC")
 _FLOATING = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
+# the characters trimmed from identifiers, as SQL (never text from a file)
+_ID_TRIM = " || ".join(f"chr({ord(ch)})" for ch in ID_SPACE)
 
 
 @dataclass
@@ -260,6 +264,8 @@ class _Loader:
                         deferred.append(src)
                     if name == "adtte":
                         self.patency_nesting(src)
+                    elif name == "visits":
+                        self.visit_order(src)
             derived = [s for s in self.srcs if s.table == "wide"] if name == "adtte" else []
             with self.reading(*deps, *derived):
                 self.final_table(TABLES[name], deps, derived)
@@ -278,6 +284,7 @@ class _Loader:
             with self.reading(*adtte_srcs):
                 self.analysis_table()
         self.sql("DROP TABLE __hits")
+        self.sql("DROP TABLE __details")
         self.sql("COMMIT")
         order = {s.label: i for i, s in enumerate(self.srcs)}
         issues.sort(key=lambda i: (order.get(i.file, -1), i.file,
@@ -288,6 +295,9 @@ class _Loader:
         self.sql("SET enable_progress_bar = false")
         self.sql("CREATE TABLE __hits (src INTEGER, row BIGINT, rule VARCHAR)")
         self.sql("CREATE TABLE __rejected (src INTEGER, row BIGINT, rule VARCHAR)")
+        # a hit's own message where the rule's says less (the row a duplicate repeats)
+        self.sql("CREATE TABLE __details (src INTEGER, row BIGINT, rule VARCHAR, "
+                 "message VARCHAR)")
         self.sql("CREATE TABLE __rules (rule VARCHAR PRIMARY KEY, col VARCHAR, "
                  "severity VARCHAR, message VARCHAR)")
         self.sql("CREATE TABLE __recode (id INTEGER, src VARCHAR, dst VARCHAR)")
@@ -368,8 +378,15 @@ class _Loader:
             what = (f"required column {missing[0]} is missing" if len(missing) == 1 else
                     f"required columns {', '.join(missing)} are missing")
             raise DataError.of(src.label, f"{what} ({hint})", missing[0])
-        # a registry fills a missing STUDYID from the folder's name: not absent there
+        # a registry fills a missing STUDYID from the folder's name: not absent there;
+        # nor is SITEID in a registry's subject file: a sub-folder is a site
         filled = {"STUDYID"} if self.layout.registry else set()
+        if self.layout.registry and src.table in _SUBJECT and "SITEID" not in src.present:
+            filled.add("SITEID")
+            folder = self.layout.studies[src.study].name
+            self.notes.append(DataIssue(
+                src.label, None, "SITEID", None, "warning",
+                f"SITEID not in the file: taken from the folder name {folder!r}"))
         absent = [c.name for c in schema.columns
                   if c.name not in src.present and c.required and c.name not in filled]
         if absent:
@@ -383,6 +400,7 @@ class _Loader:
 
     def typed_view(self, src: _Src) -> None:
         schema = TABLES_ALL[src.table]
+        padded = self.padded_identifiers(src)
         exprs = ["s.__row", "s.__err", "s.__extra"]
         joins: list[str] = []
         for col in schema.columns:
@@ -406,6 +424,10 @@ class _Loader:
                 typed = _from_text(text, col, src.staged.decimal_comma)
             else:
                 typed = _cast(ident, col, src_type, src.staged.decimal_comma)
+            if col.name in padded:
+                # compared without surrounding spaces everywhere (counted and reported);
+                # only where some value has them: trimming costs every scan of the view
+                typed = f"NULLIF(trim({typed}, {_ID_TRIM}), '')"
             exprs.append(f"{typed} AS {q}")
             exprs.append(f"{text_expr(ident, src_type)} AS {internal('__raw_', col.name)}")
             if col.type not in ("str", "flag"):
@@ -494,6 +516,28 @@ class _Loader:
                 "model counts days from STARTDT (ADT = STARTDT + AVAL): times are analysed as "
                 "given, one day longer"))
 
+    def padded_identifiers(self, src: _Src) -> set[str]:
+        """The identifier columns of the file with values that have white space around
+        them (typed_view trims those); said once per file, with how many values, so
+        that nothing is altered silently. Only text columns can have any."""
+        cols = [c for c in IDENTIFIERS if c in src.present and src.src_types[c] == "VARCHAR"]
+        if not cols:
+            return set()
+        row = self.sql(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {_padded(f's.{src.present[c]}')})"
+                                  for c in cols)
+            + f' FROM "{src.staged.relation}" s WHERE s.__err IS NULL').fetchone()
+        found = [(c, int(n)) for c, n in zip(cols, row or (), strict=False) if n]
+        if not found:
+            return set()
+        total = sum(n for _, n in found)
+        self.notes.append(DataIssue(
+            src.label, None, found[0][0] if len(found) == 1 else None, None, "warning",
+            f"spaces around {total} identifier value{'s' * (total > 1)} removed "
+            f"({', '.join(f'{c}: {n}' for c, n in found)}): identifiers are matched "
+            "without them"))
+        return {c for c, _ in found}
+
     # -- table checks ---------------------------------------------------------------------
 
     def _keys(self, src: _Src) -> tuple[str, str] | None:
@@ -539,11 +583,18 @@ class _Loader:
                                         f"duplicate {what}: an earlier row has the same",
                                         f"t.{internal('__raw_', keys_list[-1])}"))
         self.sql(
-            f"INSERT INTO __hits SELECT {src.id}, __row, '{rule_id}' FROM ("
-            f"SELECT t.__row, row_number() OVER (PARTITION BY {cols} ORDER BY t.__row) AS n "
+            "CREATE TEMP TABLE __dupes AS SELECT __row, first FROM ("
+            f"SELECT t.__row, row_number() OVER (PARTITION BY {cols} ORDER BY t.__row) AS n, "
+            f"min(t.__row) OVER (PARTITION BY {cols}) AS first "
             f"FROM {src.typed} t JOIN ({dupes}) d USING ({cols}) WHERE {self.accepted(src, 't')}"
             ") WHERE n > 1"
         )
+        self.sql(f"INSERT INTO __hits SELECT {src.id}, __row, '{rule_id}' FROM __dupes")
+        # each names the row it repeats (the first, which is kept)
+        self.sql(f"INSERT INTO __details SELECT {src.id}, __row, '{rule_id}', "
+                 "? || first || ', which is kept' FROM __dupes",
+                 [f"duplicate {what}: also in row "])
+        self.sql("DROP TABLE __dupes")
         self.reject_errors(src)
 
     def subject_keys(self, srcs: list[_Src]) -> None:
@@ -559,9 +610,11 @@ class _Loader:
         ) == 0:
             return
         rows = self.sql(
-            "SELECT __src, __row, first_src FROM (SELECT __src, __row, first_value(__src) OVER "
-            "(PARTITION BY \"USUBJID\" ORDER BY __study, __src, __row) AS first_src, "
-            "row_number() OVER (PARTITION BY \"USUBJID\" ORDER BY __study, __src, __row) AS n "
+            "SELECT __src, __row, first_src, first_row FROM (SELECT __src, __row, "
+            "first_value(__src) OVER (PARTITION BY \"USUBJID\" ORDER BY __study, __src, __row) "
+            "AS first_src, first_value(__row) OVER (PARTITION BY \"USUBJID\" ORDER BY __study, "
+            "__src, __row) AS first_row, row_number() OVER (PARTITION BY \"USUBJID\" "
+            "ORDER BY __study, __src, __row) AS n "
             "FROM __adsl_data WHERE \"USUBJID\" IN (SELECT \"USUBJID\" FROM __adsl_data "
             "GROUP BY 1 HAVING count(*) > 1)) WHERE n > 1 ORDER BY 1, 2"
         ).fetchall()
@@ -569,13 +622,17 @@ class _Loader:
             return
         by_id = {s.id: s for s in srcs}
         hits: list[tuple[int, int, str]] = []
-        for src_id, row, first_id in rows:
+        details: list[tuple[int, int, str, str]] = []
+        for src_id, row, first_id, first_row in rows:
             src, first = by_id[int(src_id)], by_id[int(first_id)]
             if src.study == first.study:
                 rule_id = f"{src.table}.duplicate"
                 self.register(rule_id, RuleInfo(
                     "USUBJID", "error", "duplicate USUBJID: an earlier row has the same",
                     f"t.{internal('__raw_', 'USUBJID')}"))
+                where = f"row {first_row}" if first is src else f"{first.label} row {first_row}"
+                details.append((src.id, int(row), rule_id,
+                                f"duplicate USUBJID: also in {where}, which is kept"))
             else:
                 other = self.layout.studies[first.study].name
                 rule_id = f"registry.collision.{first.study}"
@@ -585,6 +642,9 @@ class _Loader:
                     "unique across the registry", f"t.{internal('__raw_', 'USUBJID')}"))
             hits.append((src.id, int(row), rule_id))
         self.con.executemany("INSERT INTO __hits VALUES (?, ?, ?)", [list(h) for h in hits])
+        if details:
+            self.con.executemany("INSERT INTO __details VALUES (?, ?, ?, ?)",
+                                 [list(d) for d in details])
         for src_id in sorted({h[0] for h in hits}):
             self.reject_errors(by_id[src_id])
         self.sql("DELETE FROM __adsl_data WHERE (__src, __row) IN "
@@ -651,24 +711,38 @@ class _Loader:
                 checks.append((rule_id, RuleInfo(column, "warning", message,
                                                  f"t.{internal('__raw_', column)}"), cond))
 
+        joins = ""
         if table == "adtte":
-            # the date of the event or censoring: ADT, else its origin + AVAL days
-            days = 'TRY(CAST(floor(t."AVAL") AS INTEGER))'
-            origin: tuple[str, ...] = ()
-            if "ADT" in have:
-                date, shown = 't."ADT"', "ADT"
-            elif "STARTDT" in have:
-                date, shown = f'TRY(t."STARTDT" + {days})', "AVAL"
-            else:
-                date, shown, origin = f'TRY(s."PROCDT" + {days})', "AVAL", ("PROCDT",)
-            warn("adtte.event_after_last_contact", shown,
-                 "event is after the last contact date (LSTCNTDT)",
-                 f't."CNSR" = 0 AND {date} > s."LSTCNTDT"', ("LSTCNTDT", *origin))
-            warn("adtte.censored_after_last_contact", shown,
-                 "censoring is after the last contact date (LSTCNTDT)",
-                 f't."CNSR" > 0 AND {date} > s."LSTCNTDT"', ("LSTCNTDT", *origin))
-            warn("adtte.event_after_death", shown, "event is after the date of death (DTHDT)",
-                 f't."CNSR" = 0 AND {date} > s."DTHDT"', ("DTHDT", *origin))
+            # the date of the event or censoring, row by row: ADT, else its origin
+            # (STARTDT, else PROCDT) + AVAL days; shown as the column it came from
+            dates = self.tte_dates(src, stored)
+            deaths = self.tte_deaths(src, stored, dates)
+            if deaths:
+                joins = f'LEFT JOIN ({deaths}) dd ON dd."USUBJID" = t."USUBJID" '
+            recorded = ("the death recorded in adtte (an OS event or a censoring for death, "
+                        "CNSR 4)")
+            for shown, date in dates:
+                low = shown.lower()
+                warn(f"adtte.event_after_last_contact.{low}", shown,
+                     "event is after the last contact date (LSTCNTDT)",
+                     f't."CNSR" = 0 AND {date} > s."LSTCNTDT"', ("LSTCNTDT",))
+                warn(f"adtte.censored_after_last_contact.{low}", shown,
+                     "censoring is after the last contact date (LSTCNTDT)",
+                     f't."CNSR" > 0 AND {date} > s."LSTCNTDT"', ("LSTCNTDT",))
+                warn(f"adtte.event_after_death.{low}", shown,
+                     "event is after the date of death (DTHDT)",
+                     f't."CNSR" = 0 AND {date} > s."DTHDT"', ("DTHDT",))
+                warn(f"adtte.censored_after_death.{low}", shown,
+                     "censoring is after the date of death (DTHDT)",
+                     f't."CNSR" > 0 AND {date} > s."DTHDT"', ("DTHDT",))
+                if deaths:
+                    # without a date of death in the subject table, the death adtte records
+                    warn(f"adtte.event_after_recorded_death.{low}", shown,
+                         f"event is after {recorded}",
+                         f't."CNSR" = 0 AND s."DTHDT" IS NULL AND {date} > dd.__death', ())
+                    warn(f"adtte.censored_after_recorded_death.{low}", shown,
+                         f"censoring is after {recorded}",
+                         f't."CNSR" > 0 AND s."DTHDT" IS NULL AND {date} > dd.__death', ())
             warn("adtte.start_not_procedure", "STARTDT",
                  "time origin (STARTDT) is not the procedure date (PROCDT)",
                  't."STARTDT" <> s."PROCDT"', ("PROCDT",), ("STARTDT",))
@@ -695,10 +769,47 @@ class _Loader:
             self.register(rule_id, info)
         if defer and len(checks) == 2 and not self.layout.registry and src.parquet:
             return False
-        self.join_checks(src, checks)
+        self.join_checks(src, checks, joins)
         return True
 
-    def join_checks(self, src: _Src, checks: list[tuple[str, RuleInfo, str]]) -> None:
+    def tte_dates(self, src: _Src, stored: set[str], alias: str = "t",
+                  subject: str = "s") -> list[tuple[str, str]]:
+        """(column shown, SQL date) of a time-to-event row: ADT where the row has one,
+        else its origin + AVAL days, the origin being STARTDT, else the subject's PROCDT.
+        Each date holds only for the rows it applies to (NULL elsewhere)."""
+        have = set(src.present)
+        days = f'TRY(CAST(floor({alias}."AVAL") AS INTEGER))'
+        if "adtte.adt" in src.skip:  # the file counts days inclusively (said once)
+            days = f"TRY({days} - 1)"
+        origins = ([f'{alias}."STARTDT"'] if "STARTDT" in have else []) + (
+            [f'{subject}."PROCDT"'] if "PROCDT" in stored else [])
+        out: list[tuple[str, str]] = []
+        if "ADT" in have:
+            out.append(("ADT", f'{alias}."ADT"'))
+        if origins:
+            origin = origins[0] if len(origins) == 1 else f"COALESCE({', '.join(origins)})"
+            fallback = f"TRY({origin} + {days})"
+            if "ADT" in have:
+                fallback = f'CASE WHEN {alias}."ADT" IS NULL THEN {fallback} END'
+            out.append(("AVAL", fallback))
+        return out
+
+    def tte_deaths(self, src: _Src, stored: set[str], dates: list[tuple[str, str]]) -> str:
+        """SQL: per subject of the file, the date of the earliest death it records (the OS
+        event, or a censoring for death, CNSR 4); "" when no row can be dated."""
+        if not dates:
+            return ""
+        inner = self.tte_dates(src, stored, "u", "v")
+        date = (inner[0][1] if len(inner) == 1 else
+                f"COALESCE({', '.join(d for _, d in inner)})")
+        subjects = (f'LEFT JOIN __subjects v ON v."USUBJID" = u."USUBJID" '
+                    f"AND v.__study = {src.study} " if "PROCDT" in stored else "")
+        return (f'SELECT u."USUBJID", min({date}) AS __death FROM {src.typed} u {subjects}'
+                f"WHERE {self.accepted(src, 'u')} AND u.\"USUBJID\" IS NOT NULL AND "
+                "((u.\"PARAMCD\" = 'OS' AND u.\"CNSR\" = 0) OR u.\"CNSR\" = 4) GROUP BY 1")
+
+    def join_checks(self, src: _Src, checks: list[tuple[str, RuleInfo, str]],
+                    joins: str = "") -> None:
         cases = ", ".join(f"CASE WHEN {cond} THEN '{rule_id}' END" for rule_id, _, cond in checks)
         any_fails = " OR ".join(f"({cond})" for _, _, cond in checks)
         self.sql(
@@ -706,7 +817,7 @@ class _Loader:
             f"unnest([{cases}]) AS rule FROM {src.typed} t "
             f"LEFT JOIN __subjects s ON s.\"USUBJID\" = t.\"USUBJID\" AND s.__study = {src.study} "
             f"LEFT JOIN __rejected_subjects r ON r.\"USUBJID\" = t.\"USUBJID\" "
-            f"AND r.__study = {src.study} "
+            f"AND r.__study = {src.study} {joins}"
             f"WHERE {self.accepted(src, 't')} AND t.\"USUBJID\" IS NOT NULL AND ({any_fails})) "
             "WHERE rule IS NOT NULL"
         )
@@ -757,6 +868,32 @@ class _Loader:
                 f"WHERE t_{low} > t_{high} OR (c_{high} = 0 AND c_{low} <> 0)"
             )
 
+    def visit_order(self, src: _Src) -> None:
+        """A patient's visits follow one another in time: taken in visit order (AVISITN),
+        a visit dated after the next dated one runs backwards (one warning per such row,
+        naming the next visit)."""
+        if not {"USUBJID", "AVISITN", "ADT"} <= set(src.present):
+            return
+        rule_id = "visits.out_of_order"
+        self.register(rule_id, RuleInfo("ADT", "warning",
+                                        "visit is dated after the next visit (by AVISITN)",
+                                        f"t.{internal('__raw_', 'ADT')}"))
+        label = (f'COALESCE("AVISIT", \'AVISITN \' || {internal("__raw_", "AVISITN")})'
+                 if "AVISIT" in src.present else
+                 f"'AVISITN ' || {internal('__raw_', 'AVISITN')}")
+        order = 'PARTITION BY "USUBJID" ORDER BY "AVISITN", __row'
+        self.sql(
+            f"CREATE TEMP TABLE __backwards AS SELECT __row, next_visit, next_date FROM ("
+            f'SELECT __row, "ADT", lead({label}) OVER ({order}) AS next_visit, '
+            f'lead("ADT") OVER ({order}) AS next_date FROM {src.typed} '
+            f'WHERE {self.accepted(src)} AND "USUBJID" IS NOT NULL AND "AVISITN" IS NOT NULL '
+            'AND "ADT" IS NOT NULL) WHERE "ADT" > next_date')
+        self.sql(f"INSERT INTO __hits SELECT {src.id}, __row, '{rule_id}' FROM __backwards")
+        self.sql(f"INSERT INTO __details SELECT {src.id}, __row, '{rule_id}', "
+                 "'visit is dated after the next visit (by AVISITN), ' || next_visit || "
+                 "' on ' || strftime(next_date, '%Y-%m-%d') FROM __backwards")
+        self.sql("DROP TABLE __backwards")
+
     # -- final tables -------------------------------------------------------------------------
 
     def final_table(self, table: Table, srcs: list[_Src], derived: Sequence[_Src] = ()) -> None:
@@ -766,9 +903,10 @@ class _Loader:
         name = quote_ident(table.name)
         data = f'"__{table.name}_data"'
         # a wide file's derived rows fill every adtte column; a registry fills STUDYID
+        # (and a subject file's SITEID) from the folder's name
         populated = [c for c in table.names
                      if derived or any(c in s.present for s in srcs)
-                     or (c == "STUDYID" and self.layout.registry)]
+                     or (c in ("STUDYID", "SITEID") and self.layout.registry)]
         extras: list[str] = []
         for src in srcs:
             extra_names = list(src.extras)
@@ -787,6 +925,8 @@ class _Loader:
                 q = quote_ident(c)
                 if c == "STUDYID":
                     sel.append(f"{self.study_sql(src)} AS {q}")
+                elif c == "SITEID" and self.layout.registry and c not in src.present:
+                    sel.append(f"(SELECT name FROM __studies WHERE study = {src.study}) AS {q}")
                 elif c in have:
                     sel.append(q)
                 else:
@@ -938,16 +1078,18 @@ class _Loader:
                     f"WHEN '{r}' THEN CAST({self.rules[r].value_sql} AS VARCHAR)" for r in plain
                 ) + " END"
                 rows = self.sql(
-                    f"SELECT h.rule, h.row, {value} FROM (SELECT rule, row FROM (SELECT rule, "
-                    "row, row_number() OVER (PARTITION BY rule ORDER BY row) AS k FROM __hits "
-                    f"WHERE src = ? AND rule IN ({', '.join(repr(r) for r in plain)})) "
-                    f"WHERE k <= {MAX_LISTED}) h JOIN {src.typed} t ON t.__row = h.row "
-                    "ORDER BY h.row, h.rule", [src.id]).fetchall()
-                for rule_id, row, val in rows:
+                    f"SELECT h.rule, h.row, {value}, d.message FROM (SELECT rule, row FROM "
+                    "(SELECT rule, row, row_number() OVER (PARTITION BY rule ORDER BY row) AS k "
+                    f"FROM __hits WHERE src = ? AND rule IN ({', '.join(repr(r) for r in plain)})"
+                    f") WHERE k <= {MAX_LISTED}) h JOIN {src.typed} t ON t.__row = h.row "
+                    "LEFT JOIN (SELECT row, rule, min(message) AS message FROM __details "
+                    "WHERE src = ? GROUP BY ALL) d ON d.row = h.row AND d.rule = h.rule "
+                    "ORDER BY h.row, h.rule", [src.id, src.id]).fetchall()
+                for rule_id, row, val, detail in rows:
                     info = self.rules[rule_id]
                     issues.append(DataIssue(src.label, int(row), info.column,
                                             None if val is None else str(val), info.severity,
-                                            info.message))
+                                            info.message if detail is None else str(detail)))
                 for rule_id in plain:
                     more = counts[rule_id] - MAX_LISTED
                     if more > 0:
@@ -993,9 +1135,12 @@ class _Loader:
             self.sql(
                 f'CREATE TABLE "__rejected_rows_{src.id}" AS SELECT r.row AS __row, '
                 f"r.reasons AS __reasons, s.__extra{', ' if n else ''}{values} FROM ("
-                "SELECT x.row, string_agg(DISTINCT m.message, '; ' ORDER BY m.message) AS reasons "
-                f"FROM __rejected x JOIN __rules m USING (rule) WHERE x.src = {src.id} "
-                f"GROUP BY x.row) r JOIN \"{src.staged.relation}\" s ON s.__row = r.row "
+                "SELECT x.row, string_agg(DISTINCT coalesce(d.message, m.message), '; ' "
+                "ORDER BY coalesce(d.message, m.message)) AS reasons "
+                f"FROM __rejected x JOIN __rules m USING (rule) LEFT JOIN __details d "
+                "ON d.src = x.src AND d.row = x.row AND d.rule = x.rule "
+                f"WHERE x.src = {src.id} GROUP BY x.row) r "
+                f"JOIN \"{src.staged.relation}\" s ON s.__row = r.row "
                 "ORDER BY r.row"
             )
             self.sql("INSERT INTO __rejected_sources VALUES (?, ?, ?, ?)",
@@ -1030,6 +1175,13 @@ def text_expr(ident: str, src_type: str) -> str:
         return (f"CASE WHEN isfinite({v}) AND {v} = floor({v}) AND abs({v}) < 1e15 "
                 f"THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) ELSE CAST({ident} AS VARCHAR) END")
     return f"CAST({ident} AS VARCHAR)"
+
+
+def _padded(text: str) -> str:
+    """SQL: the text starts or ends with white space (prefix and suffix are far cheaper
+    than a regular expression over millions of identifiers)."""
+    return " OR ".join(f"prefix({text}, chr({ord(ch)})) OR suffix({text}, chr({ord(ch)}))"
+                       for ch in ID_SPACE)
 
 
 def _number(text: str, decimal_comma: bool) -> str:

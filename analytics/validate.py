@@ -14,9 +14,14 @@ Three kinds of check, each listed with its severity in data/README.md:
   failures without row positions, and its ibis (DuckDB) and polars backends need
   packages this project does not ship. A test runs every rule through both engines
   and requires identical results;
-- table rules (SQL, extract.py): duplicate keys, rows of unknown subjects, times after
-  last contact or death, nested patency tiers, technical failures with patency data,
-  subject identifiers shared by two studies of a registry.
+- table rules (SQL, extract.py): duplicate keys (naming the row they repeat), rows of
+  unknown subjects, times after last contact or death (adsl's date of death, else the
+  death adtte records: an OS event or a censoring for death), visits dated after the
+  next visit, nested patency tiers, technical failures with patency data, subject
+  identifiers shared by two studies of a registry.
+
+Identifiers (`IDENTIFIERS`) are compared without the spaces around them, in every
+table; the loader says once per file how many values it trimmed.
 
 An error rejects the row (it is counted, listed and kept for download); a warning
 keeps the row as read. Nothing is changed silently: a value that cannot be read in an
@@ -44,6 +49,10 @@ Kind = Literal[
     "date_without_flag", "flag_without_date", "given_when", "missing_while",
 ]
 MAX_LISTED = 1000  # per rule and file: a broken million-row file must not flood the report
+# Identifiers are compared without the white space around them (a CSV written by hand
+# often has "P-002 "); the loader counts and reports every value it trims.
+IDENTIFIERS = ("USUBJID", "STUDYID", "SITEID", "PARAMCD")
+ID_SPACE = " \t\u00a0"  # space, tab, no-break space (spreadsheets)
 TABLES_ALL: dict[str, Table] = {**TABLES, WIDE.name: WIDE}
 
 
@@ -120,6 +129,9 @@ def _static_rules() -> list[RowRule]:
                 "last contact is before the procedure date (PROCDT)", others=("PROCDT",)),
         RowRule("adsl.death_before_procedure", "adsl", "DTHDT", "before", "warning",
                 "death is before the procedure date (PROCDT)", others=("PROCDT",)),
+        # expected by the data model (a wide file cannot do without it: an error there)
+        RowRule("adsl.lstcntdt_missing", "adsl", "LSTCNTDT", "missing", "warning",
+                "last contact date is missing: events after last contact cannot be checked"),
     ]
     for table in _SUBJECT_TABLES:
         r += [
@@ -127,6 +139,8 @@ def _static_rules() -> list[RowRule]:
                     "procedure date is before the enrolment date (ENRLDT)", others=("ENRLDT",)),
             RowRule(f"{table}.death_after_last_contact", table, "DTHDT", "after", "warning",
                     "death is after the last contact date (LSTCNTDT)", others=("LSTCNTDT",)),
+            RowRule(f"{table}.last_contact_after_death", table, "LSTCNTDT", "after", "warning",
+                    "last contact is after the date of death (DTHDT)", others=("DTHDT",)),
             RowRule(f"{table}.death_without_flag", table, "DTHDT", "date_without_flag",
                     "warning", "a date of death is given but DTHFL is not Y",
                     others=("DTHFL",)),
@@ -428,6 +442,9 @@ def check_frame(frame: pd.DataFrame, table: str, file: str = "preview") -> list[
 
 
 def _pandas_typed(text: pd.Series, col: Column) -> pd.Series:
+    if col.name in IDENTIFIERS:
+        return text.map(lambda v: None if v is None or not str(v).strip(ID_SPACE)
+                        else str(v).strip(ID_SPACE))
     if col.type in ("str", "flag"):
         return text.map(lambda v: None if v is None else str(v))
     if col.type == "date":

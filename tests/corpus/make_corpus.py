@@ -301,14 +301,14 @@ def cases() -> list[Case]:
     adsl.append(dict(adsl[1]))
     add(Case("duplicate_subject", "P-002 appears twice in adsl", extract(adsl=adsl),
              [("adsl.csv", 5, "USUBJID", "P-002", E,
-               "duplicate USUBJID: an earlier row has the same")],
+               "duplicate USUBJID: also in row 2, which is kept")],
              rows=[("adsl.csv", 5, 4, 1), ("adtte.csv", 12, 12, 0)]))
 
     adtte = base_adtte()
     adtte.append(dict(adtte[2]))
     add(Case("duplicate_endpoint", "P-001 has two OS rows", extract(adtte=adtte),
              [("adtte.csv", 13, "PARAMCD", "OS", E,
-               "duplicate USUBJID and PARAMCD: an earlier row has the same")],
+               "duplicate USUBJID and PARAMCD: also in row 3, which is kept")],
              rows=[("adsl.csv", 4, 4, 0), ("adtte.csv", 13, 12, 1)]))
 
     adtte = base_adtte()
@@ -395,6 +395,56 @@ def cases() -> list[Case]:
              [("adtte.csv", 8, "ADT", "2021-10-09", W, "event is after the date of death (DTHDT)"),
               ("adtte.csv", 8, "ADT", "2021-10-09", W,
                "event is after the last contact date (LSTCNTDT)")], rows=base_counts()))
+
+    adtte = edit(base_adtte(), 7, AVAL="250", CNSR="0", EVNTDESC="MAJOR AMPUTATION", ADT="",
+                 STARTDT="")
+    add(Case("event_after_death_undated",
+             "P-003's amputation at day 250, after the death at day 200, with ADT and STARTDT "
+             "empty: dated from PROCDT + AVAL",
+             extract(adtte=adtte),
+             [("adtte.csv", 8, "AVAL", "250", W, "event is after the date of death (DTHDT)"),
+              ("adtte.csv", 8, "AVAL", "250", W,
+               "event is after the last contact date (LSTCNTDT)")], rows=base_counts()))
+
+    adtte = [*base_adtte(), tte("P-003", "PP", "2021-02-01", 250, 0, "OCCLUSION")]
+    recorded = "the death recorded in adtte (an OS event or a censoring for death, CNSR 4)"
+    add(Case("event_after_death_in_adtte",
+             "adsl has no DTHDT; P-003's OS event (day 200) is followed by a PP event (day 250)",
+             extract(adsl=without(base_adsl(), "DTHDT"), adtte=adtte),
+             [("adsl.csv", None, None, None, W,
+               "column of the data model absent (every row has it missing): DTHDT"),
+              ("adtte.csv", 13, "ADT", "2021-10-09", W, f"event is after {recorded}"),
+              ("adtte.csv", 13, "ADT", "2021-10-09", W,
+               "event is after the last contact date (LSTCNTDT)")],
+             rows=base_counts(adtte=13)))
+
+    adtte = edit(base_adtte(), 8, AVAL="250", CNSR="1", EVNTDESC=LAST,
+                 ADT=_day("2021-02-01", 250))
+    add(Case("censored_after_death", "P-003 died at day 200 but OS is censored alive at day 250",
+             extract(adtte=adtte),
+             [("adtte.csv", 9, "ADT", "2021-10-09", W,
+               "censoring is after the date of death (DTHDT)"),
+              ("adtte.csv", 9, "ADT", "2021-10-09", W,
+               "censoring is after the last contact date (LSTCNTDT)")], rows=base_counts()))
+
+    adsl = edit(base_adsl(), 2, LSTCNTDT="2021-09-30")
+    add(Case("last_contact_after_death", "P-003 is last seen after the date of death",
+             extract(adsl=adsl),
+             [("adsl.csv", 3, "LSTCNTDT", "2021-09-30", W,
+               "last contact is after the date of death (DTHDT)")], rows=base_counts()))
+
+    adsl = edit(base_adsl(), 1, LSTCNTDT="")
+    add(Case("last_contact_missing", "P-002 has no last contact date", extract(adsl=adsl),
+             [("adsl.csv", 2, "LSTCNTDT", None, W,
+               "last contact date is missing: events after last contact cannot be checked")],
+             rows=base_counts()))
+
+    adsl = edit(base_adsl(), 1, USUBJID="P-002 ")
+    add(Case("padded_identifier", "adsl writes P-002 with a trailing space: still P-002's rows",
+             extract(adsl=adsl),
+             [("adsl.csv", None, "USUBJID", None, W,
+               "spaces around 1 identifier value removed (USUBJID: 1): identifiers are matched "
+               "without them")], rows=base_counts()))
 
     adsl = edit(base_adsl(), 3, ENRLDT="2021-03-15")
     add(Case("procedure_before_enrolment", "P-004 is treated before being enrolled",
@@ -506,6 +556,22 @@ def cases() -> list[Case]:
               ("site-b/adtte.csv", 6, "USUBJID", "P-002", E, REJECTED_SUBJECT)],
              rows=[("site-a/adsl.csv", 4, 4, 0), ("site-a/adtte.csv", 12, 12, 0),
                    ("site-b/adsl.csv", 2, 1, 1), ("site-b/adtte.csv", 6, 3, 3)]))
+
+    site_b_adsl = [dict(r, USUBJID=r["USUBJID"].replace("P-00", "P-10"))
+                   for r in base_adsl()[:2]]
+    site_b_tte = [dict(r, USUBJID=r["USUBJID"].replace("P-00", "P-10")) for r in base_adtte()
+                  if r["USUBJID"] in ("P-001", "P-002")]
+    folder = "SITEID not in the file: taken from the folder name"
+    add(Case("registry_site_from_folder",
+             "a registry of two site folders whose adsl files have no SITEID column",
+             {"site-a/adsl.csv": csv_text(without(base_adsl(), "SITEID")),
+              "site-a/adtte.csv": csv_text(base_adtte()),
+              "site-b/adsl.csv": csv_text(without(site_b_adsl, "SITEID")),
+              "site-b/adtte.csv": csv_text(site_b_tte)},
+             [("site-a/adsl.csv", None, "SITEID", None, W, f"{folder} 'site-a'"),
+              ("site-b/adsl.csv", None, "SITEID", None, W, f"{folder} 'site-b'")],
+             rows=[("site-a/adsl.csv", 4, 4, 0), ("site-a/adtte.csv", 12, 12, 0),
+                   ("site-b/adsl.csv", 2, 2, 0), ("site-b/adtte.csv", 6, 6, 0)]))
 
     gendered = [{("GENDER" if k == "SEX" else k): v for k, v in r.items()} for r in base_adsl()]
     add(Case("mapping_unknown_target", "mapping.toml renames a column to one that does not exist",
@@ -674,6 +740,15 @@ def cases() -> list[Case]:
                "ADY is not the number of days from the procedure (PROCDT) to ADT")],
              rows=[*base_counts(), ("visits.csv", 4, 3, 1)]))
 
+    visits = [visit("P-001", "BASELINE", "0", p1, 0, "12"),
+              visit("P-001", "MONTH 1", "1", p1, 100, "10"),
+              visit("P-001", "MONTH 3", "3", p1, 91, "8")]
+    add(Case("visits_backwards", "P-001's MONTH 1 visit is dated after its MONTH 3 visit",
+             extract() | {"visits.csv": csv_text(visits, list(VISITS.required_names))},
+             [("visits.csv", 2, "ADT", "2021-04-21", W,
+               "visit is dated after the next visit (by AVISITN), MONTH 3 on 2021-04-12")],
+             rows=[*base_counts(), ("visits.csv", 3, 3, 0)]))
+
     def ae(usubjid: str, seq: str, day: str) -> Row:
         return {"USUBJID": usubjid, "AESEQ": seq, "AETERM": "WOUND INFECTION", "AESER": "N",
                 "AEDEVFL": "N", "ASTDY": day, "AEOUT": "NOT FATAL"}
@@ -682,7 +757,7 @@ def cases() -> list[Case]:
     add(Case("adverse_events", "a repeated AESEQ and an onset after death",
              extract() | {"adae.csv": csv_text(adae, list(ADAE.names))},
              [("adae.csv", 2, "AESEQ", "1", E,
-               "duplicate USUBJID and AESEQ: an earlier row has the same"),
+               "duplicate USUBJID and AESEQ: also in row 1, which is kept"),
               ("adae.csv", 3, "ASTDY", "250", W, "onset is after the date of death (DTHDT)"),
               ("adae.csv", 3, "ASTDY", "250", W,
                "onset is after the last contact date (LSTCNTDT)")],
