@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="folder holding the extract: adsl and adtte (required), visits and adae "
         "(optional) as .csv, .parquet, .xpt or .xlsx, or one wide file; or a registry "
-        "folder of such folders (default: the bundled synthetic demo)",
+        "folder of such folders; or one file: a wide file or a workbook with a sheet per "
+        "table (default: the bundled synthetic demo)",
     )
     s.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     s.add_argument(
@@ -233,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="PATH",
-        help="folder holding the extract (or a registry folder of extract folders)",
+        help="folder holding the extract (or a registry folder of extract folders), or "
+        "one file: a wide file or a workbook with a sheet per table",
     )
     v.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     return parser

@@ -12,8 +12,22 @@ header is garbage still loads far enough to be reported.
 CSV: the delimiter is taken from the header line (comma, semicolon, tab or bar);
 UTF-16 and non-UTF-8 files (read as Windows-1252 or Latin-1) are converted and
 reported with a warning. Well-formed files are read by DuckDB; a file DuckDB refuses
-(a row with too many values, a stray quote) is read again by Python's csv module so
-that each broken row is rejected and named instead of the whole file.
+(a row with too many values, a stray quote), or reads into records that are not its
+lines (blank lines, values holding line breaks), is read again by Python's csv module
+so that each broken row is rejected and named instead of the whole file. A quote that
+is never closed would swallow the lines after it into one value: its line is rejected
+and the lines after it are read as rows. One value may hold up to `FIELD_LIMIT`
+characters.
+
+Rows keep their place in the file: row N is line N + 1 of a CSV file (a value holding
+line breaks counts as one row) and row N + 1 of a sheet. Blank lines and rows hold no
+data: they are skipped, not counted as rows read, and reported once per file when rows
+follow them. A workbook's formulas are read as the values it saved with them; a formula
+without one (a workbook written by a program that does not compute) is reported per
+cell. A time zone-aware Parquet timestamp is read as the wall time of its zone, so a
+date stored as local midnight keeps its calendar day.
+
+An extract may also be one file: a wide file, or a workbook with a sheet per table.
 """
 
 from __future__ import annotations
@@ -23,9 +37,11 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+from xml.etree import ElementTree
 
 import duckdb
 import pandas as pd
@@ -104,6 +120,8 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
     src = Path(src)
     if not src.exists():
         raise DataError.of(str(src), "no such file or folder")
+    if src.is_file():
+        return _single_file(src, mapping_file)
     if not src.is_dir():
         raise DataError.of(str(src), "expected a folder holding adsl and adtte (or one wide "
                            f"file) as {', '.join(sorted(DATA_SUFFIXES))} files")
@@ -157,6 +175,53 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
     if (src / MANIFEST).exists():
         files.append(src / MANIFEST)
     return Layout(src, tuple(studies), True, tuple(notes), tuple(dict.fromkeys(files)))
+
+
+_ONE_FILE = ("a single file is read as a wide file (one row per patient with event dates, "
+             "see data/README.md) or as a workbook with a sheet per table")
+
+
+def _single_file(path: Path, mapping_file: Path | None) -> Layout:
+    """An extract given as one file: a wide file (CSV, Parquet, SAS transport or a
+    one-sheet workbook, whatever its name, unless the name or the mapping makes it
+    another table), or a workbook with a sheet per table. Only an explicit mapping file
+    applies (the folder around the file is not the extract's)."""
+    label = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        raise DataError.of(label, "a zip file is not read directly: unpack it and give the "
+                           "folder (the dashboard's Data page accepts zips as uploads)")
+    if suffix in _OTHER_DATA:
+        raise DataError.of(label, f"cannot be read: {_OTHER_DATA[suffix]}")
+    fmt = DATA_SUFFIXES.get(suffix)
+    if fmt is None:
+        raise DataError.of(label, "expected a folder holding an extract, or one table file "
+                           f"({', '.join(sorted(DATA_SUFFIXES))}): {_ONE_FILE}")
+    mapping = load_mapping(mapping_file) if mapping_file is not None else None
+    files = [Path(mapping_file)] if mapping_file is not None else []
+    notes: list[DataIssue] = []
+    table = _table_of(path.stem, mapping)
+    if fmt != "xlsx":
+        sources = [Source(table or "wide", path, fmt, label)]
+    elif table is not None:
+        sources = _sheets(path, label, table, mapping, notes)
+    else:
+        names = _sheet_names(path, label)
+        if any(_table_of(s, mapping) for s in names):
+            sources = _sheets(path, label, None, mapping, notes)
+        elif len(names) == 1:
+            sources = [Source("wide", path, "xlsx", label, names[0])]
+        else:
+            raise DataError.of(label, f"has {len(names)} sheets and none is named adsl, adtte "
+                               f"or wide: {_ONE_FILE}")
+    tables = {s.table for s in sources}
+    if "wide" not in tables and not {"adsl", "adtte"} <= tables:
+        held = ", ".join(sorted(tables)) or "no table"
+        raise DataError.of(label, f"holds {held} only: {_ONE_FILE}; for separate adsl and "
+                           "adtte files give the folder holding them")
+    study = _study(path, path.stem, mapping, sources)
+    return Layout(path, (study,), False, tuple(notes),
+                  tuple(dict.fromkeys([*files, *(s.path for s in study.sources)])))
 
 
 def _table_of(name: str, mapping: ExtractMapping | None) -> str | None:
@@ -288,14 +353,29 @@ def positional(n: int) -> list[str]:
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: Source, rel: str, workdir: Path) -> Staged:
-    """Read one source into relation `rel` (see the module docstring)."""
-    if source.fmt == "csv":
-        return _stage_csv(con, source, rel, workdir)
-    if source.fmt == "parquet":
-        return _stage_parquet(con, source, rel)
-    if source.fmt == "xpt":
-        return _stage_xpt(con, source, rel)
-    return _stage_xlsx(con, source, rel)
+    """Read one source into relation `rel` (see the module docstring). When the file
+    cannot be read, nothing of it is left behind: the name is free for the next file."""
+    try:
+        if source.fmt == "csv":
+            return _stage_csv(con, source, rel, workdir)
+        if source.fmt == "parquet":
+            return _stage_parquet(con, source, rel)
+        if source.fmt == "xpt":
+            return _stage_xpt(con, source, rel)
+        return _stage_xlsx(con, source, rel)
+    except BaseException:
+        _drop_relations(con, rel, f"{rel}_data")
+        raise
+
+
+def _drop_relations(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    for name in names:
+        kinds = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        for (kind,) in kinds:
+            what = "VIEW" if str(kind).upper() == "VIEW" else "TABLE"
+            con.execute(f'DROP {what} IF EXISTS "{name}"')
 
 
 def _finish(con: duckdb.DuckDBPyConnection, source: Source, rel: str, names: list[str],
@@ -314,7 +394,12 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> 
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
                                 [str(source.path)]).fetchall()
         names = [str(r[0]) for r in described]
-        cols = ", ".join(f"#{i} AS c{i}" for i in range(1, len(names) + 1))
+        zones, notes = _time_zones(con, source, names, [str(r[1]) for r in described])
+        # an instant (a time zone-aware timestamp) is read as the wall time of the zone
+        # it was written in: a date stored as local midnight keeps its calendar day
+        cols = ", ".join(
+            f"{zones[i]} AS c{i}" if i in zones
+            else f"#{i} AS c{i}" for i in range(1, len(names) + 1))
         # a view, not a copy: the database keeps pointing at the file
         con.execute(
             f'CREATE VIEW "{rel}" AS SELECT file_row_number + 1 AS __row, '
@@ -322,10 +407,54 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> 
             f"{', ' if cols else ''}{cols} "
             f"FROM read_parquet('{_sql_path(source.path)}', file_row_number = true)"
         )
-        return _finish(con, source, rel, names, [])
+        return _finish(con, source, rel, names, notes)
     except duckdb.Error as exc:
         raise DataError.of(source.label, "cannot be read as Parquet "
                            f"({short_message(exc, source.path, source.label)})") from None
+
+
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
+
+
+def _time_zones(con: duckdb.DuckDBPyConnection, source: Source, names: list[str],
+                types: list[str]) -> tuple[dict[int, str], list[DataIssue]]:
+    """Columns (1-based) holding instants -> SQL reading them as the wall time of the
+    time zone the writer stored (pandas and pyarrow keep it in the file's Arrow schema:
+    a name such as Europe/Berlin, or an offset such as +01:00), else of UTC."""
+    positions = [i for i, t in enumerate(types, start=1) if "WITH TIME ZONE" in t.upper()]
+    if not positions:
+        return {}, []
+    stored: dict[int, str] = {}
+    try:
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(source.path)
+        for i in positions:
+            if len(schema.names) == len(names) and schema.names[i - 1] == names[i - 1]:
+                tz = getattr(schema.field(i - 1).type, "tz", None)
+                if isinstance(tz, str) and tz:
+                    stored[i] = tz
+    except Exception:  # no Arrow schema, or one pyarrow cannot read: UTC, as DuckDB has it
+        stored = {}
+    zones: dict[int, str] = {}
+    notes: list[DataIssue] = []
+    for i in positions:
+        zone = stored.get(i, "UTC")
+        offset = _OFFSET.fullmatch(zone)
+        if offset:
+            sign, hours, minutes = offset.groups()
+            shift = (int(hours) * 60 + int(minutes or 0)) * (-1 if sign == "-" else 1)
+            zones[i] = f"(timezone('UTC', #{i}) + INTERVAL ({shift}) MINUTE)"
+            continue
+        try:
+            con.execute("SELECT timezone(?, TIMESTAMPTZ '2000-01-01 00:00:00+00')", [zone])
+        except duckdb.Error:
+            notes.append(DataIssue(source.label, None, names[i - 1], zone, "warning",
+                                   f"the time zone {zone} stored with the column is not "
+                                   "known: its times are read in UTC"))
+            zone = "UTC"
+        zones[i] = f"timezone('{zone.replace(chr(39), chr(39) * 2)}', #{i})"
+    return zones, notes
 
 
 def _load_frame(con: duckdb.DuckDBPyConnection, rel: str, frame: pd.DataFrame) -> None:
@@ -390,8 +519,12 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Sta
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise DataError.of(source.label, "cannot be read as an Excel workbook (.xlsx): "
                            f"{short_message(exc, source.path, source.label)}") from None
+    notes: list[DataIssue] = []
     try:
         sheet = book[source.sheet] if source.sheet else book.worksheets[0]
+        # the size a workbook declares may be wrong (some writers leave it stale): every
+        # row and cell the sheet holds is read, whatever it declares
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         header_cells = next(rows, None)
         if header_cells is None:
@@ -408,12 +541,16 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Sta
             + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1)) + ")"
         )
         batch: list[list[object]] = []
-        number = 0
-        for cells in rows:
+        blanks: list[tuple[int, int]] = []
+        waiting: list[tuple[int, int]] = []  # blank rows not yet followed by a row
+        # a row keeps its place: row N is spreadsheet row N + 1, blank rows between
+        for number, cells in enumerate(rows, start=1):
             values = [_cell_text(c) for c in cells]
             if all(v is None for v in values):
-                continue  # blank spreadsheet rows hold nothing, as blank CSV lines
-            number += 1
+                waiting.append((number, number + 1))
+                continue
+            blanks += waiting
+            waiting = []
             extra = [v for v in values[n:] if v is not None]
             values = (values + [None] * n)[:n]
             err = (f"has values beyond the last named column ({len(extra)} more)"
@@ -423,6 +560,9 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Sta
                 _insert_rows(con, rel, batch, n)
                 batch = []
         _insert_rows(con, rel, batch, n)
+        if blanks:
+            notes.append(_blank_note(source.label, blanks, "row", "spreadsheet row"))
+        notes += _unsaved_formulas(book, sheet, source.label, names)
     except DataError:
         raise
     except Exception as exc:  # a corrupt sheet fails while streaming its rows
@@ -430,7 +570,84 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Sta
                            f"({short_message(exc, source.path, source.label)})") from None
     finally:
         book.close()
-    return _finish(con, source, rel, names, [])
+    return _finish(con, source, rel, names, notes)
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_NO_SAVED_VALUE = ("formula with no saved value (open and save the workbook in Excel to "
+                   "compute it); read as missing")
+_MAX_LISTED = 1000
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _unsaved_formulas(book: object, sheet: object, label: str,
+                      names: list[str]) -> list[DataIssue]:
+    """A warning per cell holding a formula without a saved result: a workbook written
+    by a program that does not compute formulas (Excel saves the result beside each
+    formula), which openpyxl reads as an empty cell. The sheet's XML is searched for
+    formulas first, and parsed only when it holds some."""
+    archive = getattr(book, "_archive", None)
+    member = getattr(sheet, "_worksheet_path", None)
+    if archive is None or not isinstance(member, str):
+        return []
+    with archive.open(member) as fh:
+        tail = b""
+        while chunk := fh.read(_CHUNK):
+            if _FORMULA_TAG.search(tail + chunk):
+                break
+            tail = chunk[-64:]
+        else:
+            return []
+    found: list[tuple[int, int, str | None]] = []
+    more = 0
+    row = col = 0
+    with archive.open(member) as fh:
+        for event, elem in ElementTree.iterparse(fh, events=("start", "end")):
+            tag = _local(elem.tag)
+            if event == "start":
+                if tag == "row":
+                    row = int(elem.get("r") or row + 1)
+                    col = 0
+                continue
+            if tag == "c":
+                ref = elem.get("r")
+                col = _column_of(ref) if ref else col + 1
+                parts = {_local(child.tag): child for child in elem}
+                if "f" in parts and _no_value(elem, parts) and row > 1 and col <= len(names):
+                    if len(found) < _MAX_LISTED:
+                        text = parts["f"].text
+                        found.append((row - 1, col, f"={text}" if text else None))
+                    else:
+                        more += 1
+                elem.clear()
+            elif tag == "row":
+                elem.clear()
+    notes = [DataIssue(label, r, names[c - 1] or None, value, "warning", _NO_SAVED_VALUE)
+             for r, c, value in found]
+    if more:
+        notes.append(DataIssue(label, None, None, None, "warning",
+                               f"{more} more cells hold a formula with no saved value"))
+    return notes
+
+
+def _no_value(cell: ElementTree.Element, parts: dict[str, ElementTree.Element]) -> bool:
+    """A formula cell without a result: no value element, or an empty one (as openpyxl
+    writes) where only a text result may be empty."""
+    if "is" in parts:
+        return False
+    value = parts.get("v")
+    return value is None or (not value.text and cell.get("t") not in ("str", "s"))
+
+
+def _column_of(ref: str) -> int:
+    letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - ord("A") + 1
+    return number
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, rel: str, batch: list[list[object]],
@@ -452,6 +669,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, rel: str, batch: list[list[obje
 
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIM_NAME = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+class _RecheckError(Exception):
+    """DuckDB read the file, but into records that are not its lines."""
 
 
 def _detect_encoding(path: Path, label: str) -> tuple[str, str | None]:
@@ -564,54 +785,210 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, source: Source, rel: str, workdir
             "escape = '\"', nullstr = '', strict_mode = true)",
             [str(path)],
         )
+        # DuckDB numbers records and skips blank lines (or, with one column, reads them
+        # as empty rows); where records and lines differ (blank lines, values holding
+        # line breaks, a quote swallowing lines), Python reads the file instead,
+        # numbering rows by their position and flagging what a stray quote took in
+        read = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        if n == 1 or (read[0] if read else 0) != _count_lines(path) - 1:
+            raise _RecheckError
         # rowid follows the file's order: the loader preserves insertion order
         con.execute(
             f'CREATE VIEW "{rel}" AS SELECT rowid + 1 AS __row, CAST(NULL AS VARCHAR) AS __err, '
             f'CAST(NULL AS VARCHAR) AS __extra, * FROM "{table}"'
         )
-    except duckdb.Error:
+    except (duckdb.Error, _RecheckError):
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
-        _csv_by_python(con, source, path, rel, delim, n)
+        notes += _csv_by_python(con, source, path, rel, delim, n)
     return _finish(con, source, rel, header, notes, decimal_comma)
 
 
-def _records(path: Path, delim: str, label: str) -> Iterator[list[str]]:
+# Python's csv module refuses a value over 131,072 characters by default; a free-text
+# column can hold more. Up to FIELD_LIMIT characters per value are read; a longer value
+# refuses the file with a message naming its line.
+FIELD_LIMIT = 16 * 1024 * 1024
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines of a file (a last line without a line break counts)."""
+    lines = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (1 if last not in (b"", b"\n") else 0)
+
+
+class _Lines:
+    """The physical lines of an open text file, numbered from 1, as the csv module
+    pulls them: `taken` holds the lines of the record being read, and `push_back`
+    hands lines out again (to re-read what a stray quote swallowed)."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._fh = fh
+        self._read = 0
+        self._pending: list[tuple[int, str]] = []  # reversed: the next line is last
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            item = self._pending.pop()
+        else:
+            line = self._fh.readline()
+            if not line:
+                raise StopIteration
+            self._read += 1
+            item = (self._read, line)
+        self.taken.append(item)
+        return item[1]
+
+    def push_back(self, items: list[tuple[int, str]]) -> None:
+        self._pending.extend(reversed(items))
+
+
+def _reader(lines: Iterable[str], delim: str, strict: bool = False) -> Iterator[list[str]]:
+    return csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=strict)
+
+
+def _alone(line: str, delim: str) -> list[str]:
+    """The values of one physical line read on its own (an open quote runs to its end)."""
+    return next(_reader([line.rstrip("\r\n")], delim), [])
+
+
+def _closed(taken: list[tuple[int, str]], delim: str) -> bool:
+    """Whether the record's quotes are all closed (False: it ran to the end of the file)."""
+    try:
+        for _ in _reader(io.StringIO("".join(line for _, line in taken), newline=""), delim,
+                         strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _stray_quote(taken: list[tuple[int, str]], fields: list[str] | None, n: int,
+                 delim: str) -> bool:
+    """Whether a record spanning several lines is a stray quote swallowing rows rather
+    than a value holding line breaks: its value count is wrong, or a line it swallowed
+    reads on its own as a whole row (`fields` is None when the record broke off)."""
+    if len(taken) < 2:
+        return False
+    if fields is not None and len(fields) != n:
+        return True
+    inner = taken[1:-1] if fields is not None and _closed(taken, delim) else taken[1:]
+    return n > 1 and any(len(_alone(line, delim)) == n for _, line in inner)
+
+
+@dataclass
+class _CsvRow:
+    number: int
+    err: str | None
+    extra: str | None
+    values: list[str | None]
+
+
+_RAGGED = ("has {count} values but the header has {n} columns (a value may hold an unquoted "
+           "delimiter or a stray quote)")
+_STRAY = ('has a quote (") on line {line} of the file that is never closed, so the {more} '
+          "line(s) after it would be read as part of one value: the row is rejected and "
+          "the lines after it are read as rows")
+
+
+def _padded(fields: list[str], n: int) -> list[str | None]:
+    values: list[str | None] = [None if f == "" else f for f in fields[:n]]
+    return values + [None] * (n - len(values))
+
+
+def _csv_rows(path: Path, delim: str, n: int, label: str,
+              blanks: list[tuple[int, int]]) -> Iterator[_CsvRow]:
+    """The data rows of a CSV file, numbered by their position in the file: a blank line
+    keeps its number and is skipped ((row, line) of those followed by a row go to
+    `blanks`); a row that cannot be split into the header's columns says why.
+
+    A quote that is never closed would swallow the lines after it into one value:
+    when a record spanning several lines looks like that (see `_stray_quote`), the
+    line holding the quote is rejected on its own and the lines after it are read
+    again as rows, so that no row disappears into a value."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=False)
-        try:
-            yield from reader
-        except csv.Error as exc:
-            raise DataError.of(label, f"cannot be read as CSV (line {reader.line_num}: "
-                               f"{short_message(exc)})") from None
+        lines = _Lines(fh)
+        next(lines, None)  # the header: its first line, as the caller read it
+        reader = _reader(lines, delim)
+        number = 0
+        waiting: list[tuple[int, int]] = []  # blank lines not yet followed by a row
+        while True:
+            lines.taken = []
+            fields: list[str] | None
+            failure: csv.Error | None = None
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                fields, failure = None, exc
+            taken = lines.taken
+            if failure is None and not fields:
+                number += 1
+                waiting.append((number, taken[0][0] if taken else 0))
+                continue
+            stray = _stray_quote(taken, fields, n, delim)
+            if failure is not None and not stray:
+                at = f"line {taken[-1][0]}" if taken else "the end of the file"
+                if "field larger than field limit" in str(failure):
+                    raise DataError.of(label, f"a value on {at} is longer than "
+                                       f"{FIELD_LIMIT:,} characters, the most one CSV value "
+                                       "may hold") from None
+                raise DataError.of(label, f"cannot be read as CSV ({at}: "
+                                   f"{short_message(failure)})") from None
+            number += 1
+            blanks += waiting
+            waiting = []
+            err: str | None = None
+            if stray:
+                start, line = taken[0]
+                lines.push_back(taken[1:])
+                reader = _reader(lines, delim)
+                fields = _alone(line, delim)
+                err = _STRAY.format(line=start, more=len(taken) - 1)
+            else:
+                assert fields is not None
+                if len(fields) != n:
+                    err = _RAGGED.format(count=len(fields), n=n)
+            extra = delim.join(fields[n:]) or None if err else None
+            yield _CsvRow(number, err, extra, _padded(fields, n))
+
+
+def _blank_note(label: str, blanks: list[tuple[int, int]], what: str, where: str
+                ) -> DataIssue:
+    many = len(blanks)
+    row, at = blanks[0]
+    return DataIssue(label, None, None, None, "warning",
+                     f"{many} blank {what}{'s' * (many > 1)} skipped (the first is row {row}, "
+                     f"{where} {at}): they hold no data and are not counted as rows read; the "
+                     "rows after them keep their numbers in the file")
 
 
 def _csv_by_python(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str,
-                   delim: str, n: int) -> None:
-    """The slow path for a file DuckDB refuses: every row is kept, broken ones flagged."""
+                   delim: str, n: int) -> list[DataIssue]:
+    """The slow path for a file DuckDB refuses, or reads into records that are not its
+    lines: every row is kept, broken ones flagged; returns the file's notes."""
     con.execute(
         f'CREATE TABLE "{rel}" (__row BIGINT, __err VARCHAR, __extra VARCHAR, '
         + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1)) + ")"
     )
-    records = _records(path, delim, source.label)
-    next(records, None)  # the header
     batch: list[list[object]] = []
-    number = 0
-    for fields in records:
-        if not fields:
-            continue  # blank lines are skipped, as DuckDB does
-        number += 1
-        values: list[object] = [None if f == "" else f for f in fields[:n]]
-        values += [None] * (n - len(values))
-        err = extra = None
-        if len(fields) != n:
-            err = (f"has {len(fields)} values but the header has {n} columns (a value may "
-                   "hold an unquoted delimiter or a stray quote)")
-            extra = delim.join(fields[n:]) or None
-        batch.append([number, err, extra, *values])
+    blanks: list[tuple[int, int]] = []
+    for row in _csv_rows(path, delim, n, source.label, blanks):
+        batch.append([row.number, row.err, row.extra, *row.values])
         if len(batch) >= _BATCH:
             _insert_rows(con, rel, batch, n)
             batch = []
     _insert_rows(con, rel, batch, n)
+    return [_blank_note(source.label, blanks, "line", "line")] if blanks else []
 
 
 VALID_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

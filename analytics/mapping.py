@@ -26,8 +26,12 @@ Column names match case-insensitively; values match exactly (as text). A value
 recoded to "" becomes missing. Everything is checked when the file is read: an
 unknown section, table or target column, a code the data model does not allow, or
 two source columns renamed to the same target are errors naming the file, line and
-key. The same mapping can be built interactively: `suggest_mapping` proposes
-renames from the schema's names and labels, `suggest_values` proposes recodes, and
+key. A mapping is small: a file over 1 MB, YAML anchors and aliases (``&name``,
+``*name``, which can make a few lines expand to gigabytes) and nesting deeper than a
+mapping needs are refused with a message.
+
+The same mapping can be built interactively: `suggest_mapping` proposes renames
+from the schema's names and labels, `suggest_values` proposes recodes, and
 `apply_mapping` applies a mapping to a pandas frame exactly as the loader does.
 """
 
@@ -54,6 +58,9 @@ TABLE_NAMES = (*TABLES, WIDE.name)
 ALL_TABLES = {**TABLES, WIDE.name: WIDE}
 
 Path_ = tuple[str, ...]
+
+MAX_MAPPING_BYTES = 1_000_000  # a mapping is a few hundred lines; refuse anything huge
+MAX_DEPTH = 16  # a mapping nests three levels (values.SEX."1"); far deeper is not one
 
 
 def _columns_named(name: str) -> list[Column]:
@@ -138,6 +145,14 @@ def load_mapping(path: Path, label: str | None = None) -> ExtractMapping:
     name = label or path.name
     if not path.is_file():
         raise DataError.of(name, "mapping file not found")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError.of(name, f"cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_MAPPING_BYTES:
+        raise DataError.of(name, f"is {size / 1e6:.1f} MB; a mapping file is at most "
+                           f"{MAX_MAPPING_BYTES // 1_000_000} MB (a few hundred lines of names "
+                           "and codes): is this the right file?")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -290,6 +305,8 @@ def _split_dotted(text: str) -> list[str]:
 def _parse_toml(text: str, source: str) -> tuple[dict[str, object], dict[Path_, int]]:
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise _too_deep(source, None) from None
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_AT.search(str(exc))
         line = int(m.group(1)) if m else None
@@ -316,8 +333,39 @@ class _DuplicateKeyError(Exception):
         self.path, self.line = path, line
 
 
+def _too_deep(source: str, line: int | None) -> DataError:
+    message = (f"nested more than {MAX_DEPTH} levels deep; a mapping has at most three levels "
+               "(section, table or column, key)")
+    where = f" line {line}:" if line else ":"
+    return DataError(f"{source}{where} {message}",
+                     [DataIssue(source, line, None, None, "error", message)])
+
+
+_ANCHORS = ("YAML anchors and aliases (&name, *name) are not accepted in a mapping file; "
+            "write each value out")
+
+
+def _check_yaml_events(text: str, source: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything is built: an alias is a
+    reference, and expanding nested ones ("billion laughs") takes gigabytes. The event
+    parser is iterative, so even a deeply nested file cannot exhaust the stack here."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            line = event.start_mark.line + 1
+            raise DataError(f"{source} line {line}: {_ANCHORS}",
+                            [DataIssue(source, line, None, None, "error", _ANCHORS)])
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(source, event.start_mark.line + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, object], dict[Path_, int]]:
     try:
+        _check_yaml_events(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

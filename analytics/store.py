@@ -43,8 +43,10 @@ def _source_files(src: Path, mapping: Path | None = None) -> list[Path]:
 
 
 def read_manifest(src: Path) -> dict[str, object]:
+    """The extract's `dataset.json`; an extract given as one file has none (the folder
+    around it is not the extract's), and is named after the file."""
     path = src / MANIFEST
-    if not path.exists():
+    if not src.is_dir() or not path.exists():
         return {"name": src.name, "synthetic": False}
     try:
         data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
@@ -54,7 +56,8 @@ def read_manifest(src: Path) -> dict[str, object]:
 
 
 def build_database(src: Path, dest: Path, mapping: Path | None = None) -> Path:
-    """Load the extract in `src` into a new DuckDB file at `dest` (atomically).
+    """Load the extract in `src` (a folder, or one file) into a new DuckDB file at `dest`
+    (atomically).
 
     An extract that loads but leaves no usable patient or time-to-event row is still
     written (its report is what the user needs); `Store.open` refuses it.
@@ -130,8 +133,8 @@ def _loader_version() -> str:
 
 
 def database_for(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
-    """Path of the database built from `src` (with an explicit mapping file, if given),
-    building it on first use, in `cache` (default `cache_dir()`).
+    """Path of the database built from `src`, a folder or one file (with an explicit
+    mapping file, if given), building it on first use, in `cache` (default `cache_dir()`).
 
     The file name carries the data fingerprint, so changed data gets a new
     database and concurrent processes never see a half-written file.

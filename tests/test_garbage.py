@@ -1,6 +1,8 @@
 """Garbage in, a clear message out: random bytes, random CSV text, random column names
-and values, truncated Parquet and broken workbooks either load into a usable store or
-raise a DataError whose message names the file; never another exception, never a hang.
+and values, truncated Parquet, broken workbooks, random mapping files (TOML and YAML,
+anchors and aliases included), random wide files (also given alone as the extract) and
+a registry with a garbage sub-folder either load into a usable store or raise a
+DataError whose message names the file; never another exception, never a hang.
 
 Each example runs under a watchdog (SIGALRM) so that a loop in Python fails the
 example instead of stalling the suite; the pytest-timeout marker backs it up for
@@ -10,6 +12,7 @@ time spent inside DuckDB.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import signal
 import string
@@ -27,6 +30,7 @@ from hypothesis import strategies as st
 from analytics.issues import DataError
 from analytics.schema import ADSL, ADTTE
 from analytics.store import DEMO_DIR, Store
+from analytics.wide import WIDE, WIDE_REQUIRED
 
 EXAMPLE_SECONDS = 20
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -55,25 +59,28 @@ def watchdog(seconds: int = EXAMPLE_SECONDS) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def outcome(files: dict[str, bytes], named: str) -> str:
-    """Load an extract made of `files`: 'usable' or 'refused' with a message naming
-    `named` or, when its rows merely left the other table without a usable row (a
-    garbage adsl orphans every adtte row), that other file; any other exception fails
-    the test."""
+def outcome(files: dict[str, bytes], named: str | tuple[str, ...], open_at: str = "") -> str:
+    """Load an extract made of `files` (names may hold a sub-folder): 'usable' or
+    'refused' with a message naming `named` (or one of them) or, when its rows merely
+    left the other table without a usable row (a garbage adsl orphans every adtte row),
+    that other file; any other exception fails the test. `open_at` opens one file of
+    the extract instead of its folder."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "extract"
         folder.mkdir()
         for name, content in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
         refused: DataError | None = None
         with watchdog():
             try:
-                store = Store.open(folder)
+                store = Store.open(folder / open_at if open_at else folder)
             except DataError as exc:
                 refused = exc
         if refused is not None:
             message = str(refused)
-            assert named in message or (
+            names = (named,) if isinstance(named, str) else named
+            assert any(n in message for n in names) or (
                 "can be used" in message and any(f in message for f in files)), message
             assert refused.issues
             assert refused.issues[0].severity == "error"
@@ -215,6 +222,141 @@ def _workbook() -> bytes:
 @given(st.binary(max_size=400))
 def test_random_bytes_as_sas_transport(data):
     outcome({"adsl.xpt": data, "adtte.csv": ADTTE_CSV}, "adsl.xpt")
+
+
+# --- mapping files -----------------------------------------------------------------------
+
+MAPPING_WORDS = st.sampled_from([
+    "files", "columns", "values", "flag_values", "adsl", "adtte", "wide", "visits", "adae",
+    "SEX", "USUBJID", "DIALFL", "AGE", "PATIENT", "Yes", "No", "Y", "N", "M", "F", "1", "2",
+    "", "nope", "columns.adsl", "values.SEX", "\u00e9", "1979-05-27", "inf", "true", "null",
+])
+YAML_BITS = st.sampled_from([
+    ": ", ":", "- ", "\n", "\n  ", "\n    ", "[", "]", "{", "}", ", ", "&a ", "&b ", "*a",
+    "*b", "<<: *a", "!!str ", "!!python/object:os.system ", "'", '"', "# ", "|", ">", "~",
+    "---\n", "...\n", "? ", "%YAML 1.1\n", "\t",
+])
+TOML_BITS = st.sampled_from([
+    " = ", "=", "\n", "[", "]", "[[", "]]", "{", "}", ", ", ".", '"', "'", "'" * 3, '"' * 3,
+    "# ", "\\", "\\u00", " ", "\t", "0x1F", "1e400", "[columns]\n", "[values.SEX]\n",
+])
+
+
+def _fragments(bits: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(MAPPING_WORDS, bits, st.text(max_size=4)), max_size=60).map(
+        "".join)
+
+
+def _yaml_bomb(levels: int, width: int) -> str:
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]"
+              for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(sections: dict[str, dict[str, str]]) -> str:
+    out = []
+    for section, items in sections.items():
+        out.append(f"[{section}]")
+        out += [f'"{k}" = "{v}"' for k, v in items.items()]
+    return "\n".join(out) + "\n"
+
+
+def _yaml(sections: dict[str, dict[str, str]]) -> str:
+    out = []
+    for section, items in sections.items():
+        out.append(f"{section}:")
+        out += [f"  '{k}': '{v}'" for k, v in items.items()]
+    return "\n".join(out) + "\n"
+
+
+SECTIONS = st.dictionaries(
+    st.sampled_from(["files", "columns", "columns.adsl", "values.SEX", "values.DIALFL",
+                     "flag_values", "colums"]),
+    st.dictionaries(st.one_of(MAPPING_WORDS, st.text(alphabet=string.ascii_letters,
+                                                     max_size=6)),
+                    MAPPING_WORDS, max_size=4),
+    max_size=4,
+)
+
+
+@SETTINGS
+@given(st.data())
+def test_random_mapping_files(data):
+    kind = data.draw(st.sampled_from(["toml", "yaml"]))
+    how = data.draw(st.sampled_from(["fragments", "sections", "bomb"]))
+    if how == "fragments":
+        text = data.draw(_fragments(TOML_BITS if kind == "toml" else YAML_BITS))
+    elif how == "sections":
+        sections = data.draw(SECTIONS)
+        text = _toml(sections) if kind == "toml" else _yaml(sections)
+    else:
+        kind = "yaml"
+        text = _yaml_bomb(data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12)))
+    files = {"adsl.csv": ADSL_CSV, "adtte.csv": ADTTE_CSV, f"mapping.{kind}": text.encode()}
+    # a mapping may rename or recode a table's columns away: the table is named then
+    event(outcome(files, (f"mapping.{kind}", "adsl.csv", "adtte.csv")))
+
+
+# --- wide files and registries ------------------------------------------------------------
+
+DATE = st.dates(dt.date(2019, 1, 1), dt.date(2023, 12, 31)).map(str)
+WIDE_CODES = st.sampled_from(["A", "B", "C", "Y", "N", "M", "1"])
+
+
+@SETTINGS
+@given(st.data())
+def test_random_wide_files(data):
+    cols = data.draw(st.lists(st.sampled_from(WIDE.names), min_size=1, max_size=10,
+                              unique=True))
+    cols = [*dict.fromkeys([*data.draw(st.sampled_from([[], list(WIDE_REQUIRED)])), *cols])]
+    if data.draw(st.booleans()):
+        cols.append(data.draw(NAME))
+    rows = [[data.draw(mostly(DATE if c.endswith("DT") else WIDE_CODES)) for c in cols]
+            for _ in range(data.draw(st.integers(0, 6)))]
+    fmt = data.draw(st.sampled_from(["csv", "parquet", "xlsx"]))
+    alone = data.draw(st.booleans())  # the file given as the whole extract
+    name = f"{'export' if alone else 'wide'}.{fmt}"
+    if fmt == "csv":
+        content = _csv(cols, rows, data.draw(st.sampled_from([",", ";"])))
+    elif fmt == "parquet":
+        if len(set(cols)) < len(cols):
+            return  # Parquet cannot hold two columns of one name
+        content = _parquet(pd.DataFrame(rows, columns=cols, dtype=object))
+    else:
+        content = _sheet_bytes(cols, rows)
+    event(outcome({name: content}, name, open_at=name if alone else ""))
+
+
+def _sheet_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+GARBAGE_NAMES = st.sampled_from(["adsl.csv", "adtte.csv", "wide.csv", "visits.csv",
+                                 "patients.csv", "mapping.toml", "mapping.yaml",
+                                 "dataset.json", "adsl.xlsx", "adae.parquet", "notes.txt"])
+
+
+@SETTINGS
+@given(st.data())
+def test_a_registry_with_a_garbage_study(data):
+    files = {"site-good/adsl.csv": ADSL_CSV, "site-good/adtte.csv": ADTTE_CSV}
+    for name in data.draw(st.lists(GARBAGE_NAMES, min_size=1, max_size=4, unique=True)):
+        files[f"site-garbage/{name}"] = data.draw(st.one_of(
+            st.binary(max_size=300),
+            st.sampled_from([ADSL_CSV, ADTTE_CSV, ADSL_CSV[:500], b"USUBJID\n\n\n"]),
+            _fragments(YAML_BITS if name.endswith("yaml") else TOML_BITS).map(str.encode),
+        ))
+    event(outcome(files, "site-garbage"))
 
 
 def _spin() -> None:
