@@ -7,7 +7,7 @@
 The registry comes from bench/registry.py (`make_registry`: adsl and adtte as Parquet,
 three endpoints, so 1e6 patients are 3e6 time-to-event rows); its CSV twin is written
 from it. Each load runs in a child process of its own with an empty database cache,
-so that its time is a cold build (`Store.open`) and its peak memory (ru_maxrss of the
+so that its time is a cold build (`Store.open`) and its peak memory (VmHWM of the
 child) is that load's alone. Prints a Markdown table of medians.
 
 Targets for 1e6 patients on a 2-core machine: CSV under 30 s, Parquet under 5 s, peak
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.memory import peak_mb  # noqa: E402
 
 TARGET_S = {"csv": 30.0, "parquet": 5.0}
 TARGET_MB = 1024.0
@@ -65,8 +66,7 @@ def _child(src: Path) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     q = store.quality()
     store.close()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb(),
                       "rows_read": q.rows_read,
                       "rows_rejected": q.rows_rejected}))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.memory import peak_mb  # noqa: E402
 
 FILTERS = (
     ("DIALFL=N",),
@@ -141,7 +143,10 @@ def page_numbers(n: int, repeats: int, workdir: Path) -> dict[str, object]:
 
 def _child_page(n: int, repeats: int, workdir: Path) -> None:
     src = workdir / f"registry-{n}"
-    os.environ["DVA_CACHE_DIR"] = str(workdir / "cache")
+    # an empty database cache: the build below is a cold one, also when the workdir
+    # (and its generated registries) is reused
+    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))
+    os.environ["DVA_CACHE_DIR"] = str(cache)
     if not (src / "adtte.parquet").exists():
         # generated in its own process: its arrays must not count in the peak below
         subprocess.run(
@@ -202,7 +207,9 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
         times.append(time.perf_counter() - start)
         if s.endpoints["AFS"].n != s.n or s.bayes is None or not s.comparison:
             raise SystemExit(f"incomplete summary for n={n}: the benchmark would measure less")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
+    store.close()
+    shutil.rmtree(cache)
     print(
         json.dumps(
             {

@@ -11,13 +11,10 @@ time spent inside DuckDB.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
-import signal
 import string
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +28,7 @@ from analytics.issues import DataError
 from analytics.schema import ADSL, ADTTE
 from analytics.store import DEMO_DIR, Store
 from analytics.wide import WIDE, WIDE_REQUIRED
+from tests.conftest import TooSlowError, watchdog
 
 EXAMPLE_SECONDS = 20
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -39,24 +37,6 @@ ADTTE_CSV = (DEMO_DIR / "adtte.csv").read_bytes()
 ADSL_CSV = (DEMO_DIR / "adsl.csv").read_bytes()
 
 pytestmark = pytest.mark.timeout(300)
-
-
-class ExampleTimeoutError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int = EXAMPLE_SECONDS) -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise ExampleTimeoutError(f"one example took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def outcome(files: dict[str, bytes], named: str | tuple[str, ...], open_at: str = "") -> str:
@@ -72,7 +52,7 @@ def outcome(files: dict[str, bytes], named: str | tuple[str, ...], open_at: str 
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
         refused: DataError | None = None
-        with watchdog():
+        with watchdog(EXAMPLE_SECONDS):
             try:
                 store = Store.open(folder / open_at if open_at else folder)
             except DataError as exc:
@@ -366,5 +346,5 @@ def _spin() -> None:
 
 
 def test_the_watchdog_stops_a_runaway_example():
-    with pytest.raises(ExampleTimeoutError):
+    with pytest.raises(TooSlowError):
         _spin()

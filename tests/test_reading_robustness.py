@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import re
-import signal
 import time
 import tracemalloc
 import zipfile
@@ -29,6 +28,7 @@ from analytics.issues import DataError
 from analytics.mapping import MAX_MAPPING_BYTES, load_mapping
 from analytics.store import DEMO_DIR, Store, database_for
 from analytics.validate import validate_extract
+from tests.conftest import watchdog
 from tests.test_extract_formats import typed, wide_frame
 
 ADSL_LINES = (DEMO_DIR / "adsl.csv").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -38,25 +38,6 @@ ANCHORS = "YAML anchors and aliases (&name, *name) are not accepted in a mapping
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("DVA_CACHE_DIR", str(tmp_path / "cache"))
-
-
-class TooSlowError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging (and filling the memory) when a fix is missing."""
-    def expire(signum: int, frame: object) -> None:
-        raise TooSlowError(f"took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def extract(folder: Path, adsl: str | None = None, **files: str) -> Path:

@@ -1,0 +1,33 @@
+"""The benchmark scripts keep working: a smoke run of each prints its table, and the
+Kaplan-Meier benchmark's own check (every engine within 1e-9 of lifelines) passes. The
+numbers are quoted in the README from full runs; none is asserted here."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_survival_benchmark_smoke_run(tmp_path):
+    out = _run("bench/run.py", "--quick", "--workdir", str(tmp_path))
+    assert re.search(r"\| this engine \(int64 days\) \| [\d.]+ \| [\d.]+x \|", out)
+    # the page numbers of 1e4 patients, with a peak memory of this process alone
+    row = re.search(r"\| 1e4 \| ([\d.]+) \| ([\d.]+) \| (\d+) \| ([\d.]+) \|", out)
+    assert row, out
+    assert 50 < int(row.group(3)) < 2000
+
+
+def test_load_benchmark_smoke_run(tmp_path):
+    out = _run("bench/load.py", "--quick", "--workdir", str(tmp_path))
+    for fmt in ("csv", "parquet"):
+        assert re.search(rf"\| {fmt} \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|", out), out
