@@ -224,11 +224,16 @@ class BayesianEndpoint:
         followed = t[w > 0]
         last = float(followed.max()) if followed.size else 0.0
         if n and s == 0 and last < self.day:
-            notes.append(
+            note = (
                 f"no patient was followed to day {self.day:g} (last follow-up day {last:g}): "
-                "there is no observed success, and imputed outcomes extrapolate the "
-                "Kaplan-Meier curve flat beyond its end"
+                "there is no observed success"
             )
+            if self.impute and m > 0:
+                note += (
+                    ", and imputed outcomes extrapolate the Kaplan-Meier curve flat beyond "
+                    "its end"
+                )
+            notes.append(note)
         if n and m / n > 0.2:
             notes.append(
                 f"{m} of {n} outcomes ({100 * m / n:.0f}%) were censored before day "

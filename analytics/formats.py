@@ -879,8 +879,13 @@ def _stray_quote(taken: list[tuple[int, str]], fields: list[str] | None, n: int,
         return False
     if fields is not None and len(fields) != n:
         return True
-    inner = taken[1:-1] if fields is not None and _closed(taken, delim) else taken[1:]
-    return n > 1 and any(len(_alone(line, delim)) == n for _, line in inner)
+    if (fields is not None and _closed(taken, delim)
+            and len(taken[0][1].rstrip("\r\n").split(delim)) != n):
+        # the header's number of values and every quote closed, and the first line is
+        # not a whole row once its quote is taken as a plain character: a value holding
+        # line breaks, kept (and named in a warning, should a quote be unbalanced there)
+        return False
+    return n > 1 and any(len(_alone(line, delim)) == n for _, line in taken[1:])
 
 
 @dataclass
@@ -903,11 +908,12 @@ def _padded(fields: list[str], n: int) -> list[str | None]:
     return values + [None] * (n - len(values))
 
 
-def _csv_rows(path: Path, delim: str, n: int, label: str,
-              blanks: list[tuple[int, int]]) -> Iterator[_CsvRow]:
-    """The data rows of a CSV file, numbered by their position in the file: a blank line
-    keeps its number and is skipped ((row, line) of those followed by a row go to
-    `blanks`); a row that cannot be split into the header's columns says why.
+def _csv_rows(path: Path, delim: str, n: int, label: str, blanks: list[tuple[int, int]],
+              spanning: list[tuple[int, int, int]] | None = None) -> Iterator[_CsvRow]:
+    """The data rows of a CSV file, numbered in file order: a blank line keeps its
+    number and is skipped ((row, line) of those followed by a row go to `blanks`); a
+    row that cannot be split into the header's columns says why; a row whose values
+    hold line breaks goes to `spanning` as (row, first line, last line).
 
     A quote that is never closed would swallow the lines after it into one value:
     when a record spanning several lines looks like that (see `_stray_quote`), the
@@ -958,6 +964,8 @@ def _csv_rows(path: Path, delim: str, n: int, label: str,
                 assert fields is not None
                 if len(fields) != n:
                     err = _RAGGED.format(count=len(fields), n=n)
+                elif len(taken) > 1 and spanning is not None:
+                    spanning.append((number, taken[0][0], taken[-1][0]))
             extra = delim.join(fields[n:]) or None if err else None
             yield _CsvRow(number, err, extra, _padded(fields, n))
 
@@ -982,13 +990,24 @@ def _csv_by_python(con: duckdb.DuckDBPyConnection, source: Source, path: Path, r
     )
     batch: list[list[object]] = []
     blanks: list[tuple[int, int]] = []
-    for row in _csv_rows(path, delim, n, source.label, blanks):
+    spanning: list[tuple[int, int, int]] = []
+    for row in _csv_rows(path, delim, n, source.label, blanks, spanning):
         batch.append([row.number, row.err, row.extra, *row.values])
         if len(batch) >= _BATCH:
             _insert_rows(con, rel, batch, n)
             batch = []
     _insert_rows(con, rel, batch, n)
-    return [_blank_note(source.label, blanks, "line", "line")] if blanks else []
+    notes = [_blank_note(source.label, blanks, "line", "line")] if blanks else []
+    if spanning:
+        at, first, last = spanning[0]
+        many = len(spanning)
+        notes.append(DataIssue(
+            source.label, at, None, None, "warning",
+            f"{many} row{'s' * (many > 1)} hold{'s' * (many == 1)} values with line breaks "
+            f"(the first is row {at}, lines {first}-{last} of the file), each read as one "
+            "value; if a quote was left open there, lines may have been joined into it. "
+            "Row numbers count rows, so after such a row they no longer equal line - 1"))
+    return notes
 
 
 VALID_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

@@ -82,6 +82,13 @@ def check_weights(weights: ArrayLike | None, size: int) -> FloatArray:
     return w
 
 
+def _native(a: ArrayLike) -> NDArray[Any]:
+    """`a` as an array in the machine's byte order (the checks below read integers
+    through unsigned views, which a big-endian array would garble)."""
+    arr = np.asarray(a)
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+
+
 def _unsigned_max(a: NDArray[np.integer]) -> int:
     """Maximum of a signed integer array read as unsigned (negatives wrap to the top)."""
     return int(a.view(np.dtype(f"u{a.dtype.itemsize}")).max())
@@ -92,11 +99,11 @@ def _as_inputs(
 ) -> tuple[NDArray[np.float64] | NDArray[np.integer], NDArray[np.bool_], FloatArray | None]:
     """Checked durations (integer arrays stay integer: whole by type, no check or
     conversion needed), events as booleans, weights (None for one row per patient)."""
-    t_raw = np.asarray(durations).ravel()
+    t_raw = _native(durations).ravel()
     t: NDArray[np.float64] | NDArray[np.integer] = (
         t_raw if t_raw.dtype.kind in "iu" else np.asarray(t_raw, dtype=np.float64)
     )
-    e_raw = np.asarray(events).ravel()
+    e_raw = _native(events).ravel()
     if t.shape != e_raw.shape:
         raise ValueError(f"durations ({t.size}) and events ({e_raw.size}) differ in length")
     if t.size and t.dtype.kind == "i":
@@ -168,6 +175,11 @@ def _compiled_counter() -> Callable[..., tuple[NDArray[np.int64], bool]]:
     return count
 
 
+def _compiled_types(t: NDArray[Any]) -> bool:
+    """Time types the compiled loop takes (numba has no half floats)."""
+    return t.dtype.kind in "iu" or t.dtype in (np.float32, np.float64)
+
+
 def _patient_slots(durations: ArrayLike, events: ArrayLike) -> NDArray[np.int64] | None:
     """Patients per slot 2 t + event for one row per patient, checked and counted in
     one read of each input; None when the input is not whole times in range with 0/1
@@ -175,13 +187,13 @@ def _patient_slots(durations: ArrayLike, events: ArrayLike) -> NDArray[np.int64]
 
     Every check of `_as_inputs` is made here, on each value as it is read: whole,
     finite, non-negative times, events 0/1 or boolean."""
-    t = np.asarray(durations)
-    e = np.asarray(events)
+    t = _native(durations)
+    e = _native(events)
     if t.ndim != 1 or e.shape != t.shape or t.size == 0:
         return None
     if t.dtype.kind not in "iuf" or e.dtype.kind not in "biu":
         return None
-    if t.size >= _COMPILED_MIN:
+    if t.size >= _COMPILED_MIN and _compiled_types(t):
         acc, ok = _compiled_counter()(t, e, _SLOT_LIMIT)
         if not ok:
             return None
@@ -200,14 +212,15 @@ def _numpy_slots(t: NDArray[Any], e: NDArray[Any]) -> NDArray[np.int64] | None:
         block = t[lo : lo + _BLOCK]
         ev = e[lo : lo + _BLOCK]
         x = scratch[: block.size]
-        if time_by_type:
-            np.left_shift(block, 1, out=x, dtype=np.intp, casting="unsafe")
-        else:
-            with np.errstate(invalid="ignore"):  # NaN and infinity are caught just below
-                np.copyto(x, block, casting="unsafe")
-            if not np.array_equal(x, block):
-                return None  # a fraction, NaN or infinity
-            np.left_shift(x, 1, out=x)
+        with np.errstate(invalid="ignore"):  # NaN and infinity are caught just below
+            np.copyto(x, block, casting="unsafe")
+        if not time_by_type and not np.array_equal(x, block):
+            return None  # a fraction, NaN or infinity
+        # before doubling, or a time of 2**63 would wrap to slot 0; read as unsigned,
+        # a negative time is above the limit too
+        if int(x.view(np.uintp).max()) > _SLOT_LIMIT >> 1:
+            return None
+        np.left_shift(x, 1, out=x)
         if ev.dtype.kind != "b":
             top = int(
                 ev.view(np.dtype(f"u{ev.dtype.itemsize}")).max() if signed_events else ev.max()
@@ -215,9 +228,6 @@ def _numpy_slots(t: NDArray[Any], e: NDArray[Any]) -> NDArray[np.int64] | None:
             if top > 1:
                 return None
         np.bitwise_or(x, ev, out=x, dtype=np.intp, casting="unsafe")
-        # read as unsigned, a negative or overflowing time lands above the limit
-        if int(x.view(np.uintp).max()) > _SLOT_LIMIT:
-            return None
         counts = np.bincount(x)
         if counts.size > acc.size:
             counts[: acc.size] += acc

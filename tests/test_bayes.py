@@ -137,6 +137,11 @@ def test_a_landmark_beyond_follow_up_and_a_large_imputed_share_are_noted():
     assert beyond.successes == 0
     assert any("no patient was followed to day 100" in n for n in beyond.notes)
     assert any("4 of 6 outcomes (67%)" in n and "imputation" in n for n in beyond.notes)
+    # nothing imputed: the note says no more than what is so
+    for fitted in (BayesianEndpoint(day=100, impute=False).fit(t, e).result_,
+                   BayesianEndpoint(day=100).fit([10, 20, 30], [1, 1, 1]).result_):
+        assert any("no patient was followed to day 100" in n for n in fitted.notes)
+        assert not any("imputed" in n for n in fitted.notes)
     within = BayesianEndpoint(day=10, impute=False).fit(t, e).result_
     assert within.notes == ()
     cc = BayesianEndpoint(day=45, impute=False).fit(t, e).result_

@@ -260,10 +260,28 @@ def test_a_value_holding_line_breaks_is_one_row(tmp_path):
         assert store.count() == 105
         assert store.query("SELECT count(*) AS n FROM adsl WHERE DTHCAUS LIKE 'first line%'"
                            )["n"][0] == 1
-        [code] = store.quality().issues
+        spans, code = store.quality().issues
         assert (code.row, code.column, code.value) == (8, "SEX", "X")
+        # kept, and said: a value with line breaks is where an open quote would hide
+        assert (spans.row, spans.severity) == (3, "warning")
+        assert "lines 4-5 of the file" in spans.message
     finally:
         store.close()
+
+
+def test_a_line_break_value_whose_inner_line_looks_like_a_row_is_kept(tmp_path):
+    # the inner line of the value holds as many commas as a row: it is still one value,
+    # because the line that opens it is no whole row with its quote read as a character
+    header, *rows = ADSL_LINES
+    n = header.count(",") + 1
+    values = rows[2].rstrip("\n").split(",")
+    values[34] = '"first line\n' + ",".join(["part"] * n) + '\nlast line"'
+    rows[2] = ",".join(values) + "\n"
+    report = validate_extract(extract(tmp_path / "x", header + "".join(rows)))
+    read, used, rejected = account(report)["adsl.csv"]
+    assert (read, used, rejected) == (105, 105, 0)
+    [spans] = [i for i in report.issues if i.file == "adsl.csv"]
+    assert "lines 4-6 of the file" in spans.message
 
 
 def test_the_corpus_stray_quote_at_the_end_of_the_file_is_unchanged(tmp_path):

@@ -233,3 +233,28 @@ def test_registry_without_some_columns(tmp_path, monkeypatch):
         assert store.tte_counts(FilterState(), "AFS")["N"].sum() == 3000
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("n", [100, 1 << 16])  # the numpy pass, then the compiled one
+@pytest.mark.parametrize("t_type", [np.float16, ">f8", ">i8", ">u4", "<u8"])
+@pytest.mark.parametrize("e_type", ["<i8", ">i8", np.bool_])
+def test_every_byte_order_and_float_width_counts_alike(n, t_type, e_type):
+    rng = np.random.default_rng(14)
+    t, e = rng.integers(0, 500, n), rng.integers(0, 2, n)
+    reference = KaplanMeier().fit(t.astype(float), e)
+    typed = KaplanMeier().fit(t.astype(t_type), e.astype(e_type))
+    for attr in ("timeline_", "survival_", "at_risk_", "observed_"):
+        np.testing.assert_array_equal(getattr(typed, attr), getattr(reference, attr))
+
+
+@pytest.mark.parametrize(
+    "times", [np.array([5, -(2**63), 3]), np.array([5, -(2.0**63), 3])]
+)
+def test_extreme_negative_times_do_not_wrap_to_day_zero(times):
+    with pytest.raises(ValueError, match="negative"):
+        KaplanMeier().fit(times, [1, 1, 0])
+
+
+def test_a_time_of_two_to_the_63_is_kept_as_it_is():
+    km = KaplanMeier().fit(np.array([5, 2**63, 3], dtype=np.uint64), [1, 1, 0])
+    assert km.timeline_.tolist() == [3.0, 5.0, 2.0**63]
