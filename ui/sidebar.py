@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from analytics.filters import Clause, FilterError, FilterState
+from analytics.filters import Clause, FilterError, FilterState, split_clauses
 from analytics.km import CI_TYPES
 from analytics.schema import ADSL
 from analytics.store import Store
@@ -122,7 +122,10 @@ def _reset(defaults: dict[str, Any]) -> None:
 
 
 def _split(text: str) -> list[str]:
-    return [p for p in re.split(r"[;\n]", text or "") if p.strip()]
+    try:
+        return split_clauses(text or "")
+    except FilterError:
+        return []
 
 
 def _same(item: str) -> str:
@@ -211,7 +214,7 @@ class _Builder:
         if not raw.strip():
             return
         try:
-            state = FilterState.parse(_split(raw))
+            state = FilterState.parse(split_clauses(raw))
             self.store.subject_where(state)  # unknown columns, non-numbers: say so now
         except FilterError as exc:
             st.error(f"These filters were not applied: {exc}.")
