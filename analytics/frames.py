@@ -9,6 +9,7 @@ provenance, so that a downloaded file says what it is. Read it back with
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping
 
@@ -18,7 +19,20 @@ from analytics.provenance import Provenance
 from analytics.subgroups import SubgroupResult
 from analytics.tables import SummaryTable
 
-__all__ = ["ABSENT", "SUBGROUP_COLUMNS", "side_by_side", "stack", "subgroup_frame", "table_csv"]
+__all__ = [
+    "ABSENT",
+    "SUBGROUP_COLUMNS",
+    "neutralise_formulas",
+    "side_by_side",
+    "stack",
+    "subgroup_frame",
+    "table_csv",
+    "write_csv",
+]
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV
+# injection list); a leading single quote makes it plain text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 ABSENT = "–"  # in side_by_side: no patient of the group has this level
 SUBGROUP_COLUMNS = (
@@ -118,6 +132,33 @@ def _comment(text: str) -> str:
     return "# " + " ".join(str(text).split())
 
 
+def _neutral(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell and column name that a spreadsheet would run as a
+    formula made plain text; numbers (a negative one included) are left as they are."""
+    out = frame.rename(columns=lambda c: _neutral(c) if isinstance(c, str) else c)
+    for col in out.columns[out.dtypes.eq(object).to_numpy()]:
+        out[col] = out[col].map(_neutral)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, buf: io.StringIO, **options: object) -> None:
+    """`frame` as CSV into `buf`, formulas neutralised. A carriage return inside a cell is
+    not quoted under pandas' minimal quoting with "\\n" line ends, so a reader would
+    start a new row there (and a formula could hide behind it): such a table quotes
+    every text cell."""
+    safe = neutralise_formulas(frame)
+    text = safe.columns[safe.dtypes.eq(object).to_numpy()]
+    has_cr = any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any() for c in text)
+    quoting = csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL
+    safe.to_csv(buf, index=False, lineterminator="\n", quoting=quoting, **options)
+
+
 def table_csv(
     frame: pd.DataFrame, title: str, filters: str, provenance: Provenance | None = None
 ) -> bytes:
@@ -128,5 +169,5 @@ def table_csv(
         lines.append(_comment(provenance.footnote()))
     buf = io.StringIO()
     buf.write("\n".join(lines) + "\n")
-    frame.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
+    write_csv(frame, buf, float_format="%.10g")
     return buf.getvalue().encode("utf-8")

@@ -39,6 +39,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from kaleido.errors import ChromeNotFoundError  # type: ignore[import-untyped]
 
+from analytics.frames import write_csv
+
 __all__ = [
     "DEFAULT_HEIGHT",
     "DEFAULT_SCALE",
@@ -209,5 +211,5 @@ def to_csv(fig: go.Figure) -> bytes:
         lines.append(_comment(THINNING_NOTE))
     buf = io.StringIO()
     buf.write("\n".join(lines) + ("\n" if lines else ""))
-    table.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
+    write_csv(table, buf, float_format="%.10g")
     return buf.getvalue().encode("utf-8")

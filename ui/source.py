@@ -19,6 +19,7 @@ bounded number are kept, so uploads do not pile up in memory.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from analytics.frames import write_csv
 from analytics.issues import DataError, DataIssue
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from analytics.validate import ValidationReport, validate_into
@@ -233,8 +235,9 @@ def rejected_csv(database: Path, table: str) -> bytes:
         frame = store.rejected_rows(table)
     finally:
         store.close()
-    text: str = frame.to_csv(index=False)
-    return text.encode("utf-8")
+    buf = io.StringIO()
+    write_csv(frame, buf)
+    return buf.getvalue().encode("utf-8")
 
 
 def summary(store: Store) -> dict[str, Any]:
