@@ -25,6 +25,8 @@ PAGES = (
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/afs.py", "Amputation-free survival", ":material/monitor_heart:"),
     ("pages/primary_endpoint.py", "Primary endpoint", ":material/flag:"),
+    ("pages/design.py", "Trial design", ":material/science:"),
+    ("pages/evidence.py", "Published evidence", ":material/menu_book:"),
     ("pages/patency.py", "Patency", ":material/conversion_path:"),
     ("pages/subgroups.py", "Subgroups", ":material/account_tree:"),
     ("pages/wounds.py", "Wounds and Rutherford", ":material/healing:"),

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from analytics import design_cli
 from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.extract import DataError
 from analytics.filters import FilterError, FilterState
@@ -203,18 +204,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="complete cases only (default: multiple imputation of missing outcomes)",
     )
     s.add_argument(
+        "--imputation",
+        choices=("pwe", "km"),
+        default="pwe",
+        help="model imputing outcomes censored before the landmark: pwe, a "
+        "piecewise-exponential model with uncertain hazards (Goldilocks design, default), "
+        "or km, the Kaplan-Meier curve (exact, no simulation)",
+    )
+    s.add_argument(
         "--imputations",
         type=_positive_int,
         default=DEFAULT_IMPUTATIONS,
         metavar="N",
-        help=f"number of multiple imputations (default {DEFAULT_IMPUTATIONS})",
+        help=f"posterior draws of the hazards of the pwe model (default {DEFAULT_IMPUTATIONS})",
     )
     s.add_argument(
         "--seed",
         type=int,
         default=DEFAULT_SEED,
         metavar="S",
-        help=f"random seed of the imputations (default {DEFAULT_SEED}): the same seed "
+        help=f"random seed of the hazard draws (default {DEFAULT_SEED}): the same seed "
         "gives the same numbers",
     )
     s.add_argument(
@@ -238,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "one file: a wide file or a workbook with a sheet per table",
     )
     v.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
+    design_cli.add_parser(sub)
     return parser
 
 
@@ -262,9 +272,7 @@ def _check_by(store: Store, filters: FilterState, by: str) -> None:
     a value per patient would give one group per value and meaningless tests."""
     types = store.subject_columns()
     if by not in types:
-        raise KeyError(
-            f"--by {by}: no such subject column; available: {', '.join(sorted(types))}"
-        )
+        raise KeyError(f"--by {by}: no such subject column; available: {', '.join(sorted(types))}")
     kind = types[by].upper()
     if kind.startswith(CONTINUOUS_TYPES):
         raise ValueError(
@@ -287,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the test suite turns every warning into an error, so none goes unseen there
     warnings.simplefilter("ignore")
     args = build_parser().parse_args(argv)
+    if args.command == "design":
+        return design_cli.run(args)
     if args.command == "validate":
         return _validate(args.data, args.mapping)
     try:
@@ -311,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             threshold=args.threshold,
             prior=args.prior,
             impute=not args.no_imputation,
+            imputation=args.imputation,
             n_imputations=args.imputations,
             seed=args.seed,
         )

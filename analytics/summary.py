@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesianEndpoint, BayesResult
+from analytics.bayes import (
+    DEFAULT_IMPUTATIONS,
+    DEFAULT_SEED,
+    BayesianEndpoint,
+    BayesResult,
+    Imputation,
+)
 from analytics.filters import FilterState
 from analytics.km import CI_LABELS, CIType, KaplanMeier, KMResult
 from analytics.provenance import Provenance
@@ -93,6 +99,7 @@ def summarize(
     threshold: float = 0.977,
     prior: tuple[float, float] = (1.0, 1.0),
     impute: bool = True,
+    imputation: Imputation = "pwe",
     n_imputations: int = DEFAULT_IMPUTATIONS,
     seed: int = DEFAULT_SEED,
     with_quality: bool = True,
@@ -169,6 +176,7 @@ def summarize(
                     threshold=threshold,
                     prior=prior,
                     impute=impute,
+                    imputation=imputation,
                     n_imputations=n_imputations,
                     seed=seed,
                 )
@@ -329,36 +337,41 @@ def summary_json(s: Summary) -> dict[str, object]:
         first = next(iter(s.comparison.values()), None)
         out["logrank_p"] = None if first is None else _num(first.logrank_p)
         out["hazard_ratio"] = None if first is None else _hazard_ratio_json(first)
-    out["bayes"] = None
-    if s.bayes is not None:
-        b = s.bayes
-        out["bayes"] = {
-            "endpoint": b.endpoint,
-            "day": b.day,
-            "goal": b.goal,
-            "threshold": b.threshold,
-            "prior": list(b.prior),
-            "successes": b.successes,
-            "failures": b.failures,
-            "missing": b.missing,
-            "posterior_mean": b.posterior_mean,
-            "credible_interval": list(b.credible_interval),
-            "probability_above_goal": b.probability_above_goal,
-            "success": b.success,
-            "imputations": b.imputations,
-            "seed": b.seed,
-            "method": b.provenance.method,
-            "notes": list(b.notes),
-            "complete_case": None
-            if b.complete_case is None
-            else {
-                "posterior_mean": b.complete_case.posterior_mean,
-                "credible_interval": list(b.complete_case.credible_interval),
-                "probability_above_goal": b.complete_case.probability_above_goal,
-                "success": b.complete_case.success,
-            },
-        }
+    out["bayes"] = None if s.bayes is None else bayes_json(s.bayes)
     if s.quality is not None:
         out["data_quality"] = s.quality.as_dict()
     out["provenance"] = s.provenance.as_dict()
     return out
+
+
+def _posterior_json(b: BayesResult) -> dict[str, object]:
+    return {
+        "posterior_mean": b.posterior_mean,
+        "credible_interval": list(b.credible_interval),
+        "probability_above_goal": b.probability_above_goal,
+        "success": b.success,
+        "verdict_note": b.verdict_note,
+    }
+
+
+def bayes_json(b: BayesResult) -> dict[str, object]:
+    """The Bayesian endpoint as the documented JSON: `success` is null when no verdict
+    can be given, and `verdict_note` says why; `complete_case` is always an object."""
+    return {
+        "endpoint": b.endpoint,
+        "day": b.day,
+        "goal": b.goal,
+        "threshold": b.threshold,
+        "prior": list(b.prior),
+        "successes": b.successes,
+        "failures": b.failures,
+        "missing": b.missing,
+        **_posterior_json(b),
+        "imputation": b.imputation,
+        "imputations": b.imputations,
+        "seed": b.seed,
+        "monte_carlo_error": b.monte_carlo_error,
+        "method": b.provenance.method,
+        "notes": list(b.notes),
+        "complete_case": _posterior_json(b.as_complete_case),
+    }

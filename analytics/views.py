@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analytics.bayes import BayesianEndpoint, BayesResult
+from analytics.bayes import BayesianEndpoint, BayesResult, Imputation
 from analytics.competing import (
     COMPETING_CENSOR_CODES,
     CompetingRisksResult,
@@ -192,6 +192,7 @@ def bayes_view(
     threshold: float = 0.977,
     prior: tuple[float, float] = (1.0, 1.0),
     impute: bool = True,
+    imputation: Imputation = "pwe",
 ) -> BayesResult | None:
     """The Bayesian endpoint (``analytics.bayes``) on the patients in view; None when
     they have no record of `endpoint`."""
@@ -201,7 +202,14 @@ def bayes_view(
     if counts.empty:
         return None
     return (
-        BayesianEndpoint(day=day, goal=goal, threshold=threshold, prior=prior, impute=impute)
+        BayesianEndpoint(
+            day=day,
+            goal=goal,
+            threshold=threshold,
+            prior=prior,
+            impute=impute,
+            imputation=imputation,
+        )
         .fit(
             counts["AVAL"].to_numpy(float),
             counts["EVENT"].to_numpy(int),

@@ -212,7 +212,7 @@ def posterior_figure(
         bgcolor="rgba(255,255,255,0.8)",
         font={"size": th.font_size, "color": th.text_colour},
     )
-    verdict = "met" if result.success else "not met"
+    verdict = {True: "met", False: "not met", None: "not assessable"}[result.success]
     summary = (
         f"<b>P({esc(name)} &gt; {share(goal)}){_probability(result.probability_above_goal)}"
         f"</b><br>success threshold {result.threshold:g}: <b>{verdict}</b>"
@@ -248,7 +248,7 @@ def posterior_figure(
         f"{count(result.missing)} censored earlier"
     )
     if result.imputed:
-        outcomes += f" (outcome multiply imputed, {result.imputations} imputations)"
+        outcomes += f" (outcome imputed from the {result.imputation_label})"
     else:
         outcomes += " (left out: complete cases)"
     a, b = result.prior

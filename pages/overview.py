@@ -8,7 +8,7 @@ import streamlit as st
 from analytics.headline import Headline
 from analytics.km import CI_LABELS
 from analytics.views import CohortCounts
-from ui import data, fmt
+from ui import data, fmt, notes
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, small_group_caution
@@ -52,7 +52,7 @@ def km_metrics(head: Headline) -> None:
     st.caption(head.provenance.with_method(method).footnote())
 
 
-def bayes_verdict(head: Headline) -> None:
+def primary_endpoint(head: Headline) -> None:
     b = head.bayes
     if b is None:
         st.info(
@@ -71,14 +71,7 @@ def bayes_verdict(head: Headline) -> None:
     )
     prob = fmt.probability(b.probability_above_goal)
     right.metric(f"Probability the AFS rate exceeds {goal}", prob)
-    verdict = (
-        f"the posterior probability that the AFS rate at day {b.day:g} exceeds the {goal} goal "
-        f"is {prob}, against a threshold of {b.threshold:g}."
-    )
-    if b.success:
-        st.success(f"Performance goal met: {verdict}")
-    else:
-        st.info(f"Performance goal not met: {verdict}")
+    notes.bayes_verdict(b)
     st.caption(
         f"{b.successes} event-free at day {b.day:g}, {b.failures} with an event by then, "
         f"{b.missing} followed for less. Method: {b.provenance.method}."
@@ -137,7 +130,7 @@ def render() -> None:
         f"Primary endpoint: AFS at {fmt.months(head.day)} against the "
         f"{fmt.share(opt.goal)} performance goal"
     )
-    bayes_verdict(head)
+    primary_endpoint(head)
 
 
 with shown_plainly("the overview"):

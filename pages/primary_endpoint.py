@@ -8,19 +8,26 @@ import inspect
 
 import streamlit as st
 
-from analytics.bayes import BayesianEndpoint, BayesResult
+from analytics.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from charts.posterior import posterior_figure
 from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import no_patients, small_group_caution
+from ui.notes import bayes_verdict, no_patients, small_group_caution
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
 PLAN = {
     name: p.default
     for name, p in inspect.signature(BayesianEndpoint).parameters.items()
     if p.default is not inspect.Parameter.empty
+}
+# the URL keeps the code; the page shows the words
+MISSING_CHOICES = ("pwe", "km", "none")
+MISSING_LABELS = {
+    "pwe": "Imputed: piecewise-exponential model",
+    "km": "Imputed: Kaplan-Meier curve",
+    "none": "Left out (complete cases)",
 }
 ENDPOINT = "AFS"
 NAME = "Amputation-free survival"
@@ -41,7 +48,7 @@ def controls(ctx) -> dict:
             "**What if?** Change the analysis; the protocol's values are the defaults "
             "(prior: Beta(a, b))."
         )
-        c = st.columns([1, 1, 1, 1, 1, 1.3], vertical_alignment="bottom")
+        c = st.columns([1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
         day = c[0].number_input(
             "Landmark (days)",
             1,
@@ -94,20 +101,24 @@ def controls(ctx) -> dict:
             key="pe_b",
             bind="query-params",
         )
-        impute = c[5].toggle(
-            "Imputation",
-            bool(PLAN["impute"]),
-            key="pe_impute",
+        missing = c[5].selectbox(
+            "Missing outcomes",
+            MISSING_CHOICES,
+            index=0,
+            format_func=MISSING_LABELS.get,
+            key="pe_missing",
             bind="query-params",
-            help="Multiply impute the outcome of patients censored before the landmark "
-            "(off: complete cases only).",
+            help="Outcomes of patients censored before the landmark: imputed from a "
+            "piecewise-exponential model of the time to event with uncertain hazards (the "
+            "Goldilocks design's method), imputed from the Kaplan-Meier curve, or left out.",
         )
     return {
         "day": float(day),
         "goal": goal / 100,
         "threshold": float(threshold),
         "prior": (float(a), float(b)),
-        "impute": bool(impute),
+        "impute": missing != "none",
+        "imputation": missing if missing != "none" else PLAN["imputation"],
     }
 
 
@@ -125,21 +136,13 @@ def differences(settings: dict, ctx) -> list[str]:
         a, b = settings["prior"]
         out.append(f"Beta({a:g}, {b:g}) prior (plan: Beta{tuple(PLAN['prior'])})")
     if settings["impute"] != PLAN["impute"]:
-        out.append("complete cases only (plan: multiple imputation)")
+        out.append("complete cases only (plan: imputation of missing outcomes)")
+    elif settings["imputation"] != PLAN["imputation"]:
+        out.append(
+            f"imputation from the {IMPUTATION_LABELS[settings['imputation']]} "
+            f"(plan: the {IMPUTATION_LABELS[PLAN['imputation']]})"
+        )
     return out
-
-
-def verdict(result: BayesResult, where) -> None:
-    goal = fmt.share(result.goal)
-    prob = fmt.probability(result.probability_above_goal)
-    text = (
-        f"the posterior probability that the AFS rate at day {result.day:g} exceeds the "
-        f"{goal} goal is {prob}, against a threshold of {result.threshold:g}."
-    )
-    if result.success:
-        where.success(f"Performance goal met: {text}")
-    else:
-        where.info(f"Performance goal not met: {text}")
 
 
 def result_metrics(result: BayesResult, where, heading: str) -> None:
@@ -159,8 +162,13 @@ def result_metrics(result: BayesResult, where, heading: str) -> None:
     where.caption(
         f"{result.successes} event-free at day {result.day:g}, {result.failures} with an "
         f"event by then, {result.missing} followed for less"
-        + ("" if result.imputed else " (left out)")
+        + (f" (imputed from the {result.imputation_label})" if result.imputed else " (left out)")
         + "."
+        + (
+            ""
+            if result.monte_carlo_error is None
+            else f" Monte Carlo error of the probability: {result.monte_carlo_error:.1e}."
+        )
     )
 
 
@@ -179,20 +187,22 @@ def render() -> None:
             "patients in view have none."
         )
         return
+    # the sensitivity analysis is the other side of imputing: complete cases beside an
+    # imputation, the plan's imputation beside complete cases
     other = data.bayes(ctx.store, ctx.filters, **{**settings, "impute": not settings["impute"]})
     changed = differences(settings, ctx)
     if changed:
         st.warning("What-if analysis, not the analysis plan: " + "; ".join(changed) + ".")
     for note in result.notes:
         st.warning(f"Read with care: {note}.")
-    verdict(result, st)
+    bayes_verdict(result)
     left, right = st.columns(2)
     result_metrics(result, left, "Primary analysis" if result.imputed else "Complete cases")
     if other is not None:
         heading = (
             "Sensitivity: complete cases only"
             if result.imputed
-            else "Sensitivity: with multiple imputation"
+            else f"Sensitivity: imputed from the {other.imputation_label}"
         )
         result_metrics(other, right, heading)
     opt = ctx.options

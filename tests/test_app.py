@@ -21,6 +21,8 @@ PAGES = (
     ("pages/overview.py", "Overview", ""),
     ("pages/afs.py", "Amputation-free survival", ""),
     ("pages/primary_endpoint.py", "Primary endpoint", ""),
+    ("pages/design.py", "Trial design", ""),
+    ("pages/evidence.py", "Published evidence", ""),
     ("pages/patency.py", "Patency", ""),
     ("pages/subgroups.py", "Subgroups", ""),
     ("pages/wounds.py", "Wounds and Rutherford", ""),

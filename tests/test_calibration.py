@@ -215,7 +215,9 @@ def test_bayesian_primary_endpoint(demo_cohort, published, tol):
         .fit(t, e)
         .result_
     )
+    # the default imputation, the Goldilocks design's piecewise-exponential model
     assert res.imputed
+    assert res.imputation == "pwe"
     assert res.posterior_mean == pytest.approx(o["afs_bayes_posterior_mean"], abs=tol["bayes"])
     lo, hi = o["afs_bayes_credible_interval_95"]
     assert res.credible_interval[0] == pytest.approx(lo, abs=tol["bayes"])

@@ -238,7 +238,9 @@ def test_imputations_and_seed_are_options_and_reproducible(capsys):
 
     a = bayes("--imputations", "50", "--seed", "3")
     assert (a["imputations"], a["seed"]) == (50, 3)
-    assert "50 multiple imputations (seed 3)" in a["method"]
+    assert "50 posterior draws of the hazards (seed 3)" in a["method"]
+    assert a["imputation"] == "pwe"
+    assert a["monte_carlo_error"] > 0
     assert bayes("--imputations", "50", "--seed", "3") == a
     if a["missing"]:
         assert bayes("--imputations", "50", "--seed", "4")["posterior_mean"] != a["posterior_mean"]
@@ -278,3 +280,58 @@ def test_runs_as_a_module_and_help_documents_the_options():
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_kaplan_meier_imputation_is_exact_and_needs_no_seed(capsys):
+    def bayes(*args):
+        code, doc, _ = run(capsys, "--endpoints", "AFS", "--imputation", "km", *args)
+        assert code == 0
+        return doc["bayes"]
+
+    a = bayes("--seed", "1")
+    assert a["imputation"] == "km"
+    assert (a["seed"], a["imputations"], a["monte_carlo_error"]) == (None, 0, None)
+    assert "exactly (no simulation)" in a["method"]
+    assert bayes("--seed", "2") == a
+
+
+def test_no_verdict_without_follow_up_to_the_landmark(capsys):
+    code, doc, _ = run(capsys, "--endpoints", "AFS", "--landmark", "5000")
+    assert code == 0
+    b = doc["bayes"]
+    assert b["success"] is None
+    assert "no patient was followed to day 5000" in b["verdict_note"]
+    assert b["complete_case"]["success"] is None
+
+
+def test_complete_case_is_always_an_object(capsys):
+    code, doc, _ = run(capsys, "--endpoints", "AFS", "--no-imputation")
+    assert code == 0
+    b = doc["bayes"]
+    assert b["imputation"] == "none"
+    cc = b["complete_case"]
+    assert set(cc) == {
+        "posterior_mean",
+        "credible_interval",
+        "probability_above_goal",
+        "success",
+        "verdict_note",
+    }
+    assert cc["posterior_mean"] == b["posterior_mean"]
+    assert cc["success"] == b["success"]
+
+
+def test_design_is_a_subcommand_of_the_command_line(capsys):
+    code = main(["design", "--true-rate", "0.7", "--simulations", "2000", "--seed", "5"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    doc = json.loads(out)
+    for key in ("probability_of_success", "expected_sample_size", "stopping", "type_one_error"):
+        assert key in doc
+    assert 0 < doc["type_one_error"] < doc["probability_of_success"] < 1
+    with pytest.raises(SystemExit) as info:
+        main(["design", "--true-rate", "1.5"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "must lie between 0 and 1" in err
+    assert "Traceback" not in err

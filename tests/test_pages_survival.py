@@ -219,7 +219,7 @@ def test_primary_endpoint_what_if_controls(at, diabetic):
     at.number_input(key="pe_threshold").set_value(0.9)
     at.number_input(key="pe_a").set_value(2.0)
     at.number_input(key="pe_b").set_value(3.0)
-    at.toggle(key="pe_impute").set_value(False)
+    at.selectbox(key="pe_missing").set_value("none")
     at.number_input(key="pe_goal").set_value(50)
     at.run()
     assert not at.exception
@@ -244,6 +244,35 @@ def test_primary_endpoint_what_if_controls(at, diabetic):
     assert result.notes
     for note in result.notes:
         assert any(note in w.value for w in at.warning)
+    if result.success is None:
+        assert any(w.value.startswith(f"Not assessable: {result.verdict_note}") for w in at.warning)
+
+
+def test_primary_endpoint_names_the_imputation_model_that_ran(at, demo_cohort):
+    open_page(at, "pages/primary_endpoint.py")
+    assert at.selectbox(key="pe_missing").value == "pwe"
+    assert any("piecewise-exponential model" in c.value for c in at.caption)
+    at.selectbox(key="pe_missing").set_value("km").run()
+    assert not at.exception
+    t, e = times_events(demo_cohort, "AFS")
+    km = BayesianEndpoint(day=183, goal=0.54, imputation="km").fit(t, e).result_
+    shown = metrics(at)
+    assert shown["Posterior mean AFS rate at 6 months"][0] == bayes_metrics(km)[0]
+    assert any("imputed from the Kaplan-Meier curve" in c.value for c in at.caption)
+    assert any(
+        "imputation from the Kaplan-Meier curve (plan: the piecewise-exponential model)"
+        in w.value
+        for w in at.warning
+    )
+    # the page shows the words
+    assert "Imputed: Kaplan-Meier curve" in at.selectbox(key="pe_missing").options
+
+
+def test_primary_endpoint_imputation_model_comes_from_the_url(at):
+    # Streamlit binds a selectbox to the URL by the option's label
+    open_page(at, "pages/primary_endpoint.py", pe_missing="Imputed: Kaplan-Meier curve")
+    assert at.selectbox(key="pe_missing").value == "km"
+    assert any("imputed from the Kaplan-Meier curve" in c.value for c in at.caption)
 
 
 # --- Patency ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import views
-from analytics.bayes import BayesResult
+from analytics.bayes import BayesResult, Imputation
 from analytics.competing import CompetingRisksResult
 from analytics.filters import Clause, FilterState
 from analytics.headline import Headline
@@ -257,9 +257,17 @@ def _bayes(
     threshold: float,
     prior: tuple[float, float],
     impute: bool,
+    imputation: Imputation,
 ) -> BayesResult | None:
     return views.bayes_view(
-        _store, _state(key), day=day, goal=goal, threshold=threshold, prior=prior, impute=impute
+        _store,
+        _state(key),
+        day=day,
+        goal=goal,
+        threshold=threshold,
+        prior=prior,
+        impute=impute,
+        imputation=imputation,
     )
 
 
@@ -272,6 +280,7 @@ def bayes(
     threshold: float,
     prior: tuple[float, float],
     impute: bool,
+    imputation: Imputation = "pwe",
 ) -> BayesResult | None:
     return _bayes(
         store,
@@ -282,6 +291,7 @@ def bayes(
         float(threshold),
         (float(prior[0]), float(prior[1])),
         bool(impute),
+        imputation,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
+from analytics.bayes import BayesResult
 from analytics.filters import FilterState
 from analytics.store import Store
 from ui import fmt
@@ -65,3 +68,20 @@ def small_group_caution(n: int, threshold: int = SMALL_GROUP, *, group: str | No
         "unstable and their confidence intervals wide. Read them with caution.",
         icon="⚠️",
     )
+
+
+def bayes_verdict(result: BayesResult, where: Any = st) -> None:
+    """The primary endpoint's verdict in one box: met, not met, or not assessable with
+    the reason (the same words on every page that shows it)."""
+    goal = fmt.share(result.goal)
+    prob = fmt.probability(result.probability_above_goal)
+    text = (
+        f"the posterior probability that the AFS rate at day {result.day:g} exceeds the "
+        f"{goal} goal is {prob}, against a threshold of {result.threshold:g}."
+    )
+    if result.success is None:
+        where.warning(f"Not assessable: {result.verdict_note}. For information, {text}")
+    elif result.success:
+        where.success(f"Performance goal met: {text}")
+    else:
+        where.info(f"Performance goal not met: {text}")

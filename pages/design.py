@@ -1,0 +1,391 @@
+"""Trial design: the Goldilocks adaptive design of PROMISE II, simulated for settings the
+user chooses, against the operating characteristics the trial's design states.
+
+A design tool: it reads no patient data. Every number comes from `analytics.design`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from analytics.design import (
+    DEFAULT_SEED,
+    DEFAULT_SIMULATIONS,
+    DesignResult,
+    DesignSettings,
+    GoldilocksDesign,
+    parse_looks,
+    versus,
+)
+from analytics.design_results import PowerCurve
+from analytics.frames import table_csv
+from charts.design import power_curve_figure, stopping_figure
+from ui import fmt
+from ui.context import through_router
+from ui.errors import shown_plainly
+from ui.figure import show_figure
+
+PLAN = DesignSettings()  # the analysis plan's values are the simulator's defaults
+# The trial's stated design (PROMISE II, N Engl J Med 2023): design parameters, not
+# results. Power of at least this much at each true rate, and the false-positive rate
+# at the performance goal.
+STATED_POWER = ((0.68, 0.80), (0.70, 0.90))
+STATED_ALPHA = 0.025
+CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
+CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
+SIMULATION_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner="Simulating the trials…")
+def _result(settings: DesignSettings, rate: float, simulations: int, seed: int) -> DesignResult:
+    return GoldilocksDesign(**vars(settings)).run(rate, simulations, seed).result_
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Simulating the power curve…")
+def _curve(
+    settings: DesignSettings, rates: tuple[float, ...], simulations: int, seed: int
+) -> PowerCurve:
+    return GoldilocksDesign(**vars(settings)).power_curve(rates, simulations, seed)
+
+
+# key: (label, lowest, highest, step, format, help); the default is the plan's
+NUMBERS: dict[str, tuple[str, float, float, float, str, str | None]] = {
+    "rate": ("True amputation-free survival (%)", 1, 99, 1, "%d",
+             "The rate at the landmark the simulated patients really have."),
+    "accrual_per_month": ("Patients enrolled a month", 0.1, 100.0, 0.1, "%.2f",
+                          "Enrolment is a Poisson process at this rate. Default: the "
+                          "trial's pace, 105 patients from December 2019 to March 2022."),
+    "followup_days": ("Landmark (days after enrolment)", 0, 3650, 1, "%d",
+                      "An outcome is known once the patient reaches the landmark."),
+    "seed": ("Seed", 0, 2**31 - 1, 1, "%d", "The same seed simulates the same trials."),
+    "expected_success": ("Stop enrolment: success expected above", 0.5, 1.0, 0.01, "%.2f",
+                         "Enrolment stops when the predictive probability that the patients "
+                         "already enrolled will meet the goal exceeds this (1: never)."),
+    "futility": ("Stop for futility below", 0.0, 0.5, 0.01, "%.2f",
+                 "The trial stops when the predictive probability of success with the "
+                 "maximum sample size falls below this (0: never)."),
+    "goal": ("Goal (%)", 1, 99, 1, "%d", "The performance goal for amputation-free "
+             "survival at the landmark."),
+    "threshold": ("Success threshold", 0.5, 0.9999, 0.001, "%.4f",
+                  "Success: the posterior probability that the rate exceeds the goal is "
+                  "above this."),
+    "a": ("Prior a", 0.01, 1000.0, 0.5, "%g", None),
+    "b": ("Prior b", 0.01, 1000.0, 0.5, "%g", None),
+}  # fmt: skip
+DEFAULTS: dict[str, float] = {
+    "rate": 70,
+    "accrual_per_month": PLAN.accrual_per_month,
+    "followup_days": int(PLAN.followup_days),
+    "seed": DEFAULT_SEED,
+    "expected_success": PLAN.expected_success,
+    "futility": PLAN.futility,
+    "goal": round(100 * PLAN.goal),
+    "threshold": PLAN.threshold,
+    "a": PLAN.prior[0],
+    "b": PLAN.prior[1],
+}
+
+
+def _number(where: DeltaGenerator, key: str) -> float:
+    label, lo, hi, step, form, helptext = NUMBERS[key]
+    whole = form == "%d"
+    kind = int if whole else float
+    return where.number_input(
+        label,
+        kind(lo),
+        kind(hi),
+        kind(DEFAULTS[key]),
+        kind(step),
+        format=form,
+        key=f"design_{key}",
+        bind="query-params",
+        help=helptext,
+    )
+
+
+def controls() -> tuple[DesignSettings | None, float, int, int]:
+    """The design, the true rate, simulations and seed; the design is None (with the
+    reason shown) when the settings cannot make one."""
+    with st.container(border=True):
+        st.markdown("**Settings.** The trial's plan is the default; the URL keeps every change.")
+        top, low = (st.columns(6, vertical_alignment="bottom") for _ in range(2))
+        v = {key: _number(top[i], key) for i, key in enumerate(NUMBERS) if i < 3}
+        looks_text = top[3].text_input(
+            "Looks (patients enrolled)",
+            ", ".join(map(str, PLAN.looks)),
+            key="design_looks",
+            bind="query-params",
+            help="Interim analyses at these enrolment counts; the last is the maximum.",
+        )
+        simulations = top[4].selectbox(
+            "Simulated trials",
+            SIMULATION_CHOICES,
+            index=SIMULATION_CHOICES.index(DEFAULT_SIMULATIONS),
+            key="design_simulations",
+            bind="query-params",
+        )
+        v["seed"] = _number(top[5], "seed")
+        v |= {key: _number(low[i], key) for i, key in enumerate(list(NUMBERS)[4:])}
+    rate, seed = v["rate"] / 100, int(v["seed"])
+    try:
+        settings = DesignSettings(
+            looks=parse_looks(looks_text),
+            goal=v["goal"] / 100,
+            threshold=float(v["threshold"]),
+            prior=(float(v["a"]), float(v["b"])),
+            expected_success=float(v["expected_success"]),
+            futility=float(v["futility"]),
+            accrual_per_month=float(v["accrual_per_month"]),
+            followup_days=float(v["followup_days"]),
+            alpha=STATED_ALPHA,
+        )
+    except ValueError as exc:
+        st.error(f"These settings make no design: {str(exc).rstrip('.')}.")
+        return None, rate, int(simulations), seed
+    return settings, rate, int(simulations), seed
+
+
+def differences(s: DesignSettings) -> list[str]:
+    return [
+        f"{field.replace('_', ' ')} {getattr(s, field)} (plan: {getattr(PLAN, field)})"
+        for field in vars(PLAN)
+        if getattr(s, field) != getattr(PLAN, field)
+    ]
+
+
+def metrics(res: DesignResult) -> None:
+    rate, goal = res.at_rate, res.at_goal
+    c = st.columns(4)
+    c[0].metric(
+        f"Probability of success at a true rate of {fmt.share(rate.true_rate)}",
+        fmt.pct(rate.probability_of_success),
+        f"Monte Carlo error {100 * rate.probability_of_success_se:.1f} points",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[1].metric(
+        "Expected sample size",
+        f"{rate.expected_sample_size:.1f}",
+        f"of at most {res.settings.looks[-1]} patients",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[2].metric(
+        f"Type I error (true rate = goal, {fmt.share(goal.true_rate)})",
+        fmt.probability(goal.probability_of_success),
+        f"Monte Carlo error {goal.probability_of_success_se:.4f}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    c[3].metric(
+        "Expected time to the final analysis",
+        f"{rate.expected_duration_months:.1f} months",
+        "from the first enrolment",
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def table(res: DesignResult) -> None:
+    rate, goal = res.at_rate, res.at_goal
+    rows = [
+        ("Probability of success (%)", rate.probability_of_success, goal.probability_of_success),
+        ("Expected sample size", rate.expected_sample_size, goal.expected_sample_size),
+        (
+            "Expected months to the end",
+            rate.expected_duration_months,
+            goal.expected_duration_months,
+        ),
+    ]
+    for i, n in enumerate(res.settings.looks[:-1]):
+        rows.append(
+            (
+                f"Stopped enrolment at {n}: success expected (%)",
+                rate.stopped_for_success[i],
+                goal.stopped_for_success[i],
+            )
+        )
+        rows.append(
+            (
+                f"Stopped for futility at {n} (%)",
+                rate.stopped_for_futility[i],
+                goal.stopped_for_futility[i],
+            )
+        )
+    rows.append(
+        (
+            f"Enrolled to the maximum, {res.settings.looks[-1]} (%)",
+            rate.reached_maximum,
+            goal.reached_maximum,
+        )
+    )
+    at_rate = f"True rate {fmt.share(rate.true_rate)}"
+    at_goal = f"True rate at the goal, {fmt.share(goal.true_rate)}"
+    frame = pd.DataFrame(
+        [
+            (m, 100 * x if m.endswith("(%)") else x, 100 * y if m.endswith("(%)") else y)
+            for m, x, y in rows
+        ],
+        columns=["Operating characteristic", at_rate, at_goal],
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        key="design_table",
+        column_config={
+            at_rate: st.column_config.NumberColumn(format="%.2f"),
+            at_goal: st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    title = "Operating characteristics of the simulated Goldilocks design"
+    st.download_button(
+        f"Download: {title.lower()} (CSV)",
+        lambda: table_csv(frame, title, "none (simulated trials)", res.provenance),
+        file_name="design_operating_characteristics.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="design_download",
+    )
+
+
+def comparison(res: DesignResult, curve: PowerCurve) -> None:
+    st.subheader("Against the trial's stated design")
+    st.markdown(
+        "The trial's published design: looks at 60, 75, 90 and 105 patients, a uniform "
+        "prior, success when the posterior probability that amputation-free survival at 6 "
+        "months exceeds 54% is above 0.977, a power of at least 80% if the true rate is "
+        "68% and at least 90% if it is 70%, and a false-positive rate of 2.5% if it is 54%."
+    )
+    sim = dict(
+        zip(
+            curve.rates,
+            zip(curve.probability_of_success, curve.monte_carlo_error, strict=True),
+            strict=True,
+        )
+    )
+    words = {"above": "above", "below": "below", "within": "within Monte Carlo error of"}
+    lines = []
+    for rate, power in STATED_POWER:
+        p, se = sim[rate]
+        lines.append(
+            f"- True rate {fmt.share(rate)}: simulated probability of success "
+            f"{fmt.pct(p)} (95% Monte Carlo interval ± {100 * 1.96 * se:.1f} points), "
+            f"{words[versus(p, se, power)]} the stated {fmt.share(power)} or more."
+        )
+    t1, se1 = res.at_goal.probability_of_success, res.at_goal.probability_of_success_se
+    lines.append(
+        f"- True rate at the goal ({fmt.share(res.settings.goal)}): simulated type I error "
+        f"{t1:.4f} (95% Monte Carlo interval ± {1.96 * se1:.4f}), "
+        f"{words[versus(t1, se1, STATED_ALPHA)]} the stated {STATED_ALPHA:g}."
+    )
+    st.markdown("\n".join(lines))
+    fixed, cal = res.fixed, res.calibration
+    st.markdown("**Why the simulation can differ**")
+    st.markdown(
+        "- The published text does not give every interim rule. It names the looks, the "
+        "prior, the goal and the threshold, but not the predictive probabilities that stop "
+        f"enrolment (here above {res.settings.expected_success:g}) or stop for futility "
+        f"(here below {res.settings.futility:g}), the pace of enrolment (here "
+        f"{res.settings.accrual_per_month:g} patients a month), nor how incomplete outcomes "
+        "count at a look. Here an outcome counts only once the patient reaches day "
+        f"{res.settings.followup_days:g}, nobody is lost to follow-up, and a patient with an "
+        "event before the landmark is not known to have failed until then; the trial imputed "
+        "incomplete outcomes from a model of the time to event.\n"
+        f"- The binomial is discrete. With {fixed.sample_size} patients the threshold "
+        f"{res.settings.threshold:g} is passed from {fixed.critical_count} successes, and a "
+        f"single analysis of all {fixed.sample_size} then has an exact type I error of "
+        f"{fixed.type_one_error:.4f} (the binomial probability of {fixed.critical_count} or "
+        f"more successes when the true rate is the goal). To keep it at most "
+        f"{fixed.alpha:g} the design needs {fixed.required_critical_count} successes "
+        f"(exact type I error {fixed.required_type_one_error:.4f}, power "
+        f"{fmt.pct(fixed.required_power)} at {fmt.share(res.at_rate.true_rate)}): a "
+        f"threshold of {fixed.required_threshold:.10g} gives that (with "
+        f"{fixed.required_critical_count - 1} successes the posterior probability must no "
+        "longer pass)."
+    )
+    if cal is not None and cal.threshold is None:
+        st.markdown(
+            f"- As simulated, no threshold a few steps above {res.settings.threshold:g} brings "
+            f"this design's type I error to {cal.alpha:g}."
+        )
+    elif cal is not None and cal.threshold is not None and cal.critical_counts is not None:
+        counts = ", ".join(
+            f"{k} of {n}" for n, k in zip(res.settings.looks, cal.critical_counts, strict=True)
+        )
+        if cal.threshold == res.settings.threshold:
+            st.markdown(
+                f"- As simulated, this design's type I error is already at most {cal.alpha:g}."
+            )
+        else:
+            st.markdown(
+                f"- As simulated, the adaptive design keeps its type I error at most "
+                f"{cal.alpha:g} with a threshold of {cal.threshold:.10g} (successes needed: "
+                f"{counts}): simulated type I error {cal.type_one_error:.4f} "
+                f"(Monte Carlo error {cal.type_one_error_se:.4f})."
+            )
+
+
+def render() -> None:
+    through_router()  # a design tool needs no cohort, but the sidebar and routing still apply
+    st.title("Trial design")
+    st.markdown(
+        "PROMISE II used a **Goldilocks adaptive design** (Broglio, Connor and Berry, "
+        "2014): the sample size is not fixed in advance. At each look the accumulating "
+        "amputation-free survival (AFS) outcomes give two predictive probabilities: that "
+        "the patients already enrolled will meet the performance goal once all reach 6 "
+        "months (if high, enrolment stops), and that the trial would meet it at the "
+        "maximum sample size (if low, it stops for futility). Here the design is simulated "
+        "for a true AFS rate you choose. No patient data are used."
+    )
+    settings, rate, simulations, seed = controls()
+    if settings is None:
+        return
+    changed = differences(settings)
+    if changed:
+        st.warning("What-if design, not the trial's plan: " + "; ".join(changed) + ".")
+    res = _result(settings, rate, simulations, seed)
+    metrics(res)
+    # the URL holds the words (?design_where=At+the+goal), as on the other pages
+    at_goal = (
+        st.radio(
+            "Where the simulated trials stopped",
+            ("At the true rate", "At the goal"),
+            horizontal=True,
+            key="design_where",
+            bind="query-params",
+            help="At the goal: the trials whose share of successes is the type I error.",
+        )
+        == "At the goal"
+    )
+    show_figure(
+        stopping_figure(res, at_goal=at_goal),
+        "design_stopping",
+        slide=lambda: stopping_figure(
+            res, at_goal=at_goal, theme="presentation", title="Where the simulated trials stopped"
+        ),
+    )
+    table(res)
+    rates = tuple(sorted({*CURVE_RATES, *(r for r, _ in STATED_POWER), settings.goal}))
+    curve = _curve(settings, rates, min(simulations, CURVE_MAX_SIMULATIONS), seed)
+    stated = [(r, p, f"Stated: at least {fmt.share(p)} at {fmt.share(r)}") for r, p in STATED_POWER]
+    stated.append((PLAN.goal, STATED_ALPHA, f"Stated: false-positive rate {STATED_ALPHA:g}"))
+    st.subheader("Probability of success by true rate")
+    show_figure(
+        power_curve_figure(curve, goal=settings.goal, stated=stated),
+        "design_power",
+        slide=lambda: power_curve_figure(
+            curve,
+            goal=settings.goal,
+            stated=stated,
+            theme="presentation",
+            title="Probability of success of the Goldilocks design",
+        ),
+    )
+    comparison(res, curve)
+    st.caption(f"Method: {res.provenance.method}.")
+
+
+with shown_plainly("the trial design"):
+    render()
