@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from analytics import design_cli
+from analytics import arguments, design_cli
+from analytics.arguments import EXIT_INTERNAL
 from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.extract import DataError
 from analytics.filters import FilterError, FilterState
@@ -26,9 +24,6 @@ from analytics.km import CI_TYPES
 from analytics.store import DEMO_DIR, Store
 from analytics.summary import summarize, summary_json
 from analytics.validate import validate_extract
-
-EXIT_USAGE = 2
-EXIT_INTERNAL = 1
 
 DESCRIPTION = """\
 Print the headline survival numbers of a trial or registry extract as one JSON
@@ -74,58 +69,13 @@ in data/README.md.
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}. Run with --help for the options.\n")
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1")
-    return value
-
-
-def _day(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number of days")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
-
-
-def _prior(text: str) -> tuple[float, float]:
-    try:
-        a, b = (float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not of the form A,B") from None
-    if a <= 0 or b <= 0:
-        raise argparse.ArgumentTypeError("Beta prior parameters must be positive")
-    return a, b
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = arguments.Parser(
         prog="python -m analytics",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=arguments.Parser)
     s = sub.add_parser(
         "summary",
         help="print the summary JSON",
@@ -160,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--landmark",
         action="append",
-        type=_day,
+        type=arguments.day,
         metavar="DAYS",
         help="landmark day, repeatable (default 183); the first is the Bayesian one",
     )
@@ -179,21 +129,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--goal",
-        type=_probability,
+        type=arguments.probability,
         default=0.54,
         metavar="P",
         help="performance goal for the event-free rate (default 0.54)",
     )
     s.add_argument(
         "--threshold",
-        type=_probability,
+        type=arguments.probability,
         default=0.977,
         metavar="P",
         help="posterior probability needed to declare success (default 0.977)",
     )
     s.add_argument(
         "--prior",
-        type=_prior,
+        type=arguments.prior,
         default=(1.0, 1.0),
         metavar="A,B",
         help="Beta prior (default 1,1: uniform)",
@@ -213,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--imputations",
-        type=_positive_int,
+        type=arguments.whole_number(1),
         default=DEFAULT_IMPUTATIONS,
         metavar="N",
         help=f"posterior draws of the hazards of the pwe model (default {DEFAULT_IMPUTATIONS})",
@@ -255,11 +205,6 @@ MAPPING_HELP = (
     "mapping file (.toml or .yaml) renaming columns and recoding values; default: "
     "mapping.toml or mapping.yaml inside the extract folder, if any"
 )
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    sys.stderr.write(" ".join(message.split()) + "\n")
-    return code
 
 
 # --by compares the groups of a categorical column; more levels than this are refused
@@ -326,42 +271,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
         )
     except (DataError, FilterError) as exc:
-        return _fail(f"python -m analytics: {exc}")
+        return arguments.fail(f"python -m analytics: {exc}")
     except KeyError as exc:
-        return _fail(f"python -m analytics: {exc.args[0] if exc.args else exc}")
+        return arguments.fail(f"python -m analytics: {exc.args[0] if exc.args else exc}")
     except ValueError as exc:
-        return _fail(f"python -m analytics: {exc}")
+        return arguments.fail(f"python -m analytics: {exc}")
     except Exception as exc:  # an engine fault: say so in one line, never a traceback
-        return _fail(
+        return arguments.fail(
             f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
             "please report it with the command you ran",
             EXIT_INTERNAL,
         )
-    _print(json.dumps(summary_json(summary), indent=2, allow_nan=False))
+    arguments.write(json.dumps(summary_json(summary), indent=2, allow_nan=False))
     return 0
-
-
-def _print(text: str) -> None:
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
 
 
 def _validate(data: Path, mapping: Path | None) -> int:
     try:
         report = validate_extract(data, mapping)
     except Exception as exc:  # an engine fault: say so in one line, never a traceback
-        return _fail(
+        return arguments.fail(
             f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
             "please report it with the command you ran",
             EXIT_INTERNAL,
         )
-    _print(report.to_json())
+    arguments.write(report.to_json())
     if report.usable:
         return 0
-    return _fail(
+    return arguments.fail(
         f"python -m analytics: {data} cannot be analysed: {report.reason.rstrip('.')}. "
         f"The report on stdout lists {report.errors} error(s) and {report.warnings} "
         "warning(s), each with file, row and column."

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
+from analytics import arguments
+from analytics.arguments import EXIT_INTERNAL, EXIT_USAGE
 from analytics.design import (
     DEFAULT_ACCRUAL,
     DEFAULT_ALPHA,
@@ -33,8 +34,6 @@ from analytics.design import (
 )
 from analytics.design_results import OperatingCharacteristics
 
-EXIT_USAGE = 2
-EXIT_INTERNAL = 1
 PROG = "python -m analytics design"
 
 DESCRIPTION = """\
@@ -59,72 +58,11 @@ The same seed gives the same document.
 """
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-    return value
-
-
-def _rate(text: str) -> float:
-    value = _number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} must lie between 0 and 1")
-    return value
-
-
-def _open_probability(text: str) -> float:
-    value = _number(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
-
-
 def _looks(text: str) -> tuple[int, ...]:
     try:
         return parse_looks(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _simulations(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_SIMULATIONS:
-        raise argparse.ArgumentTypeError(f"{text} must lie between 1 and {MAX_SIMULATIONS}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return value
-
-
-def _prior(text: str) -> tuple[float, float]:
-    try:
-        a, b = (float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not of the form A,B") from None
-    if not (a > 0 and b > 0):
-        raise argparse.ArgumentTypeError("Beta prior parameters must be positive")
-    return a, b
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -139,21 +77,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add = d.add_argument
     add(
         "--true-rate",
-        type=_rate,
+        type=arguments.rate,
         default=DEFAULT_TRUE_RATE,
         metavar="P",
         help=f"true event-free rate at the landmark (default {DEFAULT_TRUE_RATE})",
     )
     add(
         "--simulations",
-        type=_simulations,
+        type=arguments.whole_number(1, MAX_SIMULATIONS),
         default=DEFAULT_SIMULATIONS,
         metavar="N",
         help=f"simulated trials (default {DEFAULT_SIMULATIONS})",
     )
     add(
         "--seed",
-        type=_seed,
+        type=arguments.whole_number(0),
         default=DEFAULT_SEED,
         metavar="S",
         help=f"random seed (default {DEFAULT_SEED}): the same seed gives the same output",
@@ -169,14 +107,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add(
         "--goal",
-        type=_open_probability,
+        type=arguments.probability,
         default=DEFAULT_GOAL,
         metavar="P",
         help=f"performance goal (default {DEFAULT_GOAL})",
     )
     add(
         "--threshold",
-        type=_open_probability,
+        type=arguments.probability,
         default=DEFAULT_THRESHOLD,
         metavar="P",
         help=f"posterior probability above the goal needed for success (default "
@@ -184,7 +122,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add(
         "--expected-success",
-        type=_rate,
+        type=arguments.rate,
         default=DEFAULT_EXPECTED_SUCCESS,
         metavar="P",
         help="stop enrolment when the predictive probability of success with the patients "
@@ -192,7 +130,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add(
         "--futility",
-        type=_rate,
+        type=arguments.rate,
         default=DEFAULT_FUTILITY,
         metavar="P",
         help="stop for futility when the predictive probability of success at the maximum "
@@ -200,28 +138,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add(
         "--accrual",
-        type=_positive,
+        type=arguments.positive,
         default=DEFAULT_ACCRUAL,
         metavar="PER_MONTH",
         help=f"patients enrolled a month (default {DEFAULT_ACCRUAL:g})",
     )
     add(
         "--followup-days",
-        type=_positive,
+        type=arguments.positive,
         default=DEFAULT_FOLLOWUP_DAYS,
         metavar="DAYS",
         help=f"days from enrolment to the landmark outcome (default {DEFAULT_FOLLOWUP_DAYS:g})",
     )
     add(
         "--prior",
-        type=_prior,
+        type=arguments.prior,
         default=(1.0, 1.0),
         metavar="A,B",
         help="Beta prior of the rate (default 1,1: uniform)",
     )
     add(
         "--alpha",
-        type=_open_probability,
+        type=arguments.probability,
         default=DEFAULT_ALPHA,
         metavar="P",
         help=f"type I error the design should keep to (default {DEFAULT_ALPHA})",
@@ -306,11 +244,6 @@ def result_json(res: DesignResult) -> dict[str, Any]:
     }
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    sys.stderr.write(" ".join(message.split()) + "\n")
-    return code
-
-
 def run(args: argparse.Namespace) -> int:
     """Carry out ``design`` with parsed `args`: the JSON on stdout, 0; or 2 (1 for a
     fault of ours) with one sentence on stderr."""
@@ -328,25 +261,15 @@ def run(args: argparse.Namespace) -> int:
         )
         result = design.run(args.true_rate, args.simulations, args.seed).result_
     except ValueError as exc:
-        return _fail(f"{PROG}: {str(exc).rstrip('.')}.")
+        return arguments.fail(f"{PROG}: {str(exc).rstrip('.')}.")
     except Exception as exc:  # an engine fault: one line, never a traceback
-        return _fail(
+        return arguments.fail(
             f"{PROG}: internal error ({type(exc).__name__}: {exc}); please report it with "
             "the command you ran.",
             EXIT_INTERNAL,
         )
-    text = json.dumps(result_json(result), indent=2, allow_nan=False)
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader (e.g. `head`) stopped early: not an error of ours
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+    arguments.write(json.dumps(result_json(result), indent=2, allow_nan=False))
     return 0
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}. Run with --help for the options.\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -354,8 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     if not args_in or args_in[0] != "design":
         args_in.insert(0, "design")
-    parser = _Parser(prog="python -m analytics")
-    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = arguments.Parser(prog="python -m analytics")
+    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=arguments.Parser))
     try:
         args = parser.parse_args(args_in)
     except SystemExit as stop:  # --help, or a bad option already explained on stderr

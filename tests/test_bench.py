@@ -31,3 +31,9 @@ def test_load_benchmark_smoke_run(tmp_path):
     out = _run("bench/load.py", "--quick", "--workdir", str(tmp_path))
     for fmt in ("csv", "parquet"):
         assert re.search(rf"\| {fmt} \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|", out), out
+
+
+def test_design_benchmark_smoke_run():
+    out = _run("bench/design.py", "--quick")
+    assert re.search(r"\| 1e3 \| [\d.]+ \| [\d.]+ \| \d+x \| 0\.\d+ \|", out), out
+    assert "Plain loop on 30 trials" in out

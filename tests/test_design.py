@@ -14,7 +14,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -239,12 +238,6 @@ def test_calibration_brings_the_type_one_error_to_alpha():
     assert cal.critical_counts == tuple(kstar(n, threshold=cal.threshold) for n in LOOKS)
     if res.type_one_error > 0.025:
         assert cal.threshold > THRESHOLD
-
-
-def test_ten_thousand_trials_in_under_five_seconds():
-    start = time.perf_counter()
-    GoldilocksDesign().run(0.70, 10_000, DEFAULT_SEED)
-    assert time.perf_counter() - start < 5.0
 
 
 @pytest.mark.parametrize(
