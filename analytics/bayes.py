@@ -29,11 +29,11 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+from scipy import optimize, special, stats
 
 from analytics.imputation import (
     EXACT_DRAW_LIMIT,
-    MC_BATCHES,
+    NORMAL_DRAWS,
     KDistribution,
     PiecewiseExponential,
     averaged_over_draws,
@@ -53,9 +53,12 @@ DEFAULT_IMPUTATIONS = 2000  # posterior draws of the hazards ("pwe")
 DEFAULT_CUTPOINTS = (30.0, 91.0)  # days: the 1- and 3-month visits
 HAZARD_PRIOR = (0.1, 0.1)  # Gamma(shape, rate per month) on each piece's hazard
 MAX_MISSING_SHARE = 0.2
-# A verdict within this many Monte Carlo standard errors of the threshold could flip
-# with another seed (two-sided 99.9%).
-FLIP_Z = 3.29
+# A verdict closer to the threshold than the two-sided 99.9% Student t quantile (degrees of
+# freedom: draws - 1) times the Monte Carlo standard error, plus the bound of any
+# approximation, could flip with another seed or an exact computation: it is withheld.
+FLIP_LEVEL = 0.999
+# Fewer draws of the hazards give too rough an error to judge a verdict by.
+MIN_DRAWS_FOR_VERDICT = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,6 +141,8 @@ class BayesResult:
     notes: tuple[str, ...] = ()
     imputation: str = "none"  # "pwe", "km", or "none" (complete cases)
     monte_carlo_error: float | None = None  # of probability_above_goal
+    # bound of the normal approximation's effect on probability_above_goal (0: exact draws)
+    approximation_error: float | None = None
     verdict_note: str | None = None
     hazards: PiecewiseExponential | None = field(default=None, repr=False)
 
@@ -273,7 +278,7 @@ class BayesianEndpoint:
             if self.impute and c.m > 0:
                 note += ", and imputed outcomes extrapolate beyond all follow-up"
             notes.append(note)
-        if c.n and c.m / c.n > 0.2:
+        if c.n and c.m / c.n > self.max_missing_share:
             notes.append(
                 f"{c.m} of {c.n} outcomes ({100 * c.m / c.n:.0f}%) were censored before day "
                 f"{self.day:g}: the result leans on "
@@ -281,7 +286,14 @@ class BayesianEndpoint:
             )
         return tuple(notes)
 
-    def _withheld(self, c: _Counts, prob: float, mc_error: float | None) -> str | None:
+    def _withheld(
+        self,
+        c: _Counts,
+        prob: float,
+        mc_error: float | None,
+        k: KDistribution | None,
+        approximation: float,
+    ) -> str | None:
         """Why no verdict can be given, or None when one can."""
         if c.n == 0:
             return "no patient is in view"
@@ -297,11 +309,27 @@ class BayesianEndpoint:
                 f"{self.day:g}, more than the {100 * self.max_missing_share:g}% a verdict "
                 "may rest on"
             )
-        if mc_error is not None and abs(prob - self.threshold) <= FLIP_Z * mc_error:
+        if k is None or k.replicates is None:
+            return None
+        draws = k.replicates.shape[0]
+        if mc_error is None or draws < MIN_DRAWS_FOR_VERDICT:
             return (
-                f"the probability {prob:.4f} lies within {FLIP_Z:g} Monte Carlo standard "
-                f"errors ({mc_error:.1e}) of the threshold {self.threshold:g}, so another "
-                "seed could reverse the verdict: rerun with more draws of the hazards"
+                f"{draws} draws of the hazards are too few to bound the Monte Carlo error "
+                f"(at least {MIN_DRAWS_FOR_VERDICT} are needed)"
+            )
+        z = float(stats.t.ppf(0.5 + FLIP_LEVEL / 2, draws - 1))
+        margin = z * mc_error + approximation
+        if abs(prob - self.threshold) <= margin:
+            approx = (
+                f" and the normal approximation's bound ({approximation:.1e})"
+                if approximation
+                else ""
+            )
+            return (
+                f"the probability {prob:.4f} lies within {margin:.1e} of the threshold "
+                f"{self.threshold:g} ({z:.2f} Monte Carlo standard errors of {mc_error:.1e}"
+                f"{approx}), so the verdict could reverse"
+                + ("" if approx else ": rerun with more draws of the hazards")
             )
         return None
 
@@ -333,8 +361,9 @@ class BayesianEndpoint:
         exact = (
             "computed exactly given each draw"
             if m <= EXACT_DRAW_LIMIT
-            else "by a normal approximation matched to the mean and variance of each of "
-            f"{MC_BATCHES} batches of draws (more than {EXACT_DRAW_LIMIT} outcomes imputed)"
+            else f"by a normal approximation given each of the first {NORMAL_DRAWS} draws "
+            f"(more than {EXACT_DRAW_LIMIT} outcomes imputed), its Berry-Esseen bound "
+            "counted against the verdict"
         )
         return base + (
             "; outcomes censored before the landmark imputed from a piecewise-exponential "
@@ -342,7 +371,8 @@ class BayesianEndpoint:
             f"piece with exposure in months; Goldilocks design); {self.n_imputations} "
             f"posterior draws of the hazards (seed {self.seed}); " + mixture + f", {exact}, "
             "averaged over the draws; Monte Carlo error of the probability above the goal "
-            f"reported, verdict withheld within {FLIP_Z:g} errors of the threshold"
+            f"reported; verdict withheld within the {100 * FLIP_LEVEL:g}% Student t multiple "
+            "of that error of the threshold"
         )
 
     def _result(
@@ -359,12 +389,17 @@ class BayesianEndpoint:
     ) -> BayesResult:
         tail = (1 - self.credible_level) / 2
         prob = post.prob_above(self.goal)
-        mc_error = None
-        if k is not None and k.replicates is not None and k.replicates.shape[0] > 1:
+        mc_error, approximation = None, 0.0
+        if k is not None and k.replicates is not None:
+            # P(rate > goal | K = k), monotone in k over the mixture's support
             above = 1.0 - special.betainc(post.alphas, post.betas, self.goal)
             each = k.replicates @ above
-            mc_error = float(each.std(ddof=1) / np.sqrt(each.size))
-        why = self._withheld(c, prob, mc_error)
+            if each.size > 1:
+                mc_error = float(each.std(ddof=1) / np.sqrt(each.size))
+            # Abel summation: an error of at most e in each draw's distribution function
+            # moves the average of a monotone function by at most e times its range
+            approximation = k.approximation_error * float(above.max() - above.min())
+        why = self._withheld(c, prob, mc_error, k, approximation)
         drawn = imputation == "pwe"
         return BayesResult(
             endpoint=endpoint,
@@ -389,6 +424,7 @@ class BayesianEndpoint:
             notes=notes,
             imputation=imputation,
             monte_carlo_error=mc_error,
+            approximation_error=None if k is None or k.replicates is None else approximation,
             verdict_note=why,
             hazards=hazards,
         )

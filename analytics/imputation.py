@@ -32,13 +32,17 @@ from scipy import signal, stats
 
 # Below this many missing outcomes the Poisson-binomial of each hazard draw is computed
 # exactly (a recursion over patients, vectorised over draws); above it, by a normal
-# approximation with continuity correction, whose error falls as 1/sqrt(m), matched to
-# the mean and variance of each of MC_BATCHES batches of draws (a registry's filter
-# change must not wait for thousands of draws over thousands of counts).
+# approximation with continuity correction on the first NORMAL_DRAWS draws (a registry's
+# filter change must not wait for thousands of draws over thousands of counts). The
+# approximation's error is bounded (Berry-Esseen) and counted against the verdict.
 EXACT_DRAW_LIMIT = 300
-MC_BATCHES = 20
+NORMAL_DRAWS = 200
+# Berry-Esseen constant for sums of independent, not identically distributed terms
+# (Shevtsova 2010): sup |F - Phi| <= C * sum E|X - p|^3 / sigma^3.
+BERRY_ESSEEN = 0.56
 DAYS_PER_MONTH = 30.4375
-# Tails of a binomial beyond this many standard deviations hold less than 1e-300.
+# Tails of a binomial beyond this many standard deviations (plus 10 counts) are left out;
+# what they hold is far below NEGLIGIBLE.
 _TAIL_SD = 40.0
 # Weights below this are dropped from the mixture (their total stays under 1e-12).
 NEGLIGIBLE = 1e-16
@@ -47,11 +51,14 @@ NEGLIGIBLE = 1e-16
 @dataclass(frozen=True)
 class KDistribution:
     """P(K = offset + i) = weights[i]. When the weights are a Monte Carlo average,
-    `replicates` holds the independent estimates averaged (None when exact)."""
+    `replicates` holds the independent estimates averaged (None when exact), and
+    `approximation_error` bounds how far any probability computed from them can be
+    from its value under the exact per-draw distributions (0 when those are exact)."""
 
     offset: int
     weights: NDArray[np.float64]
     replicates: NDArray[np.float64] | None = None
+    approximation_error: float = 0.0
 
 
 def _trim(offset: int, pmf: NDArray[np.float64]) -> tuple[int, NDArray[np.float64]]:
@@ -166,38 +173,38 @@ def _exact_rows(counts: NDArray[np.int64], q: NDArray[np.float64]) -> NDArray[np
     return pmf
 
 
-def _normal_batches(
+def _normal_rows(
     counts: NDArray[np.int64], q: NDArray[np.float64]
-) -> tuple[int, NDArray[np.float64]]:
-    """One discretised normal per batch of draws, matching the batch's mean and variance
-    of K (within-draw Poisson-binomial variance plus the spread of the draws' means)."""
+) -> tuple[int, NDArray[np.float64], float]:
+    """A discretised normal for each draw's Poisson-binomial, and the Berry-Esseen bound
+    of the largest distance between a draw's distribution function and its normal.
+    A probability of the posterior is an average of a monotone function of K bounded by
+    0 and 1, so it moves by no more than that distance (plus the continuity step)."""
     m = int(counts.sum())
-    batches = np.array_split(np.arange(q.shape[0]), min(MC_BATCHES, q.shape[0]))
-    mu = q @ counts
-    within = (q * (1 - q)) @ counts
-    mean = np.array([mu[b].mean() for b in batches])
-    var = np.array([within[b].mean() + mu[b].var() for b in batches])
+    mean = q @ counts
+    var = (q * (1 - q)) @ counts
     sd = np.sqrt(np.maximum(var, 1e-12))
-    # every batch's mass lies within 12 standard deviations of its mean
+    third = (q * (1 - q) * (q**2 + (1 - q) ** 2)) @ counts
+    bound = float(np.max(BERRY_ESSEEN * third / sd**3 + 1.0 / (np.sqrt(2 * np.pi) * sd)))
     lo = max(0, int(np.floor((mean - 12 * sd).min())))
     hi = min(m, int(np.ceil((mean + 12 * sd).max())))
     k = np.arange(lo, hi + 1)
     upper = stats.norm.cdf((k[None, :] + 0.5 - mean[:, None]) / sd[:, None])
     lower = stats.norm.cdf((k[None, :] - 0.5 - mean[:, None]) / sd[:, None])
     pmf = np.asarray(upper - lower, dtype=np.float64)
-    return lo, pmf / pmf.sum(axis=1, keepdims=True)
+    return lo, pmf / pmf.sum(axis=1, keepdims=True), min(bound, 1.0)
 
 
 def averaged_over_draws(counts: NDArray[np.int64], q: NDArray[np.float64]) -> KDistribution:
     """The distribution of K averaged over the draws of the success probabilities (rows
-    of q). `replicates` holds independent, equally weighted estimates of it (one per
-    draw, or one per batch of draws above the exact limit), whose spread gives the Monte
-    Carlo error of anything computed from it."""
+    of q). `replicates` holds each draw's distribution, whose spread gives the Monte
+    Carlo error of anything computed from the average."""
+    bound = 0.0
     if counts.sum() <= EXACT_DRAW_LIMIT:
         offset, rows = 0, _exact_rows(counts, q)
     else:
-        offset, rows = _normal_batches(counts, q)
+        offset, rows, bound = _normal_rows(counts, q[:NORMAL_DRAWS])
     mean = rows.mean(axis=0)
     keep = np.flatnonzero(mean > NEGLIGIBLE * mean.max())
     lo, hi = int(keep[0]), int(keep[-1]) + 1
-    return KDistribution(offset + lo, mean[lo:hi] / mean[lo:hi].sum(), rows[:, lo:hi])
+    return KDistribution(offset + lo, mean[lo:hi] / mean[lo:hi].sum(), rows[:, lo:hi], bound)

@@ -6,6 +6,8 @@ A design tool: it reads no patient data. Every number comes from `analytics.desi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -147,17 +149,37 @@ def controls() -> tuple[DesignSettings | None, float, int, int]:
     return settings, rate, int(simulations), seed
 
 
+def _looks_text(looks: tuple[int, ...]) -> str:
+    return ", ".join(str(n) for n in looks) + " patients"
+
+
+# each setting in words, and its value as the reader typed it
+SETTING_WORDS: dict[str, tuple[str, Any]] = {
+    "looks": ("looks at", _looks_text),
+    "goal": ("goal", fmt.share),
+    "threshold": ("success threshold", lambda v: f"{v:g}"),
+    "prior": ("prior", lambda v: f"Beta({v[0]:g}, {v[1]:g})"),
+    "expected_success": ("stop enrolment when success is expected above", lambda v: f"{v:g}"),
+    "futility": ("stop for futility below", lambda v: f"{v:g}"),
+    "accrual_per_month": ("enrolment", lambda v: f"{v:g} patients a month"),
+    "followup_days": ("landmark", lambda v: f"day {v:g} after enrolment"),
+    "alpha": ("type I error to keep to", lambda v: f"{v:g}"),
+}
+
+
 def differences(s: DesignSettings) -> list[str]:
-    return [
-        f"{field.replace('_', ' ')} {getattr(s, field)} (plan: {getattr(PLAN, field)})"
-        for field in vars(PLAN)
-        if getattr(s, field) != getattr(PLAN, field)
-    ]
+    out = []
+    for field in vars(PLAN):
+        if getattr(s, field) != getattr(PLAN, field):
+            words, show = SETTING_WORDS[field]
+            out.append(f"{words} {show(getattr(s, field))} (plan: {show(getattr(PLAN, field))})")
+    return out
 
 
 def metrics(res: DesignResult) -> None:
     rate, goal = res.at_rate, res.at_goal
-    c = st.columns(4)
+    # two by two: four to a row cut the labels short
+    c = [*st.columns(2), *st.columns(2)]
     c[0].metric(
         f"Probability of success at a true rate of {fmt.share(rate.true_rate)}",
         fmt.pct(rate.probability_of_success),
@@ -180,7 +202,7 @@ def metrics(res: DesignResult) -> None:
         delta_arrow="off",
     )
     c[3].metric(
-        "Expected time to the final analysis",
+        "Expected time to the end of the trial",
         f"{rate.expected_duration_months:.1f} months",
         "from the first enrolment",
         delta_color="off",

@@ -71,6 +71,8 @@ def primary_endpoint(head: Headline) -> None:
     )
     prob = fmt.probability(b.probability_above_goal)
     right.metric(f"Probability the AFS rate exceeds {goal}", prob)
+    for note in b.notes:
+        st.warning(f"Read with care: {note}.")
     notes.bayes_verdict(b)
     st.caption(
         f"{b.successes} event-free at day {b.day:g}, {b.failures} with an event by then, "

@@ -336,3 +336,50 @@ def test_a_landmark_beyond_follow_up_and_a_large_imputed_share_are_noted():
     failed = BayesianEndpoint(day=100).fit([10, 20, 30], [1, 1, 1]).result_
     assert failed.success is False
     assert failed.verdict_note is None
+
+
+@pytest.mark.parametrize("draws", [1, 2, 50])
+def test_too_few_draws_give_no_verdict(draws):
+    t, e = _near_threshold_cohort()
+    res = BayesianEndpoint(n_imputations=draws, threshold=0.5).fit(t, e).result_
+    assert res.success is None
+    assert "too few to bound the Monte Carlo error" in res.verdict_note
+    assert BayesianEndpoint(n_imputations=100, threshold=0.5).fit(t, e).result_.success
+
+
+def test_the_normal_approximation_stays_within_its_bound_and_counts_against_the_verdict():
+    """Above the exact limit each draw's count is approximated by a normal: the
+    probability above the goal moves by no more than the reported Berry-Esseen bound
+    from the exact per-draw computation on the same draws, and a threshold inside that
+    bound gets no verdict."""
+    from analytics.imputation import _exact_rows, averaged_over_draws
+
+    rng = np.random.default_rng(21)
+    counts = np.full(35, 10, dtype=np.int64)  # 350 missing outcomes
+    q = np.clip(rng.uniform(0.5, 0.95, 35) + rng.normal(0, 0.03, (200, 35)), 0, 1)
+    approx = averaged_over_draws(counts, q)
+    exact = _exact_rows(counts, q).mean(axis=0)
+    assert approx.approximation_error > 0
+    ks = np.arange(exact.size)
+    s, f, m = 1000, 600, int(counts.sum())
+    above = stats.beta(1 + s + ks, 1 + f + m - ks).sf(0.54)
+    shown = approx.weights @ stats.beta(
+        1 + s + approx.offset + np.arange(approx.weights.size),
+        1 + f + m - approx.offset - np.arange(approx.weights.size),
+    ).sf(0.54)
+    # the bound on each draw's distribution function, times the range of the monotone
+    # P(rate > goal | K = k) over the support, bounds the effect on the probability
+    window = above[approx.offset : approx.offset + approx.weights.size]
+    assert abs(shown - exact @ above) <= approx.approximation_error * (window.max() - window.min())
+
+    rng = np.random.default_rng(5)
+    t = np.r_[np.full(1000, 400.0), np.full(1000, 40.0), rng.integers(60, 180, 350)]
+    t = t.astype(float)
+    e = np.r_[np.zeros(1000), np.ones(1000), np.zeros(350)]
+    res = BayesianEndpoint(max_missing_share=0.5).fit(t, e).result_
+    assert res.approximation_error > 0
+    assert "normal approximation" in res.provenance.method
+    near = BayesianEndpoint(max_missing_share=0.5, threshold=res.probability_above_goal + 1e-4)
+    held = near.fit(t, e).result_
+    assert held.success is None
+    assert "normal approximation's bound" in held.verdict_note

@@ -53,7 +53,7 @@ def expected(res: DesignResult) -> dict[str, tuple[str, str]]:
             f"{goal.probability_of_success:.4f}",
             f"Monte Carlo error {goal.probability_of_success_se:.4f}",
         ),
-        "Expected time to the final analysis": (
+        "Expected time to the end of the trial": (
             f"{rate.expected_duration_months:.1f} months",
             "from the first enrolment",
         ),
@@ -101,7 +101,11 @@ def test_url_settings_are_simulated_and_named_as_a_what_if(at):
     assert at.radio(key="design_where").value == "At the goal"
     res = GoldilocksDesign(looks=(60, 105)).run(0.68, 2000, 7).result_
     assert shown(at) == expected(res)
-    assert any(w.value.startswith("What-if design") for w in at.main.warning)
+    what_if = [w.value for w in at.main.warning if w.value.startswith("What-if design")]
+    assert what_if == [
+        "What-if design, not the trial's plan: looks at 60, 105 patients "
+        "(plan: 60, 75, 90, 105 patients)."
+    ]
 
 
 def test_bad_looks_read_as_one_plain_sentence(at):
