@@ -25,6 +25,15 @@ def fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
+def internal_error(prog: str, exc: Exception) -> int:
+    """An engine fault in one line, never a traceback."""
+    return fail(
+        f"{prog}: internal error ({type(exc).__name__}: {exc}); please report it with the "
+        "command you ran",
+        EXIT_INTERNAL,
+    )
+
+
 def write(text: str) -> None:
     try:
         sys.stdout.write(text + "\n")

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analytics import arguments, design_cli
-from analytics.arguments import EXIT_INTERNAL
 from analytics.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.extract import DataError
 from analytics.filters import FilterError, FilterState
@@ -277,11 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         return arguments.fail(f"python -m analytics: {exc}")
     except Exception as exc:  # an engine fault: say so in one line, never a traceback
-        return arguments.fail(
-            f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
-            "please report it with the command you ran",
-            EXIT_INTERNAL,
-        )
+        return arguments.internal_error("python -m analytics", exc)
     arguments.write(json.dumps(summary_json(summary), indent=2, allow_nan=False))
     return 0
 
@@ -290,11 +285,7 @@ def _validate(data: Path, mapping: Path | None) -> int:
     try:
         report = validate_extract(data, mapping)
     except Exception as exc:  # an engine fault: say so in one line, never a traceback
-        return arguments.fail(
-            f"python -m analytics: internal error ({type(exc).__name__}: {exc}); "
-            "please report it with the command you ran",
-            EXIT_INTERNAL,
-        )
+        return arguments.internal_error("python -m analytics", exc)
     arguments.write(report.to_json())
     if report.usable:
         return 0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analytics import arguments
-from analytics.arguments import EXIT_INTERNAL, EXIT_USAGE
+from analytics.arguments import EXIT_USAGE
 from analytics.design import (
     DEFAULT_ACCRUAL,
     DEFAULT_ALPHA,
@@ -263,11 +263,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return arguments.fail(f"{PROG}: {str(exc).rstrip('.')}.")
     except Exception as exc:  # an engine fault: one line, never a traceback
-        return arguments.fail(
-            f"{PROG}: internal error ({type(exc).__name__}: {exc}); please report it with "
-            "the command you ran.",
-            EXIT_INTERNAL,
-        )
+        return arguments.internal_error(PROG, exc)
     arguments.write(json.dumps(result_json(result), indent=2, allow_nan=False))
     return 0
 
