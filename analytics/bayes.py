@@ -412,7 +412,8 @@ class BayesianEndpoint:
             failures=c.f,
             missing=c.m,
             imputed=imputation != "none",
-            imputations=self.n_imputations if drawn else 0,
+            # the draws the result rests on (above the exact limit, the first NORMAL_DRAWS)
+            imputations=0 if k is None or k.replicates is None else k.replicates.shape[0],
             seed=self.seed if drawn else None,
             posterior_mean=post.mean,
             credible_interval=(post.quantile(tail), post.quantile(1 - tail)),

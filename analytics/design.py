@@ -40,8 +40,8 @@ from analytics.design_results import (
     PowerCurve,
 )
 from analytics.provenance import Provenance
+from analytics.schema import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 DEFAULT_LOOKS = (60, 75, 90, 105)
 DEFAULT_GOAL = 0.54
 DEFAULT_THRESHOLD = 0.977

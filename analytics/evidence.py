@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from analytics.km import CIType, KMResult
-from analytics.schema import ENDPOINTS
+from analytics.schema import DAYS_PER_MONTH, ENDPOINTS
 
 if TYPE_CHECKING:
     from analytics.views import SurvivalView
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 EVIDENCE_FILE = (
     Path(__file__).resolve().parent.parent / "data" / "reference" / "dva_literature.json"
 )
-DAYS_PER_MONTH = 365.25 / 12
 # The endpoints set beside the cohort: those of the amputation-free survival page.
 SHOWN_ENDPOINTS: tuple[str, ...] = ("AFS", "LS", "OS")
 # Time points always given a panel, whether or not a source reports them.

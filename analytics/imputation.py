@@ -13,9 +13,9 @@ mixture over K of Beta(a + s + k, b + f + m - k), with no simulation at all.
   design): a constant hazard on each piece of [0, L] with a Gamma prior, updated by
   the pieces' events and exposure; q_i = exp(-sum_j lambda_j * overlap of [c_i, L]
   with piece j). The hazards are uncertain, so the weights are the average over
-  posterior draws of the hazards of the exact Poisson-binomial given each draw
-  (conditional on the hazards no simulation remains), and the Monte Carlo error of
-  that average is reported.
+  posterior draws of the hazards of the Poisson-binomial given each draw (exact up to
+  EXACT_DRAW_LIMIT missing outcomes, a normal approximation with a stated bound above),
+  and the Monte Carlo error of that average is reported.
 
 In: times, event flags and whole-number weights (a patient row is weight 1, an
 aggregated row its count). Out: mixture weights over k = 0..m, as (offset, weights).
@@ -30,6 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal, stats
 
+from analytics.schema import DAYS_PER_MONTH
+
 # Below this many missing outcomes the Poisson-binomial of each hazard draw is computed
 # exactly (a recursion over patients, vectorised over draws); above it, by a normal
 # approximation with continuity correction on the first NORMAL_DRAWS draws (a registry's
@@ -40,7 +42,6 @@ NORMAL_DRAWS = 200
 # Berry-Esseen constant for sums of independent, not identically distributed terms
 # (Shevtsova 2010): sup |F - Phi| <= C * sum E|X - p|^3 / sigma^3.
 BERRY_ESSEEN = 0.56
-DAYS_PER_MONTH = 30.4375
 # Tails of a binomial beyond this many standard deviations (plus 10 counts) are left out;
 # what they hold is far below NEGLIGIBLE.
 _TAIL_SD = 40.0
@@ -178,8 +179,9 @@ def _normal_rows(
 ) -> tuple[int, NDArray[np.float64], float]:
     """A discretised normal for each draw's Poisson-binomial, and the Berry-Esseen bound
     of the largest distance between a draw's distribution function and its normal.
-    A probability of the posterior is an average of a monotone function of K bounded by
-    0 and 1, so it moves by no more than that distance (plus the continuity step)."""
+    A probability of the posterior is an average of a monotone function of K, so it
+    moves by no more than that distance (plus the continuity step) times the function's
+    range."""
     m = int(counts.sum())
     mean = q @ counts
     var = (q * (1 - q)) @ counts
@@ -204,7 +206,6 @@ def averaged_over_draws(counts: NDArray[np.int64], q: NDArray[np.float64]) -> KD
         offset, rows = 0, _exact_rows(counts, q)
     else:
         offset, rows, bound = _normal_rows(counts, q[:NORMAL_DRAWS])
-    mean = rows.mean(axis=0)
-    keep = np.flatnonzero(mean > NEGLIGIBLE * mean.max())
-    lo, hi = int(keep[0]), int(keep[-1]) + 1
-    return KDistribution(offset + lo, mean[lo:hi] / mean[lo:hi].sum(), rows[:, lo:hi], bound)
+    start, weights = _trim(offset, rows.mean(axis=0))
+    kept = rows[:, start - offset : start - offset + weights.size]
+    return KDistribution(start, weights / weights.sum(), kept, bound)

@@ -13,6 +13,9 @@ from typing import Literal
 ColumnType = Literal["str", "int", "float", "date", "flag"]
 
 FLAG_VALUES = ("Y", "N")
+# Days in a month on every time axis, landmark and label: 365.25 / 12 = 30.4375, so
+# 6 months is day 183 once rounded and 12 months day 365.
+DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)

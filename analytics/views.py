@@ -30,11 +30,9 @@ from analytics.headline import HEADLINE_ENDPOINTS, Headline, HeadlineEstimate
 from analytics.km import CIType, KaplanMeier, KMResult
 from analytics.outcomes import Reinterventions, disposition, reinterventions
 from analytics.provenance import Provenance
-from analytics.schema import ENDPOINTS
+from analytics.schema import DAYS_PER_MONTH, ENDPOINTS
 from analytics.store import Cohort, Store
 from analytics.summary import GroupComparison, compare_groups
-
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def risk_days(end_day: float, tick_months: float) -> np.ndarray:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from analytics.describe import QUANTILE_NOTE, quartiles
 from analytics.provenance import Provenance
-from analytics.schema import VISIT_SCHEDULE, WOUND_STATUS
+from analytics.schema import DAYS_PER_MONTH, VISIT_SCHEDULE, WOUND_STATUS
 from analytics.store import Cohort
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 BASELINE = "BASELINE"
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def _share(n: int, d: int) -> float | None:

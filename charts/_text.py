@@ -6,7 +6,7 @@ import html
 import math
 import textwrap
 
-DAYS_PER_MONTH = 365.25 / 12  # 30.4375: months on every time axis
+from analytics.schema import DAYS_PER_MONTH
 
 
 def pct(x: float | None, digits: int = 1) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-DAYS_PER_MONTH = 365.25 / 12
+from analytics.schema import DAYS_PER_MONTH
 
 
 def pct(x: float) -> str:
