@@ -1,5 +1,5 @@
-"""``python -m analytics``: see analytics.cli."""
+"""``python -m analytics``: see analytics.report.cli."""
 
-from analytics.cli import main
+from analytics.report.cli import main
 
 raise SystemExit(main())

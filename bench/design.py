@@ -4,7 +4,7 @@ measured in one run.
     .venv/bin/python bench/design.py            # 1e3, 1e4 and 1e5 simulated trials
     .venv/bin/python bench/design.py --quick    # smoke run (used by the tests)
 
-The vectorised simulator (`analytics.design`, every trial of a chunk at once) beside
+The vectorised simulator (`analytics.analyses.design`, every trial of a chunk at once) beside
 the plain approach measured in the same run: one trial at a time, each look's
 predictive probabilities from scipy's Beta-binomial distribution. The plain loop is
 timed on a few hundred trials and its time per trial scaled up; its probability of
@@ -24,8 +24,8 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.beta_binomial import critical_count
-from analytics.design import DAYS_PER_MONTH, GoldilocksDesign
+from analytics.analyses.design import DAYS_PER_MONTH, GoldilocksDesign
+from analytics.estimators.beta_binomial import critical_count
 
 
 def plain_trial(design: GoldilocksDesign, rate: float, rng: np.random.Generator) -> bool:

@@ -61,7 +61,7 @@ def km_versus_lifelines(n: int, repeats: int) -> dict[str, object]:
     import pandas as pd
     from lifelines import KaplanMeierFitter
 
-    from analytics.km import KaplanMeier
+    from analytics.estimators.km import KaplanMeier
 
     rng = np.random.default_rng(11)
     t = np.ceil(np.minimum(rng.exponential(400, n), rng.integers(30, 1100, n))).astype(np.int64)
@@ -168,7 +168,7 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
             sys.executable,
             "-c",
             "import sys,time; from pathlib import Path; "
-            "from analytics.store import Store; t=time.perf_counter(); "
+            "from analytics.store.database import Store; t=time.perf_counter(); "
             "Store.open(Path(sys.argv[1])); print(time.perf_counter()-t)",
             str(src),
         ],
@@ -179,9 +179,9 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
     )
     build_s = float(build.stdout.strip().splitlines()[-1])
 
-    from analytics.filters import FilterState
-    from analytics.store import Store
-    from analytics.summary import summarize
+    from analytics.model.filters import FilterState
+    from analytics.report.summary import summarize
+    from analytics.store.database import Store
 
     store = Store.open(src)
     filters = [FilterState.parse(f) for f in FILTERS]

@@ -6,7 +6,7 @@ import html
 import math
 import textwrap
 
-from analytics.schema import DAYS_PER_MONTH
+from analytics.model.schema import DAYS_PER_MONTH
 
 
 def pct(x: float | None, digits: int = 1) -> str:

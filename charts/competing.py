@@ -5,7 +5,7 @@ amputation; the Aalen-Johansen cumulative incidence (death competing) is the rea
 one. Both are drawn as step curves on 0-100%, the same x axis in months.
 
 The figure draws any object shaped like :class:`CompetingRisks` (duck-typed;
-``analytics.competing.CompetingRisksResult`` is one): it reads only the attributes
+``analytics.estimators.competing.CompetingRisksResult`` is one): it reads only the attributes
 listed in the protocols below and computes nothing.
 """
 

@@ -1,4 +1,4 @@
-"""Figures of the simulated Goldilocks design (:mod:`analytics.design`).
+"""Figures of the simulated Goldilocks design (:mod:`analytics.analyses.design`).
 
 - :func:`stopping_figure`: where the simulated trials stopped, as stacked bars at each
   look (enrolment stopped for expected success, stopped for futility, enrolled to the
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from analytics.design import DesignResult
-from analytics.design_results import PowerCurve
+from analytics.analyses.design import DesignResult
+from analytics.analyses.design_results import PowerCurve
 from charts._draw import finish_layout, goal_line
 from charts._text import count, esc, share
 from charts.palette import INK, OKABE_ITO

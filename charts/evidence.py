@@ -1,6 +1,6 @@
 """The cohort beside the published evidence: a forest-style plot of proportions.
 
-One panel per endpoint and time point (``analytics.evidence.panels``), each a block of
+One panel per endpoint and time point (``analytics.analyses.evidence.panels``), each a block of
 rows under a shaded header: every published figure at that month (studies, then
 reference rates) with its 95% interval where the source gave one, then the cohort's
 Kaplan-Meier estimate with its own CI, drawn as a black square (one per group when
@@ -10,7 +10,7 @@ citation. Figures the panels cannot hold (other endpoints, no time point) are na
 the caption, so every entry of the file appears on the figure.
 
 Nothing is estimated here: the published numbers come from the file as read by
-``analytics.evidence``, the cohort's from its Kaplan-Meier results.
+``analytics.analyses.evidence``, the cohort's from its Kaplan-Meier results.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from analytics.evidence import (
+from analytics.analyses.evidence import (
     SHOWN_ENDPOINTS,
     CohortPoint,
     Evidence,
@@ -35,8 +35,8 @@ from analytics.evidence import (
     not_drawn,
     panels,
 )
-from analytics.km import CI_LABELS
-from analytics.schema import ENDPOINTS
+from analytics.estimators.km import CI_LABELS
+from analytics.model.schema import ENDPOINTS
 from charts._draw import add_caption, caption, legend
 from charts._text import count, esc, interval, month_label, pct, share, wrap
 from charts.palette import GOAL_COLOUR, INK, MUTED, OKABE_ITO
@@ -318,7 +318,7 @@ def evidence_figure(
     """Forest-style plot of the published proportions and the cohort's estimates.
 
     labels: endpoint code -> clinical name (default the schema's names).
-    cohort: the cohort's points (``analytics.evidence.cohort_points``); `cohort_name`
+    cohort: the cohort's points (``analytics.analyses.evidence.cohort_points``); `cohort_name`
         names the whole cohort in the legend and hover, `cohort_row` on its rows;
         `group_names` and `group_colours` are keyed by the groups' levels.
     goal, goal_day: the performance goal for amputation-free survival, drawn on the

@@ -39,7 +39,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from kaleido.errors import ChromeNotFoundError  # type: ignore[import-untyped]
 
-from analytics.frames import write_csv
+from analytics.report.frames import write_csv
 
 __all__ = [
     "DEFAULT_HEIGHT",

@@ -7,7 +7,7 @@ Levels too small to estimate stay in the table, with "too few to estimate" where
 number would be; a reference level reads "reference".
 
 The figure draws any object shaped like :class:`SubgroupTable` (duck-typed;
-``analytics.subgroups.SubgroupResult`` is one) and computes nothing.
+``analytics.analyses.subgroups.SubgroupResult`` is one) and computes nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Funnel plot of a site comparison (:class:`analytics.sites.SiteComparison`).
+"""Funnel plot of a site comparison (:class:`analytics.analyses.sites.SiteComparison`).
 
 x: patients of known status at the site (the proportion's denominator); y: the
 site's proportion in percent. A thick black line marks the target (the pooled
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from analytics.sites import SiteComparison, SiteRow
+from analytics.analyses.sites import SiteComparison, SiteRow
 from charts._draw import finish_layout
 from charts._text import count, esc
 from charts.palette import INK, MUTED

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from analytics.bayes import BayesResult
+from analytics.estimators.bayes import BayesResult
 from charts._draw import add_caption, caption
 from charts._text import DAYS_PER_MONTH, count, esc, month_label, share
 from charts.palette import INK, OKABE_ITO, with_alpha

@@ -22,7 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import NDArray
 
-from analytics.km import CI_LABELS, KMResult
+from analytics.estimators.km import CI_LABELS, KMResult
 from charts._draw import (
     Steps,
     add_caption,

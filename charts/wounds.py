@@ -1,6 +1,6 @@
 """Wound healing and Rutherford class over the scheduled visits.
 
-Four figures, each drawing result objects of :mod:`analytics.visits` and nothing else:
+Four figures, each drawing result objects of :mod:`analytics.analyses.visits` and nothing else:
 
 - :func:`healing_status_figure`: stacked bars of target wound status (healed /
   healing / not healing) at each visit, as shares of the patients assessed there, with
@@ -29,8 +29,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.provenance import Provenance
-from analytics.visits import RutherfordAtVisit, WoundCourse
+from analytics.analyses.visits import RutherfordAtVisit, WoundCourse
+from analytics.model.provenance import Provenance
 from charts._draw import finish_layout
 from charts._text import count, esc, month_label
 from charts.palette import OKABE_ITO, colour_map, with_alpha

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.bayes import BayesianEndpoint
-from analytics.km import KaplanMeier
-from analytics.schema import ADAE, ADSL, ADTTE, ENDPOINTS, VISIT_SCHEDULE, VISITS
+from analytics.estimators.bayes import BayesianEndpoint
+from analytics.estimators.km import KaplanMeier
+from analytics.model.schema import ADAE, ADSL, ADTTE, ENDPOINTS, VISIT_SCHEDULE, VISITS
 
 STUDYID = "SYNTH-DVA-01"
 BASE_SEED = 20191201

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.audit import (
+from analytics.analyses.audit import (
     AMPUTATION,
     ANTICOAGULATION,
     MORTALITY,

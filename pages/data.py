@@ -15,8 +15,8 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from analytics.mapping import ExtractMapping
-from analytics.validate import ValidationReport
+from analytics.extract.mapping import ExtractMapping
+from analytics.extract.validate import ValidationReport
 from ui import mapping_form, sidebar, source, upload
 from ui.errors import shown_plainly
 from ui.tables import height

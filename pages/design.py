@@ -1,7 +1,7 @@
 """Trial design: the Goldilocks adaptive design of PROMISE II, simulated for settings the
 user chooses, against the operating characteristics the trial's design states.
 
-A design tool: it reads no patient data. Every number comes from `analytics.design`.
+A design tool: it reads no patient data. Every number comes from `analytics.analyses.design`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from analytics.design import (
+from analytics.analyses.design import (
     DEFAULT_SEED,
     DEFAULT_SIMULATIONS,
     DesignResult,
@@ -21,8 +21,8 @@ from analytics.design import (
     parse_looks,
     versus,
 )
-from analytics.design_results import PowerCurve
-from analytics.frames import table_csv
+from analytics.analyses.design_results import PowerCurve
+from analytics.report.frames import table_csv
 from charts.design import power_curve_figure, stopping_figure
 from ui import fmt
 from ui.context import through_router

@@ -3,7 +3,7 @@ arterialization (trials, real-world series, meta-analyses) and the reference rat
 performance goals come from, for amputation-free survival, limb salvage and survival.
 
 The published figures are the project's copy of the evidence file
-(`analytics.evidence`); the cohort's are the Kaplan-Meier estimates the survival pages
+(`analytics.analyses.evidence`); the cohort's are the Kaplan-Meier estimates the survival pages
 show, got through the same cached call at each panel's day.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from analytics.evidence import (
+from analytics.analyses.evidence import (
     SHOWN_ENDPOINTS,
     CohortPoint,
     Evidence,
@@ -22,10 +22,10 @@ from analytics.evidence import (
     load_evidence,
     panels,
 )
-from analytics.filters import FilterState
-from analytics.km import CI_LABELS
-from analytics.provenance import Provenance
-from analytics.store import PROJECT_ROOT
+from analytics.estimators.km import CI_LABELS
+from analytics.model.filters import FilterState
+from analytics.model.provenance import Provenance
+from analytics.store.database import PROJECT_ROOT
 from charts.evidence import COHORT_NAME, evidence_figure
 from ui import data, fmt
 from ui.context import Context, current

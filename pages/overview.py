@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.headline import Headline
-from analytics.km import CI_LABELS
-from analytics.views import CohortCounts
+from analytics.analyses.headline import Headline
+from analytics.analyses.views import CohortCounts
+from analytics.estimators.km import CI_LABELS
 from ui import data, fmt, notes
 from ui.context import current
 from ui.errors import shown_plainly

@@ -10,15 +10,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import views
-from analytics.describe import Row
-from analytics.filters import FilterState
-from analytics.frames import side_by_side
-from analytics.outcomes import Reinterventions
-from analytics.procedure import ProcedureSummary
-from analytics.safety import SafetySummary
-from analytics.schema import ADSL
-from analytics.tables import SummaryTable
+from analytics.analyses import views
+from analytics.analyses.outcomes import Reinterventions
+from analytics.analyses.procedure import ProcedureSummary
+from analytics.analyses.safety import SafetySummary
+from analytics.analyses.tables import SummaryTable
+from analytics.estimators.describe import Row
+from analytics.model.filters import FilterState
+from analytics.model.schema import ADSL
+from analytics.report.frames import side_by_side
 from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly

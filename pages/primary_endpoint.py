@@ -8,7 +8,7 @@ import inspect
 
 import streamlit as st
 
-from analytics.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
+from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from charts.posterior import posterior_figure
 from ui import data, fmt
 from ui.context import current

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.sites import OUTCOMES, SMALL_SITE, SiteComparison
+from analytics.analyses.sites import OUTCOMES, SMALL_SITE, SiteComparison
 from charts.funnel import funnel_figure
 from ui import data, fmt
 from ui.context import Context, current

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.frames import subgroup_frame
-from analytics.km import CI_LABELS
-from analytics.schema import ADSL
-from analytics.subgroups import DEFAULT_SUBGROUPS, DERIVED, SubgroupResult
+from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, DERIVED, SubgroupResult
+from analytics.estimators.km import CI_LABELS
+from analytics.model.schema import ADSL
+from analytics.report.frames import subgroup_frame
 from charts.forest import forest_figure
 from ui import data, fmt
 from ui.context import Context, current

@@ -8,11 +8,11 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import views
-from analytics.filters import FilterState
-from analytics.frames import stack
-from analytics.schema import ADSL
-from analytics.visits import BASELINE, RutherfordAtVisit, WoundCourse
+from analytics.analyses import views
+from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
+from analytics.model.filters import FilterState
+from analytics.model.schema import ADSL
+from analytics.report.frames import stack
 from charts.wounds import (
     all_healed_figure,
     healing_status_figure,

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.context
-from analytics.filters import FilterState
-from analytics.headline import Headline, headline
+from analytics.analyses.headline import Headline, headline
+from analytics.model.filters import FilterState
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -1,4 +1,4 @@
-"""The NICE IPG773 audit (analytics.audit) on a small extract whose answers are worked
+"""The NICE IPG773 audit (analytics.analyses.audit) on a small extract whose answers are worked
 out by hand below, the demo extract (which has no quality-of-life score), and the NICE
 audit page run headless through AppTest."""
 
@@ -14,12 +14,12 @@ from lifelines import KaplanMeierFitter
 from streamlit.testing.v1 import AppTest
 
 import ui.context
-from analytics import views
-from analytics.audit import Estimate, KindCount, audit, audit_view, text
-from analytics.describe import Row
-from analytics.filters import FilterState
-from analytics.frames import table_csv
-from analytics.store import Store
+from analytics.analyses import views
+from analytics.analyses.audit import Estimate, KindCount, audit, audit_view, text
+from analytics.estimators.describe import Row
+from analytics.model.filters import FilterState
+from analytics.report.frames import table_csv
+from analytics.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

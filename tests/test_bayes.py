@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from analytics.bayes import DEFAULT_IMPUTATIONS, BayesianEndpoint, classify
-from analytics.km import KaplanMeier
+from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, BayesianEndpoint, classify
+from analytics.estimators.km import KaplanMeier
 
 
 def test_classification_at_the_landmark():
@@ -352,7 +352,7 @@ def test_the_normal_approximation_stays_within_its_bound_and_counts_against_the_
     probability above the goal moves by no more than the reported Berry-Esseen bound
     from the exact per-draw computation on the same draws, and a threshold inside that
     bound gets no verdict."""
-    from analytics.imputation import _exact_rows, averaged_over_draws
+    from analytics.estimators.imputation import _exact_rows, averaged_over_draws
 
     rng = np.random.default_rng(21)
     counts = np.full(35, 10, dtype=np.int64)  # 350 missing outcomes

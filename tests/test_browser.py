@@ -18,9 +18,9 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 from serving import RENDER_TIMEOUT, no_failure, serve
 
-from analytics.filters import FilterState
-from analytics.headline import Headline, headline
-from analytics.survival import kaplan_meier
+from analytics.analyses.headline import Headline, headline
+from analytics.analyses.survival import kaplan_meier
+from analytics.model.filters import FilterState
 
 pytestmark = pytest.mark.browser
 

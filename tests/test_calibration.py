@@ -10,9 +10,7 @@ import re
 
 import pytest
 
-from analytics.bayes import BayesianEndpoint
-from analytics.filters import FilterState
-from analytics.outcomes import (
+from analytics.analyses.outcomes import (
     adverse_events,
     deaths_by_cause,
     disposition,
@@ -22,8 +20,10 @@ from analytics.outcomes import (
     rutherford_change,
     wound_healing,
 )
-from analytics.survival import kaplan_meier, times_events
-from analytics.tables import table1, table2
+from analytics.analyses.survival import kaplan_meier, times_events
+from analytics.analyses.tables import table1, table2
+from analytics.estimators.bayes import BayesianEndpoint
+from analytics.model.filters import FilterState
 
 RACE = {
     "White": "WHITE",

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from analytics.bayes import BayesianEndpoint, BayesResult
-from analytics.competing import CompetingRisksResult, cumulative_incidence
-from analytics.km import KaplanMeier, KMResult
-from analytics.provenance import Provenance
+from analytics.estimators.bayes import BayesianEndpoint, BayesResult
+from analytics.estimators.competing import CompetingRisksResult, cumulative_incidence
+from analytics.estimators.km import KaplanMeier, KMResult
+from analytics.model.provenance import Provenance
 from charts import palette
 from charts._steps import step_band, step_values_at, thin_marks
 from charts.competing import cif_figure
@@ -558,7 +558,7 @@ def test_forest_keeps_small_levels_as_text_and_draws_hr_on_log_axis(forest_table
 
 
 def test_forest_draws_the_real_subgroup_result(demo_cohort):
-    from analytics.subgroups import SubgroupAnalysis
+    from analytics.analyses.subgroups import SubgroupAnalysis
 
     res = SubgroupAnalysis(min_n=8).fit(demo_cohort, "AFS").result_
     fig = forest_figure(res, theme="presentation")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.cli import main
-from analytics.filters import FilterState
-from analytics.store import DEMO_DIR
-from analytics.survival import kaplan_meier
+from analytics.analyses.survival import kaplan_meier
+from analytics.model.filters import FilterState
+from analytics.report.cli import main
+from analytics.store.database import DEMO_DIR
 from tests.conftest import ROOT, SHARED
 
 

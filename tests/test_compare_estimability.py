@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analytics.compare as compare
-from analytics.cli import main
-from analytics.compare import CoxPH, LogRankTest
-from analytics.summary import summarize, summary_json
+import analytics.estimators.compare as compare
+from analytics.estimators.compare import CoxPH, LogRankTest
+from analytics.report.cli import main
+from analytics.report.summary import summarize, summary_json
 from tests.conftest import ROOT
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.competing import (
+from analytics.estimators.competing import (
     AalenJohansen,
     cumulative_incidence,
     endpoint_cumulative_incidence,
     one_minus_km,
 )
-from analytics.km import KaplanMeier
+from analytics.estimators.km import KaplanMeier
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"
 CAUSES = {"pcm": 1, "death": 2}

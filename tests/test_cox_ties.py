@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import analytics.compare as compare
+import analytics.estimators.compare as compare
 
 
 @pytest.mark.parametrize("levels", [2, 3])

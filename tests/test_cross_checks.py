@@ -1,4 +1,4 @@
-"""Checks across rows and tables (analytics/extract.py) that the corpus cannot show on
+"""Checks across rows and tables (analytics/extract/loader.py) that the corpus cannot show on
 their own: registries mixing files with and without a column, the site a registry's
 folder stands for, identifiers trimmed alike everywhere, deaths recorded only in adtte,
 visits out of order, and the row a duplicate repeats. Each extract is built here from
@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.extract import load_extract
-from analytics.filters import FilterState
-from analytics.sites import compare_sites
-from analytics.store import Store
+from analytics.analyses.sites import compare_sites
+from analytics.extract.loader import load_extract
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 from tests.conftest import ROOT
 from tests.corpus.make_corpus import (
     LAST,
@@ -235,7 +235,7 @@ def test_no_dates_anywhere_means_no_death_check_and_no_crash(tmp_path):
 
 @pytest.mark.parametrize("engine", ["pandas", "sql"])
 def test_parquet_and_csv_agree_on_death_checks(tmp_path, engine):
-    from analytics.schema import ADSL, ADTTE
+    from analytics.model.schema import ADSL, ADTTE
 
     types = {c.name: c.type for c in (*ADSL.columns, *ADTTE.columns)}
     adtte = [*edit(base_adtte(), 8, AVAL="250", CNSR="1", ADT="2021-10-09"),
@@ -302,7 +302,7 @@ def test_padded_identifiers_are_trimmed_alike_in_every_table():
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_padded_identifiers_in_adtte_are_counted_per_file(tmp_path, fmt):
-    from analytics.schema import ADSL, ADTTE
+    from analytics.model.schema import ADSL, ADTTE
 
     adtte = edit(edit(base_adtte(), 0, PARAMCD=" AFS"), 4, USUBJID="\tP-002 ", STUDYID="CORPUS ")
     adsl = base_adsl()

@@ -26,9 +26,9 @@ from streamlit import config as st_config
 from streamlit.runtime.secrets import Secrets
 from streamlit.testing.v1 import AppTest
 
-from analytics.mapping import load_mapping
-from analytics.schema import ADSL
-from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.extract.mapping import load_mapping
+from analytics.model.schema import ADSL
+from analytics.store.database import DEMO_DIR, PROJECT_ROOT, Store
 from ui import mapping_form, source, upload
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -344,7 +344,7 @@ def test_rejected_rows_download(at, flawed):
 
 
 def test_report_json_is_the_validate_commands(flawed):
-    from analytics.validate import validate_extract
+    from analytics.extract.validate import validate_extract
 
     loaded = source.open_source(source.DataSource("env", flawed, "test"))
     assert loaded.store is not None

@@ -7,8 +7,8 @@ import filecmp
 import pandas as pd
 import pytest
 
-from analytics.schema import ADAE, ADSL, ADTTE, VISITS
-from analytics.store import DEMO_DIR
+from analytics.model.schema import ADAE, ADSL, ADTTE, VISITS
+from analytics.store.database import DEMO_DIR
 from data import generate_demo
 
 
@@ -158,7 +158,7 @@ def test_regenerating_reproduces_the_files_byte_for_byte(tmp_path, published):
 
 
 def test_data_readme_documents_every_column():
-    from analytics.schema import TABLES
+    from analytics.model.schema import TABLES
 
     text = (DEMO_DIR.parent / "README.md").read_text(encoding="utf-8")
     for table in TABLES.values():

@@ -1,4 +1,4 @@
-"""The Goldilocks design simulator (`analytics.design`) and its command line, checked
+"""The Goldilocks design simulator (`analytics.analyses.design`) and its command line, checked
 against closed forms computed here with scipy: critical counts from the Beta posterior,
 Beta-binomial predictive probabilities, exact binomial success probabilities of a
 single analysis, and, for outcomes known at once, the exact probabilities of the whole
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analytics import design_cli
-from analytics.beta_binomial import critical_count, predictive_table
-from analytics.design import DEFAULT_SEED, GoldilocksDesign, parse_looks, versus
+from analytics.analyses.design import DEFAULT_SEED, GoldilocksDesign, parse_looks, versus
+from analytics.estimators.beta_binomial import critical_count, predictive_table
+from analytics.report import design_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -339,7 +339,8 @@ def test_cli_bad_options_exit_2_with_one_sentence(capsys, argv, names):
 
 def test_cli_runs_as_a_module():
     done = subprocess.run(
-        [sys.executable, "-m", "analytics.design_cli", "--simulations", "200", "--looks", "50"],
+        [sys.executable, "-m", "analytics.report.design_cli",
+         "--simulations", "200", "--looks", "50"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -1,7 +1,7 @@
 """The Trial design page run headless through Streamlit's AppTest, inside app.py's
 routing (the app opens the demo data first) and on its own (it needs no data).
 
-Expected figures are computed here through `analytics.design` and formatted here, so
+Expected figures are computed here through `analytics.analyses.design` and formatted here, so
 the tests check that the page shows what the simulator computes for the settings in
 the URL.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.design import DEFAULT_SEED, DesignResult, GoldilocksDesign
+from analytics.analyses.design import DEFAULT_SEED, DesignResult, GoldilocksDesign
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

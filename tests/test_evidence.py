@@ -1,7 +1,7 @@
 """The published evidence: the project's copy of the shared file, its loader's checks,
 the figure and table listing every study, and the page run through app.py.
 
-The cohort's expected points are computed here with `analytics.survival.kaplan_meier`
+The cohort's expected points are computed here with `analytics.analyses.survival.kaplan_meier`
 on the filtered cohort's patient rows, independently of the page's cached aggregate
 path. No published figure is typed in: bad files are made by editing a copy.
 """
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import analytics.evidence
-from analytics.evidence import (
+import analytics.analyses.evidence
+from analytics.analyses.evidence import (
     EVIDENCE_FILE,
     evidence_frame,
     load_evidence,
@@ -27,8 +27,8 @@ from analytics.evidence import (
     not_drawn,
     panels,
 )
-from analytics.filters import FilterState
-from analytics.survival import kaplan_meier
+from analytics.analyses.survival import kaplan_meier
+from analytics.model.filters import FilterState
 from charts.evidence import evidence_figure
 from tests.conftest import ROOT, SHARED
 from ui.context import ViewOptions
@@ -362,7 +362,7 @@ def test_an_empty_cohort_still_shows_the_evidence(at):
 def test_the_page_reads_a_study_added_to_the_file(at, tmp_path, monkeypatch):
     doc = raw()
     doc["studies"].append(copy.deepcopy(NEW_STUDY))
-    monkeypatch.setattr(analytics.evidence, "EVIDENCE_FILE", write(tmp_path, doc))
+    monkeypatch.setattr(analytics.analyses.evidence, "EVIDENCE_FILE", write(tmp_path, doc))
     fig = open_page(at)
     assert NEW_STUDY["id"] in figure_words(fig)
     assert NEW_STUDY["id"] in set(at.dataframe[0].value["Study"])
@@ -372,7 +372,7 @@ def test_a_bad_file_reads_as_plain_words_on_the_page(at, tmp_path, monkeypatch):
     doc = raw()
     _edit(doc, "value above 1")
     path = write(tmp_path, doc, "broken.json")
-    monkeypatch.setattr(analytics.evidence, "EVIDENCE_FILE", path)
+    monkeypatch.setattr(analytics.analyses.evidence, "EVIDENCE_FILE", path)
     at.switch_page(PAGE)
     at.run()
     assert not at.exception

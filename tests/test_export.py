@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analytics.km import KaplanMeier, KMResult
-from analytics.provenance import Provenance
+from analytics.estimators.km import KaplanMeier, KMResult
+from analytics.model.provenance import Provenance
 from charts import export
 from charts.survival import DAYS_PER_MONTH, km_figure, tick_days
 

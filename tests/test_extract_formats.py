@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics.filters import FilterState
-from analytics.issues import DataError
-from analytics.schema import VISITS
-from analytics.store import DEMO_DIR, Store
+from analytics.extract.issues import DataError
+from analytics.model.filters import FilterState
+from analytics.model.schema import VISITS
+from analytics.store.database import DEMO_DIR, Store
 from tests.conftest import SHARED
 
 PILOT = SHARED / "data" / "cdiscpilot01"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.filters import (
+from analytics.model.filters import (
     MAX_CLAUSE_CHARS,
     MAX_CLAUSES,
     MAX_FILTER_TEXT,

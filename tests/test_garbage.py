@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from analytics.issues import DataError
-from analytics.schema import ADSL, ADTTE
-from analytics.store import DEMO_DIR, Store
-from analytics.wide import WIDE, WIDE_REQUIRED
+from analytics.extract.issues import DataError
+from analytics.extract.wide import WIDE, WIDE_REQUIRED
+from analytics.model.schema import ADSL, ADTTE
+from analytics.store.database import DEMO_DIR, Store
 from tests.conftest import TooSlowError, watchdog
 
 EXAMPLE_SECONDS = 20

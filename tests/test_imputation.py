@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analytics.imputation import averaged_over_draws, poisson_binomial
+from analytics.estimators.imputation import averaged_over_draws, poisson_binomial
 
 
 def _enumerate(counts, probs):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 
-from analytics.km import CI_TYPES, CIType, KaplanMeier
+from analytics.estimators.km import CI_TYPES, CIType, KaplanMeier
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=150, database=None)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.km import CI_TYPES, CIType, KaplanMeier
+from analytics.estimators.km import CI_TYPES, CIType, KaplanMeier
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"
 GROUPS = {"aml": "x", "lung": "sex", "veteran": "trt", "edge": "group"}

@@ -8,15 +8,15 @@ import shutil
 import pandas as pd
 import pytest
 
-from analytics.issues import DataError
-from analytics.mapping import (
+from analytics.extract.issues import DataError
+from analytics.extract.mapping import (
     apply_mapping,
     build_mapping,
     load_mapping,
     suggest_mapping,
     suggest_values,
 )
-from analytics.store import DEMO_DIR, Store, database_for
+from analytics.store.database import DEMO_DIR, Store, database_for
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"

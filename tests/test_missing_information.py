@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.audit import audit_view, text
-from analytics.filters import FilterState
-from analytics.frames import subgroup_frame
-from analytics.outcomes import reinterventions
-from analytics.patient_counts import table1_view, table2_view
-from analytics.store import DEMO_DIR, Store
-from analytics.subgroups import AGE_SPLIT, SubgroupAnalysis
-from analytics.tables import table1, table2
+from analytics.analyses.audit import audit_view, text
+from analytics.analyses.outcomes import reinterventions
+from analytics.analyses.patient_counts import table1_view, table2_view
+from analytics.analyses.subgroups import AGE_SPLIT, SubgroupAnalysis
+from analytics.analyses.tables import table1, table2
+from analytics.model.filters import FilterState
+from analytics.report.frames import subgroup_frame
+from analytics.store.database import DEMO_DIR, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -253,7 +253,7 @@ def test_wide_extract_patency_page_never_shows_zero_planned(monkeypatch, wide_di
 
 
 def test_procedure_summary_counts_unrecorded_kinds_as_missing(wide_store, demo_store):
-    from analytics.procedure import procedure_summary
+    from analytics.analyses.procedure import procedure_summary
 
     proc = procedure_summary(wide_store.cohort())
     reint = reinterventions(wide_store.cohort(), proc.reintervention_day)

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.km import KaplanMeier
-from analytics.outcomes import (
+from analytics.analyses.outcomes import (
     adverse_events,
     deaths_by_cause,
     disposition,
@@ -22,8 +21,9 @@ from analytics.outcomes import (
     rutherford_change,
     wound_healing,
 )
-from analytics.store import Store
-from analytics.tables import table1, table2
+from analytics.analyses.tables import table1, table2
+from analytics.estimators.km import KaplanMeier
+from analytics.store.database import Store
 
 ADSL = pd.DataFrame(
     {

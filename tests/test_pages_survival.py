@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.bayes import BayesianEndpoint
-from analytics.compare import CoxPH, LogRankTest
-from analytics.competing import endpoint_cumulative_incidence
-from analytics.filters import FilterState
-from analytics.outcomes import disposition, reinterventions
-from analytics.survival import kaplan_meier, times_events
+from analytics.analyses.outcomes import disposition, reinterventions
+from analytics.analyses.survival import kaplan_meier, times_events
+from analytics.estimators.bayes import BayesianEndpoint
+from analytics.estimators.compare import CoxPH, LogRankTest
+from analytics.estimators.competing import endpoint_cumulative_incidence
+from analytics.model.filters import FilterState
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MY_PAGES = ("pages/overview.py", "pages/afs.py", "pages/primary_endpoint.py", "pages/patency.py")
@@ -322,7 +322,7 @@ def test_overview_cohort_flow(at, demo_store, diabetic):
 
 
 def test_view_options_come_from_the_url(at, demo_cohort):
-    from analytics.headline import headline
+    from analytics.analyses.headline import headline
 
     open_page(at, "pages/overview.py", landmark="365", ci="log", goal="60")
     head = headline(demo_cohort, day=365, goal=0.6, ci_type="log")
@@ -382,7 +382,7 @@ def test_context_contract(at, demo_store):
 
 
 def test_a_level_without_events_shows_why_it_has_no_hazard_ratio(demo_store):
-    from analytics.views import survival_view
+    from analytics.analyses.views import survival_view
     from ui.survival import comparison_frame
 
     view = survival_view(demo_store, FilterState(), ["AFS"], by="SITEID")

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.filters import FilterState
-from analytics.frames import side_by_side, stack, subgroup_frame
-from analytics.safety import adverse_event_table, deaths
-from analytics.schema import ADSL
-from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
-from analytics.tables import table1, table2
-from analytics.visits import nearest_visit, rutherford_at, wound_course
+from analytics.analyses.safety import adverse_event_table, deaths
+from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.analyses.tables import table1, table2
+from analytics.analyses.visits import nearest_visit, rutherford_at, wound_course
+from analytics.model.filters import FilterState
+from analytics.model.schema import ADSL
+from analytics.report.frames import side_by_side, stack, subgroup_frame
 from ui.context import ViewOptions
 from ui.sidebar import COMPARE
 

@@ -1,6 +1,7 @@
 """Table 1, Table 2, the procedure summary and the safety tables from aggregates
-(analytics.patient_counts) equal the per-patient ones (analytics.tables, .procedure,
-.safety) field for field, on the demo and on small extracts with missing values,
+(analytics.analyses.patient_counts) equal the per-patient ones
+(analytics.analyses.tables, .procedure, .safety) field for field, on the demo and on
+small extracts with missing values,
 blank causes of death, empty columns and no adverse-event table."""
 
 from __future__ import annotations
@@ -8,8 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.filters import FilterState
-from analytics.patient_counts import (
+from analytics.analyses.patient_counts import (
     ColumnCounts,
     adverse_event_cohort,
     deaths_view,
@@ -18,10 +18,11 @@ from analytics.patient_counts import (
     table1_view,
     table2_view,
 )
-from analytics.procedure import procedure_summary
-from analytics.safety import adverse_event_table, deaths, minor_amputations
-from analytics.store import Store
-from analytics.tables import table1, table2
+from analytics.analyses.procedure import procedure_summary
+from analytics.analyses.safety import adverse_event_table, deaths, minor_amputations
+from analytics.analyses.tables import table1, table2
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 
 FILTERS = (
     FilterState(),

@@ -21,13 +21,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics import formats
-from analytics.cli import main
-from analytics.formats import FIELD_LIMIT, Source, stage
-from analytics.issues import DataError
-from analytics.mapping import MAX_MAPPING_BYTES, load_mapping
-from analytics.store import DEMO_DIR, Store, database_for
-from analytics.validate import validate_extract
+from analytics.extract import formats
+from analytics.extract.formats import FIELD_LIMIT, Source, stage
+from analytics.extract.issues import DataError
+from analytics.extract.mapping import MAX_MAPPING_BYTES, load_mapping
+from analytics.extract.validate import validate_extract
+from analytics.report.cli import main
+from analytics.store.database import DEMO_DIR, Store, database_for
 from tests.conftest import watchdog
 from tests.test_extract_formats import typed, wide_frame
 

@@ -1,6 +1,7 @@
-"""Adverse events, minor amputations, deaths (analytics.safety), the procedure summary
-(analytics.procedure) and the table layouts (analytics.frames), on a small extract whose
-answers are counted by hand, plus agreement with analytics.outcomes on the demo."""
+"""Adverse events, minor amputations, deaths (analytics.analyses.safety), the procedure summary
+(analytics.analyses.procedure) and the table layouts (analytics.report.frames), on a small
+extract whose answers are counted by hand, plus agreement with
+analytics.analyses.outcomes on the demo."""
 
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ import io
 import pandas as pd
 import pytest
 
-from analytics.filters import FilterState
-from analytics.frames import side_by_side, stack, subgroup_frame, table_csv
-from analytics.outcomes import adverse_events, deaths_by_cause, reinterventions
-from analytics.procedure import procedure_summary
-from analytics.safety import (
+from analytics.analyses.outcomes import adverse_events, deaths_by_cause, reinterventions
+from analytics.analyses.procedure import procedure_summary
+from analytics.analyses.safety import (
     MINOR_AMPUTATION_TERMS,
     adverse_event_table,
     deaths,
     minor_amputations,
 )
-from analytics.store import Store
-from analytics.subgroups import SubgroupAnalysis
-from analytics.tables import table1, table2
+from analytics.analyses.subgroups import SubgroupAnalysis
+from analytics.analyses.tables import table1, table2
+from analytics.model.filters import FilterState
+from analytics.report.frames import side_by_side, stack, subgroup_frame, table_csv
+from analytics.store.database import Store
 
 ADSL = pd.DataFrame(
     {

@@ -1,4 +1,4 @@
-"""Site comparison (analytics.sites), its funnel plot (charts.funnel) and the Sites page.
+"""Site comparison (analytics.analyses.sites), its funnel plot (charts.funnel) and the Sites page.
 
 Funnel limits are checked against binomial sums written out here with exact fractions
 (the interpolation of Spiegelhalter 2005, appendix A.1.1), per-site counts against a
@@ -23,9 +23,7 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 import ui.context
-from analytics.bayes import BayesianEndpoint
-from analytics.filters import FilterState
-from analytics.sites import (
+from analytics.analyses.sites import (
     SMALL_SITE,
     clopper_pearson,
     compare_sites,
@@ -33,7 +31,9 @@ from analytics.sites import (
     limit_grid,
     site_times,
 )
-from analytics.store import Store
+from analytics.estimators.bayes import BayesianEndpoint
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 from charts import export
 from charts.funnel import funnel_figure
 

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from analytics import km as km_module
-from analytics.filters import FilterState
-from analytics.km import KaplanMeier
-from analytics.store import DEMO_DIR, Store
+from analytics.estimators import km as km_module
+from analytics.estimators.km import KaplanMeier
+from analytics.model.filters import FilterState
+from analytics.store.database import DEMO_DIR, Store
 from bench.registry import make_registry
 
 

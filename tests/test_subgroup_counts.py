@@ -1,5 +1,5 @@
-"""The subgroup analysis from aggregates (analytics.subgroup_counts) equals the
-per-patient one (analytics.subgroups) field for field, on the demo and on a small
+"""The subgroup analysis from aggregates (analytics.analyses.subgroup_counts) equals the
+per-patient one (analytics.analyses.subgroups) field for field, on the demo and on a small
 extract with missing values and empty columns."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analytics.filters import FilterState
-from analytics.store import Store
-from analytics.subgroup_counts import subgroup_counts, subgroup_view
-from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.analyses.subgroup_counts import subgroup_counts, subgroup_view
+from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 
 FILTERS = (
     FilterState(),

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.compare import CoxPH, LogRankTest
-from analytics.filters import FilterState
-from analytics.km import KaplanMeier
-from analytics.provenance import Provenance
-from analytics.store import Cohort
-from analytics.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.estimators.compare import CoxPH, LogRankTest
+from analytics.estimators.km import KaplanMeier
+from analytics.model.filters import FilterState
+from analytics.model.provenance import Provenance
+from analytics.store.database import Cohort
 
 
 def synthetic_cohort(n: int = 120, seed: int = 7) -> Cohort:

@@ -14,11 +14,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics.cli import main
-from analytics.extract import load_extract
-from analytics.issues import DataError
-from analytics.store import Store
-from analytics.validate import (
+from analytics.extract.issues import DataError
+from analytics.extract.loader import load_extract
+from analytics.extract.validate import (
     STATIC_RULES,
     check_frame,
     fetch_columns,
@@ -28,6 +26,8 @@ from analytics.validate import (
     row_rules,
     validate_extract,
 )
+from analytics.report.cli import main
+from analytics.store.database import Store
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -220,7 +220,7 @@ def test_every_kind_of_rule_means_the_same_in_sql_and_pandas():
 
 
 def test_every_static_rule_names_a_column_of_its_table():
-    from analytics.validate import TABLES_ALL
+    from analytics.extract.validate import TABLES_ALL
 
     for rule in STATIC_RULES:
         assert set(rule.columns) <= set(TABLES_ALL[rule.table].names), rule.id

@@ -1,6 +1,6 @@
-"""Wounds and Rutherford class per visit (analytics.visits) and their figures
+"""Wounds and Rutherford class per visit (analytics.analyses.visits) and their figures
 (charts.wounds), on a small extract whose answers are counted by hand, plus agreement
-with analytics.outcomes on the demo cohort."""
+with analytics.analyses.outcomes on the demo cohort."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ import io
 import pandas as pd
 import pytest
 
-from analytics.filters import FilterState
-from analytics.outcomes import rutherford_change, wound_healing
-from analytics.provenance import Provenance
-from analytics.schema import VISIT_SCHEDULE
-from analytics.store import Cohort, Store
-from analytics.visits import (
+from analytics.analyses.outcomes import rutherford_change, wound_healing
+from analytics.analyses.visits import (
     BASELINE,
     nearest_visit,
     rutherford_at,
     visit_names,
     wound_course,
 )
+from analytics.model.filters import FilterState
+from analytics.model.provenance import Provenance
+from analytics.model.schema import VISIT_SCHEDULE
+from analytics.store.database import Cohort, Store
 from charts.export import figure_table, to_csv
 from charts.wounds import (
     all_healed_figure,
@@ -215,7 +215,8 @@ def test_extra_visits_sorted_by_time():
 
 
 def test_agrees_with_outcomes_on_demo(demo_cohort):
-    """The per-visit results at month 6 are the paper-style counts of analytics.outcomes."""
+    """The per-visit results at month 6 are the paper-style counts of
+    analytics.analyses.outcomes."""
     w = wound_healing(demo_cohort, "MONTH 6", area_visits=tuple(VISIT_SCHEDULE))
     course = wound_course(demo_cohort)
     v = course.visit("MONTH 6")

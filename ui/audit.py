@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.audit import Audit, audit_view
-from analytics.filters import FilterState
-from analytics.km import CIType
-from analytics.store import Store
+from analytics.analyses.audit import Audit, audit_view
+from analytics.estimators.km import CIType
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 from ui.data import ENTRIES, TTL, FilterKey, fkey, src
 
 

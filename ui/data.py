@@ -20,28 +20,22 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import views
-from analytics.bayes import BayesResult, Imputation
-from analytics.competing import CompetingRisksResult
-from analytics.filters import Clause, FilterState
-from analytics.headline import Headline
-from analytics.km import CIType
-from analytics.outcomes import Reinterventions
-from analytics.patient_counts import (
+from analytics.analyses import views
+from analytics.analyses.headline import Headline
+from analytics.analyses.outcomes import Reinterventions
+from analytics.analyses.patient_counts import (
     ColumnCounts,
     procedure_view,
     safety_view,
     table1_view,
     table2_view,
 )
-from analytics.procedure import ProcedureSummary
-from analytics.safety import Deaths, MinorAmputations, SafetySummary
-from analytics.schema import ADSL
-from analytics.store import Cohort, Store
-from analytics.subgroup_counts import subgroup_view
-from analytics.subgroups import SubgroupResult
-from analytics.tables import SummaryTable
-from analytics.visits import (
+from analytics.analyses.procedure import ProcedureSummary
+from analytics.analyses.safety import Deaths, MinorAmputations, SafetySummary
+from analytics.analyses.subgroup_counts import subgroup_view
+from analytics.analyses.subgroups import SubgroupResult
+from analytics.analyses.tables import SummaryTable
+from analytics.analyses.visits import (
     RutherfordAtVisit,
     WoundCourse,
     nearest_visit,
@@ -49,6 +43,12 @@ from analytics.visits import (
     visit_names,
     wound_course,
 )
+from analytics.estimators.bayes import BayesResult, Imputation
+from analytics.estimators.competing import CompetingRisksResult
+from analytics.estimators.km import CIType
+from analytics.model.filters import Clause, FilterState
+from analytics.model.schema import ADSL
+from analytics.store.database import Cohort, Store
 from ui.context import ViewOptions
 
 TTL = 3600  # seconds
@@ -329,8 +329,8 @@ def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterve
 # --- patient-level results: subgroups, wounds, patients and procedure ------------------
 #
 # Subgroups, Table 1, Table 2, the procedure summary and the safety tables come from
-# aggregates (`analytics.subgroup_counts`, `analytics.patient_counts`: the same numbers
-# as from `Store.cohort`, tested so); the wound results from the visit rows of the
+# aggregates (`analytics.analyses.subgroup_counts`, `analytics.analyses.patient_counts`:
+# the same numbers as from `Store.cohort`, tested so); the wound results from the visit rows of the
 # patients in view, the only rows they read.
 
 EVENT_TABLES = ("visits", "adae")
@@ -382,7 +382,7 @@ def subgroups(
 
 def _visit_cohort(store: Store, filters: FilterState) -> Cohort:
     """The patients in view (USUBJID only) with their visit rows, as `Store.cohort`
-    orders them: all that `analytics.visits` reads."""
+    orders them: all that `analytics.analyses.visits` reads."""
     light = views.subject_cohort(store, filters, [])
     if has_rows(store, "visits"):
         where, params = store.subject_where(filters)
@@ -401,7 +401,7 @@ class Wounds:
     """Wound results of the patients passing one filter state."""
 
     course: WoundCourse
-    visits: tuple[str, ...]  # every visit in time order (`analytics.visits.visit_names`)
+    visits: tuple[str, ...]  # every visit in time order (`analytics.analyses.visits.visit_names`)
     nearest: str  # the visit scheduled nearest the landmark
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from analytics.schema import DAYS_PER_MONTH
+from analytics.model.schema import DAYS_PER_MONTH
 
 
 def pct(x: float) -> str:

@@ -1,5 +1,5 @@
 """The interactive mapping: an upload's own column names and codes matched to the data
-model's, written as the same TOML a mapping file holds (analytics/mapping.py).
+model's, written as the same TOML a mapping file holds (analytics/extract/mapping.py).
 
 For each table file: which table it holds (when its name does not say), then for
 each column of the data model the upload's column holding it, prefilled from
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.extract import REQUIRED_COLUMNS
-from analytics.issues import DataError
-from analytics.mapping import (
+from analytics.extract.issues import DataError
+from analytics.extract.loader import REQUIRED_COLUMNS
+from analytics.extract.mapping import (
     ALL_TABLES,
     TABLE_NAMES,
     ExtractMapping,
@@ -26,7 +26,7 @@ from analytics.mapping import (
     suggest_mapping,
     suggest_values,
 )
-from analytics.schema import Column
+from analytics.model.schema import Column
 from ui.upload import SourceColumns, Upload, inspect
 
 NONE = "(not in the upload)"

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.bayes import BayesResult
-from analytics.filters import FilterState
-from analytics.store import Store
+from analytics.estimators.bayes import BayesResult
+from analytics.model.filters import FilterState
+from analytics.store.database import Store
 from ui import fmt
 
 SYNTHETIC_NOTICE = "Synthetic data, not patient data."

@@ -19,10 +19,10 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from analytics.filters import Clause, FilterError, FilterState, split_clauses
-from analytics.km import CI_TYPES
-from analytics.schema import ADSL
-from analytics.store import Store
+from analytics.estimators.km import CI_TYPES
+from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
+from analytics.model.schema import ADSL
+from analytics.store.database import Store
 from ui import data
 from ui.context import ViewOptions
 from ui.fmt import patients

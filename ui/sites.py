@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.filters import Clause, FilterState
-from analytics.km import CIType
-from analytics.sites import SiteComparison, compare_sites
-from analytics.store import Store
+from analytics.analyses.sites import SiteComparison, compare_sites
+from analytics.estimators.km import CIType
+from analytics.model.filters import Clause, FilterState
+from analytics.store.database import Store
 from ui.data import ENTRIES, TTL, FilterKey, fkey, src
 
 

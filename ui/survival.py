@@ -1,6 +1,6 @@
 """Survival figures and tables shared by the survival pages (AFS, patency).
 
-Everything drawn comes from an `analytics.views.SurvivalView` (via `ui.data`): the
+Everything drawn comes from an `analytics.analyses.views.SurvivalView` (via `ui.data`): the
 figures from its Kaplan-Meier results, the tables from their landmarks, the group
 comparison from its log-rank test and Cox model. Nothing is estimated here.
 """
@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.km import CI_LABELS, KMResult
-from analytics.views import SurvivalView
+from analytics.analyses.views import SurvivalView
+from analytics.estimators.km import CI_LABELS, KMResult
 from charts.survival import km_figure
 from charts.theme import Mode, Theme
 from ui import data, fmt

@@ -2,7 +2,7 @@
 
 The table is shown whole up to `MAX_ROWS` rows (scrolling beyond). The CSV carries
 the table's title, the active filters and the provenance footnote as ``#`` header
-lines (``analytics.frames.table_csv``; read it back with
+lines (``analytics.report.frames.table_csv``; read it back with
 ``pandas.read_csv(f, comment="#")``); it is written only when the button is clicked.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.filters import FilterState
-from analytics.frames import table_csv
-from analytics.provenance import Provenance
+from analytics.model.filters import FilterState
+from analytics.model.provenance import Provenance
+from analytics.report.frames import table_csv
 
 ROW_PX = 35  # st.dataframe's row height
 MAX_ROWS = 40

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 
 import duckdb
 
-from analytics.extract import text_expr
-from analytics.formats import DATA_SUFFIXES, Source, stage
-from analytics.issues import DataError
-from analytics.mapping import (
+from analytics.extract.formats import DATA_SUFFIXES, Source, stage
+from analytics.extract.issues import DataError
+from analytics.extract.loader import text_expr
+from analytics.extract.mapping import (
     MAPPING_NAMES,
     TABLE_NAMES,
     ExtractMapping,

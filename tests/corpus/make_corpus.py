@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from analytics.schema import ADAE, ADSL, ADTTE, VISITS  # noqa: E402
+from analytics.model.schema import ADAE, ADSL, ADTTE, VISITS  # noqa: E402
 
 Row = dict[str, str]
 W, E = "warning", "error"

@@ -1,0 +1,8 @@
+"""The DuckDB store.
+
+Enters: a checked extract (from `analytics.extract`). Leaves: a cached, read-only
+DuckDB database holding the analysis tables and the quality report, opened once per
+process, and the counts that analyses need (time, event, weight and group per endpoint,
+value counts per column) for a filter state. Every SQL statement that reads the
+store is in its query module.
+"""
