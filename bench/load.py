@@ -59,7 +59,7 @@ def make_extracts(n: int, workdir: Path) -> dict[str, Path]:
 
 
 def _child(src: Path) -> None:
-    from analytics.store.database import Store
+    from analytics.store import Store
 
     start, cpu = time.perf_counter(), time.process_time()
     store = Store.open(src)

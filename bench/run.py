@@ -168,7 +168,7 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
             sys.executable,
             "-c",
             "import sys,time; from pathlib import Path; "
-            "from analytics.store.database import Store; t=time.perf_counter(); "
+            "from analytics.store import Store; t=time.perf_counter(); "
             "Store.open(Path(sys.argv[1])); print(time.perf_counter()-t)",
             str(src),
         ],
@@ -181,7 +181,7 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
 
     from analytics.model.filters import FilterState
     from analytics.report.summary import summarize
-    from analytics.store.database import Store
+    from analytics.store import Store
 
     store = Store.open(src)
     filters = [FilterState.parse(f) for f in FILTERS]

@@ -25,7 +25,7 @@ from analytics.analyses.evidence import (
 from analytics.estimators.km import CI_LABELS
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store.database import PROJECT_ROOT
+from analytics.store import PROJECT_ROOT
 from charts.evidence import COHORT_NAME, evidence_figure
 from ui import data, fmt
 from ui.context import Context, current

@@ -32,7 +32,7 @@ def published() -> dict:
 
 @pytest.fixture(scope="session")
 def demo_store():
-    from analytics.store.database import Store
+    from analytics.store import Store
 
     store = Store.open()
     yield store

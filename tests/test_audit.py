@@ -19,7 +19,7 @@ from analytics.analyses.audit import Estimate, KindCount, audit, audit_view, tex
 from analytics.estimators.describe import Row
 from analytics.model.filters import FilterState
 from analytics.report.frames import table_csv
-from analytics.store.database import Store
+from analytics.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

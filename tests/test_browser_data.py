@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from serving import RENDER_TIMEOUT, no_failure, serve
 from test_data_page import renamed_extract, small_extract
 
-from analytics.store.database import DEMO_DIR, PROJECT_ROOT
+from analytics.store import DEMO_DIR, PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 

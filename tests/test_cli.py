@@ -13,7 +13,7 @@ import pytest
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
 from analytics.report.cli import main
-from analytics.store.database import DEMO_DIR
+from analytics.store import DEMO_DIR
 from tests.conftest import ROOT, SHARED
 
 

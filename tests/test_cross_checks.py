@@ -14,7 +14,7 @@ import pytest
 from analytics.analyses.sites import compare_sites
 from analytics.extract.loader import load_extract
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 from tests.conftest import ROOT
 from tests.corpus.make_corpus import (
     LAST,

@@ -14,7 +14,7 @@ import pytest
 from analytics.analyses.sites import compare_sites
 from analytics.model.filters import FilterState
 from analytics.report.frames import FORMULA_START, neutralise_formulas, table_csv
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 from charts.export import to_csv
 from charts.funnel import funnel_figure
 from ui import source

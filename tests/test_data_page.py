@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.extract.mapping import load_mapping
 from analytics.model.schema import ADSL
-from analytics.store.database import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from ui import mapping_form, source, upload
 
 APP = str(PROJECT_ROOT / "app.py")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analytics.model.schema import ADAE, ADSL, ADTTE, VISITS
-from analytics.store.database import DEMO_DIR
+from analytics.store import DEMO_DIR
 from data import generate_demo
 
 

@@ -17,7 +17,7 @@ import pytest
 from analytics.extract.issues import DataError
 from analytics.model.filters import FilterState
 from analytics.model.schema import VISITS
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 from tests.conftest import SHARED
 
 PILOT = SHARED / "data" / "cdiscpilot01"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from analytics.extract.issues import DataError
 from analytics.extract.wide import WIDE, WIDE_REQUIRED
 from analytics.model.schema import ADSL, ADTTE
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 from tests.conftest import TooSlowError, watchdog
 
 EXAMPLE_SECONDS = 20

@@ -16,7 +16,7 @@ from analytics.extract.mapping import (
     suggest_mapping,
     suggest_values,
 )
-from analytics.store.database import DEMO_DIR, Store, database_for
+from analytics.store import DEMO_DIR, Store, database_for
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"

@@ -18,7 +18,7 @@ from analytics.analyses.subgroups import AGE_SPLIT, SubgroupAnalysis
 from analytics.analyses.tables import table1, table2
 from analytics.model.filters import FilterState
 from analytics.report.frames import subgroup_frame
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -23,7 +23,7 @@ from analytics.analyses.outcomes import (
 )
 from analytics.analyses.tables import table1, table2
 from analytics.estimators.km import KaplanMeier
-from analytics.store.database import Store
+from analytics.store import Store
 
 ADSL = pd.DataFrame(
     {

@@ -22,7 +22,7 @@ from analytics.analyses.procedure import procedure_summary
 from analytics.analyses.safety import adverse_event_table, deaths, minor_amputations
 from analytics.analyses.tables import table1, table2
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 
 FILTERS = (
     FilterState(),

@@ -27,7 +27,7 @@ from analytics.extract.issues import DataError
 from analytics.extract.mapping import MAX_MAPPING_BYTES, load_mapping
 from analytics.extract.validate import validate_extract
 from analytics.report.cli import main
-from analytics.store.database import DEMO_DIR, Store, database_for
+from analytics.store import DEMO_DIR, Store, database_for
 from tests.conftest import watchdog
 from tests.test_extract_formats import typed, wide_frame
 

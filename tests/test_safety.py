@@ -22,7 +22,7 @@ from analytics.analyses.subgroups import SubgroupAnalysis
 from analytics.analyses.tables import table1, table2
 from analytics.model.filters import FilterState
 from analytics.report.frames import side_by_side, stack, subgroup_frame, table_csv
-from analytics.store.database import Store
+from analytics.store import Store
 
 ADSL = pd.DataFrame(
     {

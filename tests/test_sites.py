@@ -33,7 +33,7 @@ from analytics.analyses.sites import (
 )
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 from charts import export
 from charts.funnel import funnel_figure
 

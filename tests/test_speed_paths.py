@@ -19,7 +19,7 @@ from lifelines import KaplanMeierFitter
 from analytics.estimators import km as km_module
 from analytics.estimators.km import KaplanMeier
 from analytics.model.filters import FilterState
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 from bench.registry import make_registry
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics.model.filters import Clause, FilterError, FilterState, where_clause
-from analytics.store.database import DEMO_DIR, Store, database_for
+from analytics.store import DEMO_DIR, Store, database_for
 
 
 def test_filter_text_round_trips_and_is_order_independent():

@@ -10,7 +10,7 @@ import pytest
 from analytics.analyses.subgroup_counts import subgroup_counts, subgroup_view
 from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 
 FILTERS = (
     FilterState(),

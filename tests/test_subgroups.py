@@ -15,7 +15,7 @@ from analytics.estimators.compare import CoxPH, LogRankTest
 from analytics.estimators.km import KaplanMeier
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 
 def synthetic_cohort(n: int = 120, seed: int = 7) -> Cohort:

@@ -27,7 +27,7 @@ from analytics.extract.validate import (
     validate_extract,
 )
 from analytics.report.cli import main
-from analytics.store.database import Store
+from analytics.store import Store
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"

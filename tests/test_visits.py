@@ -20,7 +20,7 @@ from analytics.analyses.visits import (
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import VISIT_SCHEDULE
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 from charts.export import figure_table, to_csv
 from charts.wounds import (
     all_healed_figure,

@@ -8,7 +8,7 @@ import streamlit as st
 from analytics.analyses.audit import Audit, audit_view
 from analytics.estimators.km import CIType
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 from ui.data import ENTRIES, TTL, FilterKey, fkey, src
 
 

@@ -20,7 +20,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from analytics.analyses.headline import Headline
 from analytics.estimators.km import CIType
 from analytics.model.filters import FilterState
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 from charts.palette import colour_map
 from charts.theme import Theme, get_theme
 

@@ -48,7 +48,7 @@ from analytics.estimators.competing import CompetingRisksResult
 from analytics.estimators.km import CIType
 from analytics.model.filters import Clause, FilterState
 from analytics.model.schema import ADSL
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 from ui.context import ViewOptions
 
 TTL = 3600  # seconds

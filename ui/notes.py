@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics.estimators.bayes import BayesResult
 from analytics.model.filters import FilterState
-from analytics.store.database import Store
+from analytics.store import Store
 from ui import fmt
 
 SYNTHETIC_NOTICE = "Synthetic data, not patient data."

@@ -22,7 +22,7 @@ import streamlit as st
 from analytics.estimators.km import CI_TYPES
 from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
 from analytics.model.schema import ADSL
-from analytics.store.database import Store
+from analytics.store import Store
 from ui import data
 from ui.context import ViewOptions
 from ui.fmt import patients

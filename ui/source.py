@@ -32,7 +32,7 @@ import streamlit as st
 from analytics.extract.issues import DataError, DataIssue
 from analytics.extract.validate import ValidationReport, validate_into
 from analytics.report.frames import write_csv
-from analytics.store.database import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from ui.context import through_router
 
 SECRET_KEY = "data_dir"

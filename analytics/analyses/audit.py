@@ -30,7 +30,7 @@ from analytics.estimators.km import CI_LABELS, CIType
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ARTERY_CODES, NO_OPTION_CODES, VEIN_CODES
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 
 __all__ = [
     "AMPUTATION",

@@ -9,7 +9,7 @@ from analytics.analyses.survival import kaplan_meier, times_events
 from analytics.estimators.bayes import BayesianEndpoint, BayesResult
 from analytics.estimators.km import CIType, Landmark
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 HEADLINE_ENDPOINTS = ("AFS", "LS", "OS")
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.estimators.describe import quartiles
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 
 def _tech_success_ids(cohort: Cohort) -> set[str]:

@@ -32,7 +32,7 @@ from analytics.analyses.safety import (
 )
 from analytics.analyses.tables import N, SummaryTable, table1_from, table2_from
 from analytics.model.filters import FilterState, quote_ident
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 
 __all__ = [
     "ColumnCounts",

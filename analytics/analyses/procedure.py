@@ -18,7 +18,7 @@ from analytics.analyses.outcomes import Reinterventions, reinterventions
 from analytics.analyses.tables import SummaryTable, table2
 from analytics.estimators.describe import QUANTILE_NOTE, Row
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 __all__ = ["ProcedureSummary", "procedure_summary"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 __all__ = [
     "MINOR_AMPUTATION_TERMS",

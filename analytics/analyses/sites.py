@@ -56,7 +56,7 @@ from analytics.estimators.competing import COMPETING_CENSOR_CODES, AalenJohansen
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store.database import Store
+from analytics.store import Store
 
 __all__ = [
     "LEVELS",

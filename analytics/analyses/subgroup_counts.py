@@ -33,7 +33,7 @@ from analytics.analyses.subgroups import (
 from analytics.estimators.compare import CoxPH, LogRankTest
 from analytics.model.filters import FilterState, quote_ident
 from analytics.model.schema import ENDPOINTS
-from analytics.store.database import Store
+from analytics.store import Store
 
 __all__ = ["WeightedSubgroupAnalysis", "subgroup_counts", "subgroup_view"]
 

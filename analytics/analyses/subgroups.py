@@ -52,7 +52,7 @@ from analytics.estimators.compare import CoxPH, LogRankTest, Ties, level_label
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ADSL, ENDPOINTS
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 NOT_IN_DATA = "not in the data"
 

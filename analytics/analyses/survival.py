@@ -8,7 +8,7 @@ import numpy as np
 
 from analytics.estimators.km import CIType, KaplanMeier, KMResult
 from analytics.model.schema import ENDPOINTS
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 DEFAULT_LANDMARKS: tuple[float, ...] = (30, 183, 365)
 

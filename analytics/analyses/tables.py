@@ -24,7 +24,7 @@ from analytics.analyses.outcomes import (
 from analytics.estimators.describe import QUANTILE_NOTE, Row, numeric_row
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ADSL
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from analytics.model.filters import Clause, FilterState, quote_ident
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH, ENDPOINTS
 from analytics.report.summary import GroupComparison, compare_groups
-from analytics.store.database import Cohort, Store
+from analytics.store import Cohort, Store
 
 
 def risk_days(end_day: float, tick_months: float) -> np.ndarray:

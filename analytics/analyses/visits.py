@@ -24,7 +24,7 @@ import pandas as pd
 from analytics.estimators.describe import QUANTILE_NOTE, quartiles
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH, VISIT_SCHEDULE, WOUND_STATUS
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 __all__ = [
     "BASELINE",

@@ -29,7 +29,7 @@ from scipy import stats
 
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier, check_weights
 from analytics.model.provenance import Provenance
-from analytics.store.database import Cohort
+from analytics.store import Cohort
 
 FloatArray = NDArray[np.float64]
 

@@ -513,7 +513,7 @@ def validate_into(
     """`validate_extract` with the database kept in `cache` (default the cache folder),
     and that database (None when the data never got as far as one: it holds the rejected
     rows). `label` names the extract in a problem about the whole of it (default `src`)."""
-    from analytics.store.database import Store, database_for
+    from analytics.store import Store, database_for
 
     try:
         path = database_for(Path(src), mapping=mapping, cache=cache)

@@ -22,7 +22,7 @@ from analytics.extract.validate import validate_extract
 from analytics.model.filters import FilterError, FilterState
 from analytics.report import arguments, design_cli
 from analytics.report.summary import summarize, summary_json
-from analytics.store.database import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, Store
 
 DESCRIPTION = """\
 Print the headline survival numbers of a trial or registry extract as one JSON

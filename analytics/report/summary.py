@@ -22,7 +22,7 @@ from analytics.estimators.bayes import (
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier, KMResult
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store.database import QualityReport, Store
+from analytics.store import QualityReport, Store
 
 
 @dataclass(frozen=True)

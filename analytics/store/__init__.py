@@ -6,3 +6,16 @@ process, and the counts that analyses need (time, event, weight and group per en
 value counts per column) for a filter state. Every SQL statement that reads the
 store is in its query module.
 """
+
+from analytics.store.build import DEMO_DIR, PROJECT_ROOT, cache_dir, database_for
+from analytics.store.store import Cohort, QualityReport, Store
+
+__all__ = [
+    "DEMO_DIR",
+    "PROJECT_ROOT",
+    "Cohort",
+    "QualityReport",
+    "Store",
+    "cache_dir",
+    "database_for",
+]
