@@ -1,12 +1,13 @@
 # Two entry points: `make run` serves the dashboard on the bundled demo data,
-# `make test` runs the whole suite (unit, calibration, app and browser tests).
+# `make test` runs the whole suite (unit, calibration, app and browser tests);
+# `make test-fast` leaves out the slow and the browser tests (under two minutes).
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench demo-data chromium clean
+.PHONY: run test test-fast lint bench demo-data chromium clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or pass PYTHON=..."; exit 1; }
@@ -31,9 +32,13 @@ chromium:
 test: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest
 
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy analytics
+	$(BIN)/lint-imports --no-cache
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
@@ -43,4 +48,4 @@ demo-data: $(VENV)/.dev
 	$(BIN)/python -m data.generate_demo --targets ../shared/reference/promise2_published.json --out data/demo
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

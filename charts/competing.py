@@ -17,14 +17,10 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from charts._draw import (
-    Steps,
-    add_caption,
-    caption,
-    curve_traces,
-    legend,
-)
-from charts._text import DAYS_PER_MONTH, count, esc, interval, month_label, pct
+from analytics.model.schema import DAYS_PER_MONTH
+from charts._curves import Steps, curve_traces
+from charts._draw import add_caption, caption, legend
+from charts._text import count, esc, interval, month_label, pct
 from charts.palette import OKABE_ITO
 from charts.survival import tick_days
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme

@@ -10,16 +10,15 @@ citation. Figures the panels cannot hold (other endpoints, no time point) are na
 the caption, so every entry of the file appears on the figure.
 
 Nothing is estimated here: the published numbers come from the file as read by
-``analytics.analyses.evidence``, the cohort's from its Kaplan-Meier results.
+``analytics.analyses.evidence_file``, the cohort's from its Kaplan-Meier results; the
+rows are laid out by :mod:`charts._evidence_rows`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -27,109 +26,22 @@ import plotly.graph_objects as go
 from analytics.analyses.evidence import (
     SHOWN_ENDPOINTS,
     CohortPoint,
-    Evidence,
-    Outcome,
     Panel,
-    Study,
     goal_sources,
     not_drawn,
     panels,
 )
+from analytics.analyses.evidence_file import Evidence
 from analytics.estimators.km import CI_LABELS
-from analytics.model.schema import ENDPOINTS
 from charts._draw import add_caption, caption, legend
-from charts._text import count, esc, interval, month_label, pct, share, wrap
-from charts.palette import GOAL_COLOUR, INK, MUTED, OKABE_ITO
+from charts._evidence_rows import Series, all_series, endpoint_name, fill_rows, panel_title
+from charts._text import esc, month_label, share
+from charts.palette import GOAL_COLOUR, INK
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
 
 __all__ = ["COHORT_NAME", "evidence_figure"]
 
 COHORT_NAME = "This dashboard's cohort"
-# Kinds of study take colours in file order; vermillion is the goal's and black the
-# cohort's, so neither marks a published figure.
-KIND_COLOURS = tuple(c for c in OKABE_ITO if c not in (GOAL_COLOUR, "#000000"))
-KIND_SYMBOLS = ("circle", "triangle-up", "diamond", "hexagon", "star", "pentagon")
-REFERENCE_NAME = "Reference rate or goal (no DVA)"
-
-
-@dataclass(frozen=True)
-class _Point:
-    y: int  # row
-    value: float
-    lower: float  # NaN: no interval
-    upper: float
-    months: float
-    n: float  # NaN: not given
-    text: str  # the study id, or the cohort's name
-    hover: str
-
-
-@dataclass
-class _Series:
-    name: str
-    section: str  # "published", "reference rate", "cohort" (the CSV's section)
-    marker: dict[str, Any]
-    points: dict[Panel, list[_Point]] = field(default_factory=dict)
-
-
-@dataclass
-class _Rows:
-    ticks: list[str] = field(default_factory=list)
-    # right column; muted: why there is no estimate, written across the empty row
-    values: list[tuple[str, bool]] = field(default_factory=list)
-    headers: list[int] = field(default_factory=list)
-    spans: dict[Panel, tuple[int, int]] = field(default_factory=dict)
-
-    def add(self, tick: str, value: str = "", muted: bool = False) -> int:
-        self.ticks.append(tick)
-        self.values.append((value, muted))
-        return len(self.ticks) - 1
-
-
-def _label(code: str, labels: Mapping[str, str] | None) -> str:
-    return (ENDPOINTS if labels is None else labels).get(code, code)
-
-
-def _title(panel: Panel, labels: Mapping[str, str] | None) -> str:
-    m = month_label(panel.months)
-    return f"{_label(panel.endpoint, labels)} at {m} month{'' if m == '1' else 's'}"
-
-
-def _value_text(value: float, ci: tuple[float | None, float | None] | None) -> str:
-    if ci is None:
-        return pct(value)
-    lo, hi = ci
-    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
-        return f"{pct(value)} (CI not estimable)"
-    return f"{pct(value)} ({100 * lo:.1f}–{100 * hi:.1f})"
-
-
-def _published_hover(study: Study, o: Outcome, title: str) -> str:
-    facts = [study.design] if study.design else []
-    if study.year is not None:
-        facts.append(str(study.year))
-    if study.n is not None:
-        facts.append(f"n = {count(study.n)}")
-    lines = [f"<b>{esc(study.id)}</b> · {esc(study.kind)}"]
-    if facts:
-        lines.append(wrap("; ".join(facts), 70))
-    # the file marks a Bayesian interval as credible in its method
-    kind = "CrI" if "credible" in (o.method or "") else "CI"
-    ci = "" if o.ci is None else f" (95% {kind} {100 * o.ci[0]:.1f}–{100 * o.ci[1]:.1f})"
-    lines.append(f"{esc(title)}: {pct(o.value)}{ci}")
-    extra = [x for x in (o.method, f"subset: {o.subset}" if o.subset else None) if x]
-    if extra:
-        lines.append(wrap("; ".join(extra), 70))
-    lines.append(wrap(f"Source: {study.source}", 70))
-    return "<br>".join(lines)
-
-
-def _cohort_hover(p: CohortPoint, name: str, title: str) -> str:
-    return (
-        f"<b>{esc(name)}</b><br>{esc(title)}: Kaplan-Meier at day {p.day:g}<br>"
-        f"{pct(p.estimate)} ({interval(p.lower, p.upper)}, {p.ci_type})<br>"
-        f"{count(p.at_risk)} at risk at day {p.day:g}; {count(p.n)} patients"
-    )
 
 
 def _plain_px(text: str, size: float) -> float:
@@ -137,90 +49,8 @@ def _plain_px(text: str, size: float) -> float:
     return len(plain.replace("&amp;", "&")) * size * 0.56
 
 
-def _series(
-    evidence: Evidence,
-    cohort: Sequence[CohortPoint],
-    th: Theme,
-    cohort_name: str,
-    group_names: Mapping[str, str],
-    group_colours: Mapping[str, str],
-) -> dict[str, _Series]:
-    """Every series that may be drawn, in legend order: kinds of study in file order,
-    reference rates, the cohort, its groups."""
-    out: dict[str, _Series] = {}
-    kinds = list(dict.fromkeys(s.kind for s in evidence.studies))
-    for i, kind in enumerate(kinds):
-        marker = {
-            "symbol": KIND_SYMBOLS[i % len(KIND_SYMBOLS)],
-            "size": th.marker_size,
-            "color": KIND_COLOURS[i % len(KIND_COLOURS)],
-            "line": {"color": INK, "width": 1},
-        }
-        out[f"kind:{kind}"] = _Series(f"Published: {kind}", "published", marker)
-    grey = {"symbol": "diamond-open", "size": th.marker_size, "color": MUTED}
-    out["reference"] = _Series(REFERENCE_NAME, "reference rate", {**grey, "line": {"width": 2}})
-    groups = [cohort_name, *dict.fromkeys(p.group for p in cohort if p.group is not None)]
-    for i, group in enumerate(groups):
-        name = group if i == 0 else group_names.get(group, group)
-        marker = {
-            "symbol": "square",
-            "size": th.marker_size * 1.3,
-            "color": INK if i == 0 else group_colours.get(group, INK),
-            "line": {"color": INK, "width": 1.5},
-        }
-        out["cohort" if i == 0 else f"group:{group}"] = _Series(name, "cohort", marker)
-    return out
-
-
-def _fill(
-    shown: Sequence[Panel],
-    titles: Mapping[Panel, str],
-    evidence: Evidence,
-    cohort: Sequence[CohortPoint],
-    series: dict[str, _Series],
-    cohort_row: str,
-) -> _Rows:
-    """The rows of every panel, each point put into its series."""
-    rows = _Rows()
-    for panel in shown:
-        first = rows.add(f"<b>{esc(titles[panel])}</b>")
-        rows.headers.append(first)
-        points = panel.points(evidence)
-        per_study = {s.id: sum(1 for t, _ in points if t.id == s.id) for s, _ in points}
-        for study, o in points:
-            name = study.id
-            if per_study[study.id] > 1 and o.method:
-                name += f" · {o.method.split(',')[0].strip()}"
-            if o.subset:
-                name += f" ({o.subset})"
-            y = rows.add(esc(name), _value_text(o.value, o.ci))
-            lo, hi = o.ci or (np.nan, np.nan)
-            assert o.months is not None  # panels hold dated figures only
-            n = np.nan if study.n is None else float(study.n)
-            hover = _published_hover(study, o, titles[panel])
-            key = "reference" if study.reference else f"kind:{study.kind}"
-            point = _Point(y, o.value, lo, hi, o.months, n, study.id, hover)
-            series[key].points.setdefault(panel, []).append(point)
-        for p in cohort:
-            if (p.endpoint, p.months) != (panel.endpoint, panel.months):
-                continue
-            key = "cohort" if p.group is None else f"group:{p.group}"
-            name = series[key].name
-            tick = esc(cohort_row) if p.group is None else f"   {esc(name)}"
-            if p.estimate is None:
-                rows.add(tick, esc(p.reason or "no estimate"), muted=True)
-                continue
-            y = rows.add(tick, _value_text(p.estimate, (p.lower, p.upper)))
-            lo, hi = (np.nan if x is None else x for x in (p.lower, p.upper))
-            hover = _cohort_hover(p, name, titles[panel])
-            point = _Point(y, p.estimate, lo, hi, p.months, p.n, name, hover)
-            series[key].points.setdefault(panel, []).append(point)
-        rows.spans[panel] = (first, len(rows.ticks) - 1)
-    return rows
-
-
 def _traces(
-    fig: go.Figure, series: dict[str, _Series], titles: Mapping[Panel, str], th: Theme
+    fig: go.Figure, series: dict[str, Series], titles: Mapping[Panel, str], th: Theme
 ) -> None:
     # one trace per series and panel, so the CSV names the panel of every number
     for key, s in series.items():
@@ -327,9 +157,9 @@ def evidence_figure(
     """
     th = get_theme(theme)
     shown = panels(evidence, endpoints)
-    titles = {p: _title(p, labels) for p in shown}
-    series = _series(evidence, cohort, th, cohort_name, group_names or {}, group_colours or {})
-    rows = _fill(shown, titles, evidence, cohort, series, cohort_row)
+    titles = {p: panel_title(p, labels) for p in shown}
+    series = all_series(evidence, cohort, th, cohort_name, group_names or {}, group_colours or {})
+    rows = fill_rows(shown, titles, evidence, cohort, series, cohort_row)
     fig = go.Figure()
     _traces(fig, series, titles, th)
     for i in rows.headers:
@@ -357,7 +187,7 @@ def evidence_figure(
     left_out = not_drawn(evidence, endpoints)
     if left_out:
         listed = "; ".join(
-            f"{s.id}: {_label(o.endpoint, labels).lower()} "
+            f"{s.id}: {endpoint_name(o.endpoint, labels).lower()} "
             + (f"at {month_label(o.months)} months" if o.months is not None else "(no time point)")
             for s, o in left_out
         )

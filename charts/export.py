@@ -18,7 +18,7 @@ could be swapped between threads), so calls are serialised with a lock: Streamli
 serves every session from threads of one process.
 
 CSV: one long table, one row per plotted point, with the columns each trace declares
-(``meta["csv"]``, see :mod:`charts._draw`): ``section`` (curve, censored, risk table,
+(``meta["csv"]``, see :mod:`charts._curves`): ``section`` (curve, censored, risk table,
 landmark, median, density, subgroup ...), ``group``, ``series``, then the values. It
 is preceded by comment lines starting with ``#``: the title, the provenance footnote,
 and a note on how the curves were thinned. Read it back with

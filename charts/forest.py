@@ -7,225 +7,38 @@ Levels too small to estimate stay in the table, with "too few to estimate" where
 number would be; a reference level reads "reference".
 
 The figure draws any object shaped like :class:`SubgroupTable` (duck-typed;
-``analytics.analyses.subgroups.SubgroupResult`` is one) and computes nothing.
+``analytics.analyses.subgroups.SubgroupResult`` is one) and computes nothing. The
+table's rows and columns are laid out by :mod:`charts._forest_rows`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from analytics.model.schema import DAYS_PER_MONTH
 from charts._draw import add_caption, caption
-from charts._text import DAYS_PER_MONTH, count, esc, month_label, p_value
+from charts._forest_rows import (
+    TOO_FEW,
+    SubgroupLevel,
+    SubgroupTable,
+    SubgroupVariable,
+    columns,
+    hr_range,
+    num,
+    table_rows,
+)
+from charts._text import count, esc, month_label
 from charts.palette import INK, OKABE_ITO
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
 
-__all__ = ["SubgroupLevel", "SubgroupTable", "SubgroupVariable", "forest_figure"]
+__all__ = ["TOO_FEW", "SubgroupLevel", "SubgroupTable", "SubgroupVariable", "forest_figure"]
 
-TOO_FEW = "too few to estimate"
 HEADER_Y = -1.25  # the two-line column headers, in row units above the first row
 HEADER_TOP = -2.3
-
-
-class FootnoteSource(Protocol):
-    def footnote(self) -> str: ...
-
-
-class SubgroupLevel(Protocol):
-    @property
-    def level(self) -> str: ...
-    @property
-    def n(self) -> float: ...
-    @property
-    def events(self) -> float: ...
-    @property
-    def is_reference(self) -> bool: ...
-    @property
-    def estimate(self) -> float | None: ...  # KM at the landmark, proportion
-    @property
-    def lower(self) -> float | None: ...
-    @property
-    def upper(self) -> float | None: ...
-    @property
-    def hazard_ratio(self) -> float | None: ...
-    @property
-    def hr_lower(self) -> float | None: ...
-    @property
-    def hr_upper(self) -> float | None: ...
-    @property
-    def reason(self) -> str | None: ...  # why something is missing
-
-
-class SubgroupVariable(Protocol):
-    @property
-    def variable(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def reference(self) -> str | None: ...
-    @property
-    def levels(self) -> Sequence[SubgroupLevel]: ...
-    @property
-    def n_missing(self) -> int: ...
-    @property
-    def p_interaction(self) -> float | None: ...
-    @property
-    def note(self) -> str | None: ...
-
-
-class SubgroupTable(Protocol):
-    @property
-    def label(self) -> str: ...  # the endpoint
-    @property
-    def landmark(self) -> float: ...  # day of the KM estimate column
-    @property
-    def n(self) -> int: ...
-    @property
-    def events(self) -> int: ...
-    @property
-    def variables(self) -> Sequence[SubgroupVariable]: ...
-    @property
-    def provenance(self) -> FootnoteSource: ...
-
-
-@dataclass(frozen=True)
-class _Row:
-    kind: str  # "variable" or "level"
-    variable: str
-    label: str
-    cells: dict[str, str]
-    level: SubgroupLevel | None = None
-
-
-def _num(x: float | None) -> float:
-    return float("nan") if x is None else float(x)
-
-
-def _finite(*xs: float | None) -> bool:
-    return all(x is not None and math.isfinite(x) for x in xs)
-
-
-def _hr_text(lv: SubgroupLevel) -> str:
-    if lv.is_reference:
-        return "reference"
-    if _finite(lv.hazard_ratio, lv.hr_lower, lv.hr_upper):
-        return f"{lv.hazard_ratio:.2f} ({lv.hr_lower:.2f}–{lv.hr_upper:.2f})"
-    if _finite(lv.hazard_ratio):
-        return f"{lv.hazard_ratio:.2f} (CI not estimable)"
-    reason = (lv.reason or "").lower()
-    if not reason or "too few" in reason or "not estimable" in reason or "event" in reason:
-        return TOO_FEW
-    return "not estimated"
-
-
-def _estimate_text(lv: SubgroupLevel) -> str:
-    if lv.estimate is None or not math.isfinite(lv.estimate):
-        return TOO_FEW
-    if _finite(lv.lower, lv.upper):
-        lo, hi = _num(lv.lower), _num(lv.upper)
-        return f"{100 * lv.estimate:.1f}% ({100 * lo:.1f}–{100 * hi:.1f})"
-    return f"{100 * lv.estimate:.1f}% (CI not estimable)"
-
-
-def _rows(table: SubgroupTable) -> list[_Row]:
-    rows: list[_Row] = []
-    for var in table.variables:
-        missing = f" ({count(var.n_missing)} missing)" if var.n_missing else ""
-        rows.append(
-            _Row(
-                "variable",
-                var.variable,
-                f"<b>{esc(var.label)}</b>{missing}",
-                {"p": esc(p_value(var.p_interaction))},
-            )
-        )
-        if not var.levels:
-            rows.append(
-                _Row("level", var.variable, f"   <i>{esc(var.note or 'no levels')}</i>", {})
-            )
-            continue
-        for lv in var.levels:
-            rows.append(
-                _Row(
-                    "level",
-                    var.variable,
-                    f"   {esc(lv.level)}",
-                    {
-                        "n": count(lv.n),
-                        "events": count(lv.events),
-                        "estimate": _estimate_text(lv),
-                        "hr": _hr_text(lv),
-                    },
-                    lv,
-                )
-            )
-    return rows
-
-
-def _x_range(levels: list[SubgroupLevel]) -> tuple[float, float]:
-    """Log10 range covering the estimable CIs and 1, within 0.05-20."""
-    lows = [x for x in (_num(lv.hr_lower) for lv in levels) if math.isfinite(x) and x > 0]
-    highs = [x for x in (_num(lv.hr_upper) for lv in levels) if math.isfinite(x)]
-    hrs = [x for x in (_num(lv.hazard_ratio) for lv in levels) if math.isfinite(x) and x > 0]
-    lo = min([0.5, *lows, *hrs])
-    hi = max([2.0, *highs, *hrs])
-    lo = max(lo / 1.15, 0.05)
-    hi = min(hi * 1.15, 20.0)
-    return math.log10(lo), math.log10(hi)
-
-
-def _text_px(text: str, size: float, bold: bool = False) -> float:
-    """Width of a line of text in layout pixels (an upper estimate for Arial)."""
-    plain = re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">")
-    longest = max((len(x) for x in plain.split("\n")), default=0)
-    return longest * size * (0.6 if bold else 0.55)
-
-
-def _columns(
-    rows: list[_Row], th: Theme, est_header: str, p_header: str
-) -> tuple[list[tuple[str, float, str, str]], tuple[float, float], float]:
-    """Column positions (paper x, anchor) sized to their content, the x domain of the
-    hazard-ratio panel, and the smallest figure width at which nothing overlaps."""
-    size, gap = th.table_size, 1.3 * th.table_size
-
-    def width(key: str, header: str) -> float:
-        cells = [r.label if key == "label" else r.cells.get(key, "") for r in rows]
-        heads = [_text_px(h, size, bold=True) for h in header.split("<br>")]
-        return max([_text_px(c, size, bold=c.startswith("<b>")) for c in cells] + heads)
-
-    w = {
-        "label": width("label", "Subgroup"),
-        "n": width("n", "n"),
-        "events": width("events", "Events"),
-        "estimate": width("estimate", est_header),
-        "hr": width("hr", "HR (95% CI)"),
-        "p": width("p", p_header),
-    }
-    min_plot = max(160.0, 12 * size)
-    fixed = sum(w.values()) + 6 * gap
-    usable = max(th.width - 32.0, fixed + min_plot)
-    plot_w = usable - fixed
-    x_n = w["label"] + gap + w["n"]  # right edges for numbers
-    x_ev = x_n + gap + w["events"]
-    x_est = x_ev + gap  # left edges for text
-    x_plot = x_est + w["estimate"] + gap
-    x_hr = x_plot + plot_w + gap
-    x_p = x_hr + w["hr"] + gap + w["p"]
-    cols = [
-        ("label", 0.0, "left", "Subgroup"),
-        ("n", x_n / usable, "right", "n"),
-        ("events", x_ev / usable, "right", "Events"),
-        ("estimate", x_est / usable, "left", est_header),
-        ("hr", x_hr / usable, "left", "HR (95% CI)"),
-        ("p", x_p / usable, "right", p_header),
-    ]
-    return cols, (x_plot / usable, (x_plot + plot_w) / usable), usable + 32.0
 
 
 def forest_figure(
@@ -250,7 +63,7 @@ def forest_figure(
         caption; the p-value drawn is each variable's ``p_interaction``.
     """
     th = get_theme(theme)
-    rows = _rows(table)
+    rows = table_rows(table)
     levels = [r.level for r in rows if r.level is not None]
     n_rows = len(rows)
     row_px = th.table_row_px * 1.05
@@ -258,11 +71,11 @@ def forest_figure(
     est_header = estimate_label or f"{esc(table.label)}<br>at {months} mo (95% CI)"
     # Columns in paper coordinates: (key, x, anchor, header)
     p_header = esc(p_label).replace(" ", "<br>", 1)
-    cols, plot_domain, fig_width = _columns(rows, th, est_header, p_header)
+    cols, plot_domain, fig_width = columns(rows, th, est_header, p_header)
 
     fig = go.Figure()
     # --- hazard ratios ---------------------------------------------------------------------
-    lo_log, hi_log = _x_range(levels)
+    lo_log, hi_log = hr_range(levels)
     lo_x, hi_x = 10**lo_log, 10**hi_log
     ys, hr, err_hi, err_lo, sizes, custom, texts = [], [], [], [], [], [], []
     max_n = max([lv.n for lv in levels] + [1])
@@ -272,8 +85,8 @@ def forest_figure(
         lv = r.level
         if lv is None:
             continue
-        est = _num(lv.hazard_ratio) if not lv.is_reference else float("nan")
-        lo, hi = _num(lv.hr_lower), _num(lv.hr_upper)
+        est = num(lv.hazard_ratio) if not lv.is_reference else float("nan")
+        lo, hi = num(lv.hr_lower), num(lv.hr_upper)
         ys.append(float(i))
         hr.append(est)
         err_lo.append(est - max(lo, lo_x) if math.isfinite(lo) else float("nan"))
@@ -283,7 +96,7 @@ def forest_figure(
         if math.isfinite(est) and math.isfinite(hi) and hi > hi_x:
             arrows_r.append(float(i))
         sizes.append(th.marker_size * (0.7 + 0.9 * math.sqrt(lv.n / max_n)))
-        custom.append([lv.n, lv.events, _num(lv.estimate), _num(lv.lower), _num(lv.upper), lo, hi])
+        custom.append([lv.n, lv.events, num(lv.estimate), num(lv.lower), num(lv.upper), lo, hi])
         texts.append(f"{r.variable}: {lv.level}" + (f" — {lv.reason}" if lv.reason else ""))
     fig.add_trace(
         go.Scatter(

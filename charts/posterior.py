@@ -13,8 +13,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analytics.estimators.bayes import BayesResult
+from analytics.model.schema import DAYS_PER_MONTH
 from charts._draw import add_caption, caption
-from charts._text import DAYS_PER_MONTH, count, esc, month_label, share
+from charts._text import count, esc, month_label, share
 from charts.palette import INK, OKABE_ITO, with_alpha
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
 

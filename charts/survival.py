@@ -10,12 +10,13 @@ the ``KMResult``s passed in: the curves from ``timeline``/``survival``/``lower``
 Long curves are thinned by :func:`thin_steps` (exact values at the kept times, less
 than 0.1 percentage point from the full curve anywhere), so the figure stays well
 under 1 MB of JSON at any cohort size.
+The at-risk table is drawn by :mod:`charts._risk_table`, the medians and the landmark by
+:mod:`charts._km_marks`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,17 +24,13 @@ import plotly.graph_objects as go
 from numpy.typing import NDArray
 
 from analytics.estimators.km import CI_LABELS, KMResult
-from charts._draw import (
-    Steps,
-    add_caption,
-    caption,
-    censor_traces,
-    curve_traces,
-    goal_line,
-    legend,
-)
+from analytics.model.schema import DAYS_PER_MONTH
+from charts._curves import Steps, censor_traces, curve_traces
+from charts._draw import add_caption, caption, goal_line, legend
+from charts._km_marks import add_landmark, add_medians, legend_name
+from charts._risk_table import TableRows, add_table, table_axes, table_rows, table_ticks, tick_days
 from charts._steps import thin_steps
-from charts._text import DAYS_PER_MONTH, count, esc, interval, month_label, pct
+from charts._text import esc, month_label
 from charts.palette import OKABE_ITO, colour_for
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
 
@@ -49,18 +46,6 @@ __all__ = [
 KMInput = KMResult | Sequence[KMResult] | Mapping[str, KMResult]
 FloatArray = NDArray[np.float64]
 Y_PAD = 2.0  # percentage points of white space above 100% and below 0%
-
-
-def tick_days(tick_months: float, end_day: float) -> FloatArray:
-    """Days of the x ticks every `tick_months` months from 0 to `end_day`.
-
-    Pass these as ``risk_days`` to ``KaplanMeier.result`` so the result's at-risk table
-    has a number at every tick of the figure, for every group.
-    """
-    if tick_months <= 0:
-        raise ValueError("tick_months must be positive")
-    step = tick_months * DAYS_PER_MONTH
-    return np.arange(0.0, end_day + 1e-9 * max(1.0, end_day), step)
 
 
 def named_results(results: KMInput) -> list[tuple[str, KMResult]]:
@@ -79,64 +64,6 @@ def named_results(results: KMInput) -> list[tuple[str, KMResult]]:
     return pairs
 
 
-@dataclass(frozen=True)
-class _Table:
-    """The at-risk table as drawn: one row per (group, series)."""
-
-    ticks_m: FloatArray  # months
-    rows: list[tuple[str, str, str, FloatArray]]  # group, series, colour, values (NaN: none)
-
-
-def _table_values(res: KMResult, ticks_day: FloatArray) -> tuple[FloatArray, ...]:
-    days = np.asarray(res.risk_table.days, dtype=np.float64)
-    cols = (
-        res.risk_table.at_risk,
-        res.risk_table.cumulative_events,
-        res.risk_table.cumulative_censored,
-    )
-    out = []
-    for col in cols:
-        vals = np.full(ticks_day.size, np.nan)
-        if days.size:
-            pos = np.clip(np.searchsorted(days, ticks_day), 0, days.size - 1)
-            hit = np.isclose(days[pos], ticks_day, rtol=0, atol=1e-6)
-            vals[hit] = np.asarray(col, dtype=np.float64)[pos[hit]]
-        out.append(vals)
-    return tuple(out)
-
-
-def _ticks(
-    pairs: list[tuple[str, KMResult]], tick_months: float | None, end_m: float
-) -> FloatArray:
-    if tick_months is not None:
-        return tick_days(tick_months, end_m * DAYS_PER_MONTH + 1e-6) / DAYS_PER_MONTH
-    days = np.unique(np.concatenate([np.asarray(r.risk_table.days, float) for _, r in pairs]))
-    months = days / DAYS_PER_MONTH
-    months = months[months <= end_m + 1e-9]
-    if months.size < 2:
-        return tick_days(3.0, end_m * DAYS_PER_MONTH + 1e-6) / DAYS_PER_MONTH
-    return months
-
-
-def _median_text(res: KMResult) -> str:
-    med = res.median
-    if not med.reached or med.estimate is None:
-        return "median NR"
-
-    def m(d: float | None) -> str:
-        return "NR" if d is None else f"{d / DAYS_PER_MONTH:.1f}"
-
-    return f"median {m(med.estimate)} mo (95% CI {m(med.lower)}–{m(med.upper)})"
-
-
-def _landmark_text(res: KMResult, day: float) -> str:
-    lm = res.landmark(day)
-    return (
-        f"{month_label(round(day / DAYS_PER_MONTH, 1))} mo: {pct(lm.estimate)} "
-        f"({interval(lm.lower, lm.upper)})"
-    )
-
-
 def _footnote(pairs: list[tuple[str, KMResult]]) -> str:
     notes: dict[str, list[str]] = {}
     for label, res in pairs:
@@ -144,18 +71,6 @@ def _footnote(pairs: list[tuple[str, KMResult]]) -> str:
     if len(notes) == 1:
         return next(iter(notes))
     return " ".join(f"{', '.join(labels)}: {note}" for note, labels in notes.items())
-
-
-def _legend_name(lab: str, res: KMResult, median: bool, landmark_day: float | None) -> str:
-    name = f"<b>{esc(lab)}</b> (n = {count(res.n)}; {count(res.events)} events)"
-    extra = []
-    if median:
-        extra.append(_median_text(res))
-    if landmark_day is not None:
-        extra.append(_landmark_text(res, landmark_day))
-    if extra:
-        name += "<br>" + "; ".join(extra)
-    return name
 
 
 def _steps(res: KMResult) -> Steps:
@@ -217,24 +132,16 @@ def km_figure(
     curves = {lab: _steps(res) for lab, res in pairs}
     last_day = max(float(c.day[-1]) for c in curves.values())
     end_m = max_months if max_months is not None else max(last_day / DAYS_PER_MONTH, 1.0)
-    ticks_m = _ticks(pairs, tick_months, end_m)
+    ticks_m = table_ticks(pairs, tick_months, end_m)
     if max_months is None:
         end_m = max(end_m, float(ticks_m[-1]))
     y_name = y_title or f"{pairs[0][1].label or pairs[0][1].endpoint or 'Survival'}"
     x_pad = 0.015 * end_m
 
     # --- the at-risk table --------------------------------------------------------
-    table: _Table | None = None
+    table: TableRows | None = None
     if risk_table:
-        rows: list[tuple[str, str, str, FloatArray]] = []
-        tick_d = ticks_m * DAYS_PER_MONTH
-        for lab, res in pairs:
-            at, ev, ce = _table_values(res, tick_d)
-            rows.append((lab, "at risk", colours[lab], at))
-            if table_events:
-                rows.append((lab, "events", colours[lab], ev))
-                rows.append((lab, "censored", colours[lab], ce))
-        table = _Table(ticks_m, rows)
+        table = table_rows(pairs, ticks_m, colours, table_events)
 
     # --- geometry in layout pixels ----------------------------------------------------
     n_rows = len(table.rows) if table else 0
@@ -245,7 +152,7 @@ def km_figure(
         (label_chars * 0.6 * th.table_size + 24) if table else 0,
     )
     left = min(left, 0.38 * th.width)
-    names = {lab: _legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
+    names = {lab: legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
     legend_settings, legend_px = legend(list(names.values()), th, th.width - left - 30)
     footnote = _footnote(pairs)
     marks_note = []
@@ -298,197 +205,15 @@ def km_figure(
             )
 
     # --- medians, landmark, goal ---------------------------------------------------------
-    medians = [
-        (lab, r.median.estimate / DAYS_PER_MONTH)
-        for lab, r in pairs
-        if show_median and r.median.estimate is not None
-    ]
-    if medians:
-        xmax = max(m for _, m in medians)
-        fig.add_trace(
-            go.Scatter(
-                x=np.array([0.0, xmax]),
-                y=np.array([50.0, 50.0]),
-                mode="lines",
-                line={
-                    "color": th.muted_colour,
-                    "width": max(1.0, th.line_width * 0.4),
-                    "dash": "dot",
-                },
-                hoverinfo="skip",
-                showlegend=False,
-                name="median",
-                xaxis="x",
-                yaxis="y",
-            )
-        )
-        for lab, m in medians:
-            fig.add_trace(
-                go.Scatter(
-                    x=np.array([m, m]),
-                    y=np.array([0.0, 50.0]),
-                    mode="lines",
-                    line={
-                        "color": colours[lab],
-                        "width": max(1.0, th.line_width * 0.4),
-                        "dash": "dot",
-                    },
-                    hovertemplate=f"{esc(lab)}: median {m:.1f} months<extra></extra>",
-                    showlegend=False,
-                    legendgroup=lab,
-                    name=f"{lab} median",
-                    xaxis="x",
-                    yaxis="y",
-                    meta={
-                        "csv": {
-                            "section": "median",
-                            "group": lab,
-                            "series": "median",
-                            "x": "month",
-                            "y": "percent",
-                        }
-                    },
-                )
-            )
+    add_medians(fig, pairs, colours, th, show_median)
     if landmark_day is not None:
-        lm_m = landmark_day / DAYS_PER_MONTH
-        fig.add_shape(
-            type="line",
-            x0=lm_m,
-            x1=lm_m,
-            y0=0,
-            y1=1,
-            xref="x",
-            yref="y domain",
-            line={"color": th.muted_colour, "width": max(1.0, th.line_width * 0.4), "dash": "dot"},
-            layer="below",
-        )
-        fig.add_annotation(
-            x=lm_m,
-            y=1.0,
-            xref="x",
-            yref="y domain",
-            yanchor="top",
-            xanchor="left",
-            xshift=4,
-            showarrow=False,
-            text=f"{month_label(round(lm_m, 1))} mo",
-            font={"size": th.tick_size, "color": th.muted_colour},
-        )
-        for i, (lab, res) in enumerate(pairs):
-            lm = res.landmark(landmark_day)
-            nudge = (i - (len(pairs) - 1) / 2) * 0.012 * end_m  # separate overlapping bars
-            err = {
-                "type": "data",
-                "symmetric": False,
-                "array": np.array([100 * (lm.upper - lm.estimate)]),
-                "arrayminus": np.array([100 * (lm.estimate - lm.lower)]),
-                "color": colours[lab],
-                "thickness": max(1.5, th.line_width * 0.6),
-                "width": th.marker_size * 0.5,
-            }
-            if not (np.isfinite(lm.lower) and np.isfinite(lm.upper)):
-                err = {"visible": False}
-            fig.add_trace(
-                go.Scatter(
-                    x=np.array([lm_m + nudge]),
-                    y=np.array([100 * lm.estimate]),
-                    customdata=np.array(
-                        [[landmark_day, 100 * lm.lower, 100 * lm.upper, lm.at_risk]]
-                    ),
-                    mode="markers",
-                    error_y=err,
-                    marker={
-                        "symbol": "diamond",
-                        "size": th.marker_size * 1.3,
-                        "color": colours[lab],
-                        "line": {"color": "white", "width": 1.5},
-                    },
-                    hovertemplate=(
-                        f"{esc(lab)} at day %{{customdata[0]:.0f}}: %{{y:.1f}}% "
-                        "(95% CI %{customdata[1]:.1f}–%{customdata[2]:.1f}); "
-                        "%{customdata[3]:.0f} at risk<extra></extra>"
-                    ),
-                    showlegend=False,
-                    legendgroup=lab,
-                    name=f"{lab} landmark",
-                    xaxis="x",
-                    yaxis="y",
-                    meta={
-                        "csv": {
-                            "section": "landmark",
-                            "group": lab,
-                            "series": "estimate",
-                            "x": None,
-                            "y": "percent",
-                            "columns": ["day", "lower_percent", "upper_percent", "at_risk"],
-                        }
-                    },
-                )
-            )
+        add_landmark(fig, pairs, colours, th, landmark_day, end_m)
     if goal is not None:
         goal_line(fig, goal, goal_label, th)
 
     # --- the table ----------------------------------------------------------------------
     if table:
-        for r, (lab, series, colour, vals) in enumerate(table.rows):
-            text = np.array(["–" if not np.isfinite(v) else count(v) for v in vals])
-            fig.add_trace(
-                go.Scatter(
-                    x=table.ticks_m,
-                    y=np.full(table.ticks_m.size, float(r)),
-                    text=text,
-                    customdata=np.column_stack((table.ticks_m * DAYS_PER_MONTH, vals)),
-                    mode="text",
-                    textposition="middle center",
-                    cliponaxis=False,
-                    textfont={"size": th.table_size, "color": colour, "family": th.font_family},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name=f"{lab} {series}",
-                    xaxis="x2",
-                    yaxis="y2",
-                    meta={
-                        "csv": {
-                            "section": "risk table",
-                            "group": lab,
-                            "series": series,
-                            "x": "month",
-                            "y": None,
-                            "columns": ["day", "count"],
-                        }
-                    },
-                )
-            )
-            label = f"<b>{esc(lab)}</b>" if series == "at risk" else series.capitalize()
-            if series == "at risk" and table_events:
-                label = f"<b>{esc(lab)}</b> at risk"
-            fig.add_annotation(
-                x=0,
-                y=r,
-                xref="paper",
-                yref="y2",
-                xanchor="right",
-                showarrow=False,
-                xshift=-10,
-                text=label,
-                font={"size": th.table_size, "color": colour},
-            )
-        header = (
-            "Number at risk, cumulative events and censored" if table_events else "Number at risk"
-        )
-        fig.add_annotation(
-            x=0,
-            y=-0.5,
-            xref="paper",
-            yref="y2",
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            text=f"<b>{header}</b>",
-            font={"size": th.table_size, "color": th.text_colour},
-            align="left",
-        )
+        add_table(fig, table, th, table_events)
 
     # --- caption ------------------------------------------------------------------------
     add_caption(fig, caption_text, th, left, 8 if table else axis_px)
@@ -526,23 +251,6 @@ def km_figure(
         hovermode="closest",
     )
     if table:
-        layout["xaxis2"] = {
-            "matches": "x",
-            "anchor": "y2",
-            "tickmode": "array",
-            "tickvals": ticks_m,
-            "showticklabels": False,
-            "showline": False,
-            "ticks": "",
-            "showgrid": False,
-            "zeroline": False,
-        }
-        layout["yaxis2"] = {
-            "domain": [0.0, table_px / inner],
-            "range": [n_rows - 0.5, -0.5],
-            "visible": False,
-            "fixedrange": True,
-            "anchor": "x2",
-        }
+        layout.update(table_axes(ticks_m, n_rows, table_px, inner))
     fig.update_layout(layout)
     return fig

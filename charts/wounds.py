@@ -1,14 +1,11 @@
 """Wound healing and Rutherford class over the scheduled visits.
 
-Four figures, each drawing result objects of :mod:`analytics.analyses.visits` and nothing else:
+Two bar charts drawing result objects of :mod:`analytics.analyses.visits` and nothing else
+(the lines over visits, wound area and all wounds healed, are in :mod:`charts.wound_trends`):
 
 - :func:`healing_status_figure`: stacked bars of target wound status (healed /
   healing / not healing) at each visit, as shares of the patients assessed there, with
   that denominator written above each bar; one panel per group;
-- :func:`wound_area_figure`: median target wound area at each visit, the band the
-  interquartile range; one line per group;
-- :func:`all_healed_figure`: share of patients with all wounds healed at each visit,
-  among those assessed for it; one line per group;
 - :func:`rutherford_change_figure`: Rutherford class decreased / unchanged / increased
   against baseline at one visit among paired patients, one bar per group.
 
@@ -23,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,18 +28,16 @@ from plotly.subplots import make_subplots
 from analytics.analyses.visits import RutherfordAtVisit, WoundCourse
 from analytics.model.provenance import Provenance
 from charts._draw import finish_layout
-from charts._text import count, esc, month_label
-from charts.palette import OKABE_ITO, colour_map, with_alpha
+from charts._text import count, esc
+from charts._wound_style import footnote_of, names_of, text_on
 from charts.theme import Mode, Theme, axis_style, get_theme
 
 __all__ = [
     "CHANGE_COLOURS",
     "STATUS_COLOURS",
-    "all_healed_figure",
     "healing_status_figure",
     "rutherford_change_figure",
     "short_visit",
-    "wound_area_figure",
 ]
 
 # Better outcomes darker and bluer; worse in orange/vermillion, with a hatch as well.
@@ -76,37 +70,6 @@ def short_visit(visit: str) -> str:
     return "Baseline" if visit.strip().upper() == "BASELINE" else visit
 
 
-def _footnote(provenance: Provenance | None, fallback: Provenance) -> str:
-    return (provenance or fallback).footnote()
-
-
-def _colours(names: list[str], colours: Mapping[str, str] | None) -> dict[str, str]:
-    if len(names) == 1 and not colours:
-        return {names[0]: OKABE_ITO[0]}
-    given = dict(colours or {})
-    auto = colour_map(names)
-    return {n: given.get(n, auto[n]) for n in names}
-
-
-def _check(items: Mapping[str, Any], what: str) -> list[str]:
-    names = [str(k) for k in items]
-    if not names:
-        raise ValueError(f"no {what} to draw")
-    return names
-
-
-def _text_on(colour: str) -> str:
-    """Black or white text, whichever reads better on `colour` (#RRGGBB)."""
-    h = colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))
-
-    def lin(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
-    return "#000000" if (lum + 0.05) / 0.05 > 1.05 / (lum + 0.05) else "#FFFFFF"
-
-
 # --- healing status ---------------------------------------------------------------------
 
 
@@ -124,7 +87,7 @@ def healing_status_figure(
     provenance: for the footnote (default: the first course's).
     """
     th = get_theme(theme)
-    names = _check(courses, "wound courses")
+    names = names_of(courses, "wound courses")
     first = courses[names[0]]
     visit_names: list[str] = []
     for c in courses.values():
@@ -172,7 +135,7 @@ def healing_status_figure(
                     text=np.array([f"{p:.0f}" if p > 0 else "" for p in pts], dtype=object),
                     textposition="inside",
                     insidetextanchor="middle",
-                    textfont={"size": th.tick_size, "color": _text_on(colour)},
+                    textfont={"size": th.tick_size, "color": text_on(colour)},
                     customdata=np.column_stack([pts, den]) if len(shown) else None,
                     hovertemplate=(
                         f"<b>{esc(name)}</b> · %{{x}}<br>{STATUS_LABELS[status]}: "
@@ -238,188 +201,12 @@ def healing_status_figure(
         th,
         title=title,
         notes=notes,
-        footnote=_footnote(provenance, first.provenance),
+        footnote=footnote_of(provenance, first.provenance),
         legend_names=list(STATUS_LABELS.values()),
         kind="wound status",
         extra_top=th.font_size * 1.6 if len(names) > 1 else 0.0,
         axis_title=False,
         plot_px=None if n_rows == 1 else n_rows * 0.36 * th.height,
-    )
-    return fig
-
-
-# --- lines over visits --------------------------------------------------------------------
-
-
-def _month_axis(th: Theme, courses: Mapping[str, WoundCourse]) -> dict[str, Any]:
-    months = sorted({v.month for c in courses.values() for v in c.visits})
-    xaxis = axis_style(th, grid=False)
-    ticks = [m for m in months if m == int(m)] or months
-    end = max(months) if months else 12.0
-    xaxis.update(
-        range=[-0.3, end + 0.3],
-        tickmode="array",
-        tickvals=ticks,
-        ticktext=[month_label(m) for m in ticks],
-        fixedrange=True,
-    )
-    xaxis["title"]["text"] = "Months from the procedure (scheduled visit)"
-    return xaxis
-
-
-def wound_area_figure(
-    courses: Mapping[str, WoundCourse],
-    *,
-    colours: Mapping[str, str] | None = None,
-    title: str | None = None,
-    theme: Mode | Theme = "normal",
-    provenance: Provenance | None = None,
-) -> go.Figure:
-    """Median target wound area at each visit (line and markers) with its interquartile
-    range (band); visits without a measured wound are left out of the group's line."""
-    th = get_theme(theme)
-    names = _check(courses, "wound courses")
-    cols = _colours(names, colours)
-    fig = go.Figure()
-    for name in names:
-        vs = [v for v in courses[name].visits if v.area_median is not None]
-        x = np.array([v.month for v in vs], dtype=np.float64)
-        med = np.array([v.area_median for v in vs], dtype=np.float64)
-        q1 = np.array([v.area_q1 for v in vs], dtype=np.float64)
-        q3 = np.array([v.area_q3 for v in vs], dtype=np.float64)
-        n = np.array([v.measured for v in vs], dtype=np.float64)
-        labels = np.array([v.visit for v in vs], dtype=object)
-        if x.size:
-            fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([x, x[::-1]]),
-                    y=np.concatenate([q3, q1[::-1]]),
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=with_alpha(
-                        cols[name], th.band_alpha * (1.6 if len(names) == 1 else 1.0)
-                    ),
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=name,
-                    name=f"{name} IQR",
-                )
-            )
-        legend_name = f"{esc(name)}" if len(names) > 1 else "All patients in view"
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=med,
-                mode="lines+markers",
-                line={"color": cols[name], "width": th.line_width},
-                marker={"color": cols[name], "size": th.marker_size},
-                name=legend_name,
-                legendgroup=name,
-                text=labels,
-                customdata=np.column_stack([q1, q3, n]) if x.size else None,
-                hovertemplate=(
-                    f"<b>{esc(name)}</b> · %{{text}}<br>median %{{y:.2f}} cm² "
-                    "(IQR %{customdata[0]:.2f}–%{customdata[1]:.2f})<br>"
-                    "%{customdata[2]:.0f} wounds measured<extra></extra>"
-                ),
-                meta={
-                    "csv": {
-                        "section": "wound area",
-                        "group": name,
-                        "series": "median",
-                        "x": "month",
-                        "y": "median_cm2",
-                        "text": "visit",
-                        "columns": ["q1_cm2", "q3_cm2", "measured"],
-                    }
-                },
-            )
-        )
-    fig.update_xaxes(**_month_axis(th, courses))
-    yaxis = axis_style(th)
-    yaxis.update(rangemode="tozero", fixedrange=True)
-    yaxis["title"]["text"] = "Target wound area (cm²)"
-    fig.update_yaxes(**yaxis)
-    notes = [
-        "line: median area of the target wounds measured at each visit; band: interquartile "
-        "range (Q1–Q3); healed wounds count as 0 cm²",
-        "patients who died, were amputated or left are not in later visits",
-    ]
-    finish_layout(
-        fig,
-        th,
-        title=title,
-        notes=notes,
-        footnote=_footnote(provenance, courses[names[0]].provenance),
-        legend_names=[esc(n) for n in names] if len(names) > 1 else ["All patients in view"],
-        kind="wound area",
-    )
-    return fig
-
-
-def all_healed_figure(
-    courses: Mapping[str, WoundCourse],
-    *,
-    colours: Mapping[str, str] | None = None,
-    title: str | None = None,
-    theme: Mode | Theme = "normal",
-    provenance: Provenance | None = None,
-) -> go.Figure:
-    """Share of patients with all wounds healed at each visit, among those assessed for
-    it there (hover and CSV give the count and the denominator)."""
-    th = get_theme(theme)
-    names = _check(courses, "wound courses")
-    cols = _colours(names, colours)
-    fig = go.Figure()
-    for name in names:
-        vs = [v for v in courses[name].visits if v.all_healed_share is not None]
-        x = np.array([v.month for v in vs], dtype=np.float64)
-        y = np.array([100 * (v.all_healed_share or 0.0) for v in vs], dtype=np.float64)
-        k = np.array([v.all_healed for v in vs], dtype=np.float64)
-        d = np.array([v.all_assessed for v in vs], dtype=np.float64)
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="lines+markers",
-                line={"color": cols[name], "width": th.line_width},
-                marker={"color": cols[name], "size": th.marker_size},
-                name=esc(name) if len(names) > 1 else "All patients in view",
-                text=np.array([v.visit for v in vs], dtype=object),
-                customdata=np.column_stack([k, d]) if x.size else None,
-                hovertemplate=(
-                    f"<b>{esc(name)}</b> · %{{text}}<br>all wounds healed: "
-                    "%{customdata[0]:.0f} of %{customdata[1]:.0f} assessed (%{y:.1f}%)"
-                    "<extra></extra>"
-                ),
-                meta={
-                    "csv": {
-                        "section": "all wounds healed",
-                        "group": name,
-                        "series": "all wounds healed",
-                        "x": "month",
-                        "y": "percent_of_assessed",
-                        "text": "visit",
-                        "columns": ["patients", "assessed"],
-                    }
-                },
-            )
-        )
-    fig.update_xaxes(**_month_axis(th, courses))
-    yaxis = axis_style(th)
-    yaxis.update(range=[0, 100], tickvals=list(range(0, 101, 20)), fixedrange=True)
-    yaxis["title"]["text"] = "All wounds healed (% of assessed)"
-    fig.update_yaxes(**yaxis)
-    notes = ["share of patients assessed for all wounds healed at the visit, amputees included"]
-    finish_layout(
-        fig,
-        th,
-        title=title,
-        notes=notes,
-        footnote=_footnote(provenance, courses[names[0]].provenance),
-        legend_names=[esc(n) for n in names] if len(names) > 1 else ["All patients in view"],
-        kind="all wounds healed",
     )
     return fig
 
@@ -437,7 +224,7 @@ def rutherford_change_figure(
     """One horizontal bar per group: Rutherford class decreased, unchanged or increased at
     the visit against baseline, as shares of the paired patients (counts in the bars)."""
     th = get_theme(theme)
-    names = _check(changes, "Rutherford results")
+    names = names_of(changes, "Rutherford results")
     first = changes[names[0]]
     labels = np.array(
         [f"{esc(n)} (paired {count(changes[n].paired)})" for n in names], dtype=object
@@ -468,7 +255,7 @@ def rutherford_change_figure(
                 ),
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"size": th.tick_size, "color": _text_on(colour)},
+                textfont={"size": th.tick_size, "color": text_on(colour)},
                 customdata=np.column_stack([k, d]),
                 hovertemplate=(
                     f"%{{y}}<br>{CHANGE_LABELS[which]}: %{{customdata[0]:.0f}} of "
@@ -504,7 +291,7 @@ def rutherford_change_figure(
         th,
         title=title,
         notes=notes,
-        footnote=_footnote(provenance, first.provenance),
+        footnote=footnote_of(provenance, first.provenance),
         legend_names=list(CHANGE_LABELS.values()),
         kind="rutherford change",
         plot_px=len(names) * th.font_size * 3.2 + th.font_size * 2,

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from analytics.extract.mapping import ExtractMapping
-from analytics.extract.validate import ValidationReport
+from analytics.extract import ExtractMapping, QualityReport
+from analytics.extract import upload as uploads
 from ui import mapping_form, sidebar, source, upload
 from ui.errors import shown_plainly
 from ui.tables import height
@@ -26,7 +26,7 @@ NOTICE = "_dva_upload_notice"
 log = logging.getLogger("dva.data")
 
 
-def files_table(rep: ValidationReport) -> pd.DataFrame:
+def files_table(rep: QualityReport) -> pd.DataFrame:
     frame = pd.DataFrame(
         [
             {
@@ -53,7 +53,7 @@ def files_table(rep: ValidationReport) -> pd.DataFrame:
     return frame
 
 
-def issues_table(rep: ValidationReport, severity: str | None) -> pd.DataFrame:
+def issues_table(rep: QualityReport, severity: str | None) -> pd.DataFrame:
     rows = [i.as_dict() for i in rep.issues if severity is None or i.severity == severity]
     frame = pd.DataFrame(rows, columns=["file", "row", "column", "value", "severity", "message"])
     frame["row"] = frame["row"].astype("Int64")
@@ -134,7 +134,7 @@ def in_use(loaded: source.Loaded) -> None:
         st.caption("Synthetic data, not patient data.")
     up = upload.current(st.session_state)
     if src.kind == "upload" and up is not None:
-        st.caption(f"Uploaded: {', '.join(up.files)} ({up.size / upload.MB:.1f} MB).")
+        st.caption(f"Uploaded: {', '.join(up.files)} ({up.size / uploads.MB:.1f} MB).")
         st.button("Back to the configured data", key="upload_back", on_click=_discard)
 
 
@@ -171,7 +171,7 @@ def _noted(what: str) -> Iterator[None]:
     """A callback's failure kept for the page to show (a callback cannot draw)."""
     try:
         yield
-    except upload.UploadError as exc:
+    except uploads.UploadError as exc:
         st.session_state[NOTICE] = str(exc)
     except Exception:
         log.exception("%s failed", what)
@@ -180,18 +180,18 @@ def _noted(what: str) -> Iterator[None]:
 
 def upload_form() -> None:
     st.caption(
-        f"Table files ({', '.join('.' + t for t in upload.DATA_TYPES)}) named adsl, adtte, "
+        f"Table files ({', '.join('.' + t for t in uploads.DATA_TYPES)}) named adsl, adtte, "
         "visits, adae or wide, with a mapping.toml or mapping.yaml if you have one, or a "
-        f".zip of the extract or registry folder; at most {upload.MAX_UPLOAD_MB} MB in all "
-        f"(a zip may unpack to {upload.MAX_UNPACKED_MB} MB). The files are kept in this "
+        f".zip of the extract or registry folder; at most {uploads.MAX_UPLOAD_MB} MB in all "
+        f"(a zip may unpack to {uploads.MAX_UNPACKED_MB} MB). The files are kept in this "
         "session's own temporary storage, removed when you replace them or leave; the "
         "configured data are never changed."
     )
     files = st.file_uploader(
         "Extract files",
-        type=list(upload.ACCEPTED),
+        type=list(uploads.ACCEPTED),
         accept_multiple_files=True,
-        max_upload_size=upload.MAX_UPLOAD_MB,
+        max_upload_size=uploads.MAX_UPLOAD_MB,
         key="upload_files",
     )
     st.button(
@@ -204,7 +204,7 @@ def upload_form() -> None:
 
 def mapping(up: upload.Upload) -> None:
     sources = mapping_form.inspected(up)
-    mapping_form.show(up.key, sources, upload.existing_mapping(up.root), on_apply=_apply)
+    mapping_form.show(up.key, sources, uploads.existing_mapping(up.root), on_apply=_apply)
 
 
 def pending(up: upload.Upload) -> None:

@@ -3,8 +3,8 @@ arterialization (trials, real-world series, meta-analyses) and the reference rat
 performance goals come from, for amputation-free survival, limb salvage and survival.
 
 The published figures are the project's copy of the evidence file
-(`analytics.analyses.evidence`); the cohort's are the Kaplan-Meier estimates the survival pages
-show, got through the same cached call at each panel's day.
+(`analytics.analyses.evidence_file`); the cohort's are the Kaplan-Meier estimates the
+survival pages show, got through the same cached call at each panel's day.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ import streamlit as st
 from analytics.analyses.evidence import (
     SHOWN_ENDPOINTS,
     CohortPoint,
-    Evidence,
     cohort_points,
     evidence_frame,
-    load_evidence,
     panels,
 )
+from analytics.analyses.evidence_file import Evidence, load_evidence
 from analytics.estimators.km import CI_LABELS
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance

@@ -13,12 +13,8 @@ from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
 from analytics.model.filters import FilterState
 from analytics.model.schema import ADSL
 from analytics.report.frames import stack
-from charts.wounds import (
-    all_healed_figure,
-    healing_status_figure,
-    rutherford_change_figure,
-    wound_area_figure,
-)
+from charts.wound_trends import all_healed_figure, wound_area_figure
+from charts.wounds import healing_status_figure, rutherford_change_figure
 from ui import data, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly

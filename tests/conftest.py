@@ -1,22 +1,39 @@
-"""Shared fixtures: the bundled demo store, the published reference figures."""
+"""Shared fixtures: the bundled demo store, the published reference figures, the browser.
+Shared constants and functions live in tests/helpers.py."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-PUBLISHED = SHARED / "reference" / "promise2_published.json"
+# Tests build their databases in their own cache, never in the developer's; set before
+# anything (tests/helpers.py included) imports the analytics.
+os.environ.setdefault(
+    "DVA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "tests")
+)
 
-# Tests build their databases in their own cache, never in the developer's.
-os.environ.setdefault("DVA_CACHE_DIR", str(ROOT / ".cache" / "tests"))
+from tests.helpers import PUBLISHED, ROOT
+
+# Fixtures that start Chromium; a test using one must be marked `browser`, so that
+# `-m "not browser"` (make test-fast) never starts a browser.
+BROWSER_FIXTURES = frozenset({"browser", "page", "chromium"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        parametrized = set(callspec.params) if callspec else set()  # e.g. `page` of AppTest
+        uses = BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) - parametrized
+        if uses and item.get_closest_marker("browser") is None:
+            unmarked.append(f"{item.nodeid} (uses {', '.join(sorted(uses))})")
+    if unmarked:
+        raise pytest.UsageError(
+            "tests that start Chromium must be marked browser:\n" + "\n".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +66,8 @@ def browser():
     """One headless Debian Chromium for every browser test; a missing browser fails
     the suite rather than skipping it."""
     from playwright.sync_api import sync_playwright
-    from serving import CHROMIUM, CHROMIUM_ARGS
+
+    from tests.serving import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: run `make chromium` (Debian's package)")
@@ -66,23 +84,3 @@ def page(browser):
     yield context.new_page()
     context.close()
 
-
-class TooSlowError(Exception):
-    """Raised by `watchdog` when the code under test runs past its time."""
-
-
-@contextlib.contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging (and filling the memory) when code loops or a fix is
-    missing: SIGALRM interrupts Python code after `seconds`."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TooSlowError(f"took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)

@@ -232,6 +232,7 @@ def test_missing_data_reads_as_plain_words(at, monkeypatch, tmp_path):
     assert any("could not be loaded" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p, _, _ in PAGES if (ROOT / p).exists()])
 def test_every_registered_page_survives_an_empty_cohort(at, page):
     at.query_params["where"] = "AGE>=200"

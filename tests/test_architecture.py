@@ -1,4 +1,5 @@
-"""Layering and the promise about published figures, checked on the code itself.
+"""Layering and the promise about published figures, checked on the code itself
+(the import contracts, lazy imports and where SQL is written: tests/test_layers.py).
 
 - `analytics/` never imports Streamlit or Plotly (the engine runs without a UI);
 - no published PROMISE II result appears in the code that computes or shows numbers:
@@ -13,12 +14,15 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import analytics
-from tests.conftest import PUBLISHED, ROOT
+from tests.helpers import PUBLISHED, ROOT
 
 CODE_DIRS = ("analytics", "charts", "pages", "ui")
 
 
+@pytest.mark.slow
 def test_analytics_never_imports_a_ui_library():
     modules = sorted(
         m.name

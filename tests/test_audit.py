@@ -14,8 +14,7 @@ from lifelines import KaplanMeierFitter
 from streamlit.testing.v1 import AppTest
 
 import ui.context
-from analytics.analyses import views
-from analytics.analyses.audit import Estimate, KindCount, audit, audit_view, text
+from analytics.analyses.audit import Estimate, KindCount, audit_view, text
 from analytics.estimators.describe import Row
 from analytics.model.filters import FilterState
 from analytics.report.frames import table_csv
@@ -106,7 +105,7 @@ def small(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def result(small):
-    return audit(small.cohort(), LANDMARK)
+    return audit_view(small, FilterState(), LANDMARK)
 
 
 def count(it) -> tuple[int | None, int, int]:
@@ -282,7 +281,7 @@ def test_quality_of_life_at_baseline_and_month_6(result):
 
 
 def test_quality_of_life_visit_follows_the_landmark(small):
-    early = audit(small.cohort(), 30)
+    early = audit_view(small, FilterState(), 30)
     assert early.qol_visit == "MONTH 1"
     assert early.quality_of_life[1].median == 12  # P1 alone
 
@@ -293,13 +292,11 @@ def test_nothing_lacking_when_the_extract_has_every_item(result):
     assert result.day == LANDMARK
 
 
-def test_the_store_path_reads_the_same_numbers(small, result):
-    assert audit_view(small, FilterState(), LANDMARK) == result
-    dial = FilterState.parse(["DIALFL=Y"])
-    have = views.populated_columns(small)
-    direct = audit(small.cohort(dial), LANDMARK, subject_columns=have)
-    assert audit_view(small, dial, LANDMARK).to_frame().equals(direct.to_frame())
-    assert count(direct.item("On dialysis")) == (3, 3, 0)
+def test_counts_are_of_the_patients_in_view(small):
+    dial = audit_view(small, FilterState.parse(["DIALFL=Y"]), LANDMARK)
+    assert dial.n == 3
+    assert count(dial.item("On dialysis")) == (3, 3, 0)
+    assert count(dial.item("Major amputation over the whole follow-up (crude)")) == (1, 3, 0)
 
 
 def test_items_the_extract_lacks_are_kept_and_named(tmp_path):
@@ -383,9 +380,8 @@ def test_demo_extract_loads_without_quality_of_life(demo_store):
 
 
 def test_empty_cohort_is_refused_plainly(small):
-    nobody = small.cohort(FilterState.parse(["DIALFL=nobody"]))
     with pytest.raises(ValueError, match="no patients"):
-        audit(nobody)
+        audit_view(small, FilterState.parse(["DIALFL=nobody"]))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -448,8 +444,7 @@ def test_page_shows_quality_of_life_when_the_extract_has_it(small, result):
 
 def test_no_amputation_gives_zero_incidence_without_an_interval(small):
     # P6 and P7 (peroneal vein): no amputation; P7 dies on day 20
-    cohort = small.cohort(FilterState.parse(["XVEIN=PERONEAL VEIN"]))
-    result = audit(cohort, LANDMARK)
+    result = audit_view(small, FilterState.parse(["XVEIN=PERONEAL VEIN"]), LANDMARK)
     aj = result.amputation[-1]
     assert isinstance(aj, Estimate)
     assert aj.estimate == 0

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, BayesianEndpoint, classify
+from analytics.estimators.imputation import _exact_rows, averaged_over_draws
 from analytics.estimators.km import KaplanMeier
 
 
@@ -352,8 +353,6 @@ def test_the_normal_approximation_stays_within_its_bound_and_counts_against_the_
     probability above the goal moves by no more than the reported Berry-Esseen bound
     from the exact per-draw computation on the same draws, and a threshold inside that
     bound gets no verdict."""
-    from analytics.estimators.imputation import _exact_rows, averaged_over_draws
-
     rng = np.random.default_rng(21)
     counts = np.full(35, 10, dtype=np.int64)  # 350 missing outcomes
     q = np.clip(rng.uniform(0.5, 0.95, 35) + rng.normal(0, 0.03, (200, 35)), 0, 1)

@@ -8,7 +8,11 @@ import re
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow  # runs the benchmarks
 
 
 def _run(*args: str) -> str:

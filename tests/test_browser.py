@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
-from serving import RENDER_TIMEOUT, no_failure, serve
 
 from analytics.analyses.headline import Headline, headline
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
+from tests.serving import RENDER_TIMEOUT, no_failure, serve
 
 pytestmark = pytest.mark.browser
 

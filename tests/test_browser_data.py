@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from serving import RENDER_TIMEOUT, no_failure, serve
 from test_data_page import renamed_extract, small_extract
 
 from analytics.store import DEMO_DIR, PROJECT_ROOT
+from tests.serving import RENDER_TIMEOUT, no_failure, serve
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,6 @@
 """The bundled synthetic cohort reproduces PROMISE II's published aggregate
-figures, computed by the project's own analytics through the DuckDB layer.
+figures, computed by the functions the pages and the command line run (the store's
+aggregates and the few rows each reads).
 
 The published numbers are read from ../shared at test time; none is written here.
 """
@@ -10,19 +11,12 @@ import re
 
 import pytest
 
-from analytics.analyses.outcomes import (
-    adverse_events,
-    deaths_by_cause,
-    disposition,
-    event_counts,
-    procedural_success,
-    reinterventions,
-    rutherford_change,
-    wound_healing,
-)
-from analytics.analyses.survival import kaplan_meier, times_events
-from analytics.analyses.tables import table1, table2
-from analytics.estimators.bayes import BayesianEndpoint
+from analytics.analyses import views
+from analytics.analyses.audit import AUDIT_ENDPOINTS, audit_view
+from analytics.analyses.outcomes import disposition, event_counts
+from analytics.analyses.safety import safety_view
+from analytics.analyses.tables import table1_view, table2_view
+from analytics.analyses.visits import rutherford_at, visit_cohort, wound_course
 from analytics.model.filters import FilterState
 
 RACE = {
@@ -43,6 +37,7 @@ ARTERY = {
 }
 NO_OPTION = {"no pedal target": "NO PEDAL TARGET", "no autogenous conduit": "NO AUTOGENOUS CONDUIT"}
 LANDMARK = 183  # six months, in days
+EVERYONE = FilterState()
 
 
 def _number(text: str) -> float:
@@ -63,13 +58,13 @@ def tol(published):
 
 
 @pytest.fixture(scope="module")
-def t1(demo_cohort):
-    return table1(demo_cohort)
+def t1(demo_store):
+    return table1_view(demo_store, EVERYONE)
 
 
 @pytest.fixture(scope="module")
-def t2(demo_cohort):
-    return table2(demo_cohort)
+def t2(demo_store):
+    return table2_view(demo_store, EVERYONE, reintervention_day=LANDMARK, procedural_day=30)
 
 
 def within_median(actual, target, tol):
@@ -77,15 +72,16 @@ def within_median(actual, target, tol):
 
 
 # --- design and Table 1 ---------------------------------------------------------------
-def test_design_counts(demo_cohort, published):
+def test_design_counts(demo_store, published):
     d = published["design"]
-    assert demo_cohort.n == d["n_enrolled"]
-    assert demo_cohort.manifest["n_screened"] == d["n_screened"]
-    assert demo_cohort.adsl["SITEID"].nunique() == d["n_sites"]
+    counts = views.cohort_counts(demo_store, EVERYONE, LANDMARK)
+    assert counts.enrolled == counts.in_view == d["n_enrolled"]
+    assert counts.screened == d["n_screened"]
+    assert len(demo_store.group_sizes(EVERYONE, "SITEID")) == d["n_sites"]
     first, last = d["enrollment_window"]
-    enrl = demo_cohort.adsl["ENRLDT"].astype(str).str[:7]
-    assert enrl.min() == first
-    assert enrl.max() == last
+    enrl = [str(day)[:7] for day in demo_store.levels("ENRLDT")]
+    assert min(enrl) == first
+    assert max(enrl) == last
 
 
 def test_table1_counts(t1, published):
@@ -148,28 +144,38 @@ def test_table2(t2, published, tol):
     )
 
 
-def test_reinterventions_and_procedural_success(demo_cohort, published):
+def test_reinterventions_and_procedural_success(demo_store, t2, published):
     p = published["procedure_table2"]
-    r = reinterventions(demo_cohort, LANDMARK)
-    assert (r.patients, r.denominator) == (
-        p["reintervention_within_6mo"]["n"],
-        p["reintervention_within_6mo"]["of"],
-    )
+    target = (p["reintervention_within_6mo"]["n"], p["reintervention_within_6mo"]["of"])
+    row = t2.row(f"Reintervention within {LANDMARK} days")
+    assert (row.n, row.denominator) == target
+    r = views.reintervention_view(demo_store, EVERYONE, LANDMARK)
+    assert r is not None
+    assert (r.patients, r.denominator) == target
     assert r.planned + r.unplanned == r.patients
-    s = procedural_success(demo_cohort, 30)
+    s = t2.row("Procedural success (at 30 days)")
     assert (s.n, s.denominator) == (p["procedural_success"]["n"], p["procedural_success"]["of"])
 
 
 # --- six-month outcomes -------------------------------------------------------------------
-def test_disposition_and_events(demo_cohort, published):
+def test_disposition_and_events(demo_store, published):
     o = published["outcomes_6_months"]
-    d = disposition(demo_cohort, LANDMARK)
+    assert views.cohort_counts(demo_store, EVERYONE, LANDMARK).followed == o["followup_complete"]
+    # the rows the overview's follow-up count reads
+    followed = views.subject_cohort(demo_store, EVERYONE, ["PROCDT", "LSTCNTDT", "EOSSTT"])
+    d = disposition(followed, LANDMARK)
     assert (d.complete, d.lost_to_followup, d.withdrawn) == (
         o["followup_complete"],
         o["lost_to_followup"],
         o["withdrew"],
     )
-    e = event_counts(demo_cohort, LANDMARK)
+    crude = audit_view(demo_store, EVERYONE, LANDMARK).item(
+        f"Major amputation by day {LANDMARK} (crude)"
+    )
+    assert crude.n == o["major_amputations"]
+    # the rows the audit's crude counts read
+    events = views.subject_cohort(demo_store, EVERYONE, [], endpoints=AUDIT_ENDPOINTS)
+    e = event_counts(events, LANDMARK)
     assert e.major_amputations == o["major_amputations"]
     # "deaths" in the published AFS breakdown: deaths without a prior major amputation
     assert e.deaths_first == o["deaths"]
@@ -186,8 +192,9 @@ def test_disposition_and_events(demo_cohort, published):
         ("SP", "patency_secondary"),
     ],
 )
-def test_kaplan_meier_at_six_months(demo_cohort, published, tol, paramcd, key):
-    est = kaplan_meier(demo_cohort, paramcd, landmarks=(LANDMARK,)).landmark(LANDMARK)
+def test_kaplan_meier_at_six_months(demo_store, published, tol, paramcd, key):
+    view = views.survival_view(demo_store, EVERYONE, [paramcd], landmarks=(LANDMARK,))
+    est = view.endpoints[paramcd].landmark(LANDMARK)
     assert est.estimate == pytest.approx(published["outcomes_6_months"][key], abs=tol["km"])
     assert est.lower <= est.estimate <= est.upper
 
@@ -195,26 +202,25 @@ def test_kaplan_meier_at_six_months(demo_cohort, published, tol, paramcd, key):
 @pytest.mark.parametrize(("flag", "key"), [("Y", "afs_dialysis"), ("N", "afs_no_dialysis")])
 def test_dialysis_subgroups(demo_store, published, tol, flag, key):
     target = published["outcomes_6_months"][key]
-    cohort = demo_store.cohort(FilterState.parse([f"DIALFL={flag}"]))
-    assert cohort.n == target["n"]
-    afs = kaplan_meier(cohort, "AFS", landmarks=(LANDMARK,)).landmark(LANDMARK)
-    os_ = kaplan_meier(cohort, "OS", landmarks=(LANDMARK,)).landmark(LANDMARK)
+    filters = FilterState.parse([f"DIALFL={flag}"])
+    view = views.survival_view(demo_store, filters, ["AFS", "OS"], landmarks=(LANDMARK,))
+    assert view.n == target["n"]
+    afs = view.endpoints["AFS"].landmark(LANDMARK)
+    os_ = view.endpoints["OS"].landmark(LANDMARK)
     assert afs.estimate == pytest.approx(target["afs"], abs=tol["km"])
     assert 1 - os_.estimate == pytest.approx(target["mortality"], abs=tol["km"])
 
 
-def test_bayesian_primary_endpoint(demo_cohort, published, tol):
+def test_bayesian_primary_endpoint(demo_store, published, tol):
     d, o = published["design"], published["outcomes_6_months"]
-    t, e = times_events(demo_cohort, "AFS")
-    res = (
-        BayesianEndpoint(
-            day=LANDMARK,
-            goal=d["performance_goal"],
-            threshold=d["success_threshold_posterior_probability"],
-        )
-        .fit(t, e)
-        .result_
+    res = views.bayes_view(
+        demo_store,
+        EVERYONE,
+        day=LANDMARK,
+        goal=d["performance_goal"],
+        threshold=d["success_threshold_posterior_probability"],
     )
+    assert res is not None
     # the default imputation, the Goldilocks design's piecewise-exponential model
     assert res.imputed
     assert res.imputation == "pwe"
@@ -231,9 +237,11 @@ def test_bayesian_primary_endpoint(demo_cohort, published, tol):
     )
 
 
-def test_wounds_and_rutherford(demo_cohort, published, tol):
+def test_wounds_and_rutherford(demo_store, published, tol):
     o = published["outcomes_6_months"]
-    w = wound_healing(demo_cohort, "MONTH 6")
+    visits = visit_cohort(demo_store, EVERYONE)
+    course = wound_course(visits)
+    w = course.visit("MONTH 6")
     assert (w.healed, w.assessed) == (o["target_wound_healed"]["n"], o["target_wound_healed"]["of"])
     assert (w.healing, w.assessed) == (
         o["target_wound_healing"]["n"],
@@ -244,23 +252,23 @@ def test_wounds_and_rutherford(demo_cohort, published, tol):
         o["all_wounds_healed"]["of"],
     )
     for visit, key in (("BASELINE", "wound_area_cm2_baseline"), ("MONTH 6", "wound_area_cm2_6mo")):
-        a, target = w.area(visit), o[key]
-        assert within_median(a.median, target["median"], tol), visit
-        assert within_median(a.q1, target["iqr"][0], tol), visit
-        assert within_median(a.q3, target["iqr"][1], tol), visit
-    r = rutherford_change(demo_cohort, "MONTH 6")
+        a, target = course.visit(visit), o[key]
+        assert within_median(a.area_median, target["median"], tol), visit
+        assert within_median(a.area_q1, target["iqr"][0], tol), visit
+        assert within_median(a.area_q3, target["iqr"][1], tol), visit
+    r = rutherford_at(visits, "MONTH 6")
     assert (r.decreased, r.paired) == (
         o["rutherford_decrease"]["n"],
         o["rutherford_decrease"]["of"],
     )
 
 
-def test_adverse_events(demo_cohort, published):
+def test_adverse_events(demo_store, published):
     o = published["outcomes_6_months"]
-    ae = adverse_events(demo_cohort, LANDMARK)
+    ae, minor, _ = safety_view(demo_store, EVERYONE, LANDMARK)
     assert (ae.any_patients, ae.n) == (o["any_adverse_event"]["n"], o["any_adverse_event"]["of"])
-    toe = ae.term("TOE AMPUTATION")
-    tma = ae.term("TRANSMETATARSAL AMPUTATION OR REVISION")
+    toe = minor.term("TOE AMPUTATION")
+    tma = minor.term("TRANSMETATARSAL AMPUTATION OR REVISION")
     assert (toe.events, toe.patients) == (
         o["minor_amputations"]["toe"]["amputations"],
         o["minor_amputations"]["toe"]["patients"],
@@ -268,5 +276,6 @@ def test_adverse_events(demo_cohort, published):
     spec = o["minor_amputations"]["transmetatarsal_or_revision"]
     assert (tma.events, tma.patients) == (spec["amputations"], spec["patients"])
     # COVID-19 over the whole follow-up
-    assert adverse_events(demo_cohort, None).term("COVID-19").patients == o["covid19_infections"]
-    assert deaths_by_cause(demo_cohort).get("COVID-19", 0) == o["covid19_deaths"]
+    whole, _, deaths = safety_view(demo_store, EVERYONE, None)
+    assert whole.term("COVID-19").patients == o["covid19_infections"]
+    assert deaths.cause("COVID-19") == o["covid19_deaths"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from analytics.analyses.subgroups import SubgroupAnalysis
 from analytics.estimators.bayes import BayesianEndpoint, BayesResult
 from analytics.estimators.competing import CompetingRisksResult, cumulative_incidence
 from analytics.estimators.km import KaplanMeier, KMResult
@@ -558,8 +559,6 @@ def test_forest_keeps_small_levels_as_text_and_draws_hr_on_log_axis(forest_table
 
 
 def test_forest_draws_the_real_subgroup_result(demo_cohort):
-    from analytics.analyses.subgroups import SubgroupAnalysis
-
     res = SubgroupAnalysis(min_n=8).fit(demo_cohort, "AFS").result_
     fig = forest_figure(res, theme="presentation")
     (hr,) = traces(fig, "subgroup")
@@ -573,6 +572,7 @@ def test_forest_draws_the_real_subgroup_result(demo_cohort):
 
 
 # --- layering -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_charts_never_import_streamlit():
     code = (
         "import sys, charts.survival, charts.competing, charts.posterior, charts.forest, "

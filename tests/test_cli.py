@@ -14,7 +14,7 @@ from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
 from analytics.report.cli import main
 from analytics.store import DEMO_DIR
-from tests.conftest import ROOT, SHARED
+from tests.helpers import ROOT, SHARED
 
 
 def run(capsys, *args: str) -> tuple[int, dict | None, str]:
@@ -247,6 +247,7 @@ def test_imputations_and_seed_are_options_and_reproducible(capsys):
     assert a["complete_case"] == bayes("--imputations", "7")["complete_case"]
 
 
+@pytest.mark.slow
 def test_runs_as_a_module_and_help_documents_the_options():
     out = subprocess.run(
         [sys.executable, "-m", "analytics", "summary", "--help"],

@@ -20,11 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analytics.estimators.compare as compare
-from analytics.estimators.compare import CoxPH, LogRankTest
+import analytics.estimators.cox_estimability as estimability
+from analytics.estimators import TIES, CoxPH, HazardRatio, LogRankTest
+from analytics.estimators.cox_likelihood import partial_likelihood
+from analytics.estimators.grouping import group_rows
 from analytics.report.cli import main
 from analytics.report.summary import summarize, summary_json
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"
 CELLTYPES = ["squamous", "smallcell", "adeno", "large"]
@@ -51,13 +53,13 @@ def fixed_fit(
 ) -> dict[str, float]:
     """R's model on all the data with some coefficients held at a value (-40: a hazard
     ratio of 4e-18, where R's iterations head), the others maximised by Newton."""
-    prep = compare._prepare(t, e, g, None, None, None)
+    prep = group_rows(t, e, g, None, None, None)
     free = [i for i, lv in enumerate(prep.levels) if lv != reference and lv not in fixed]
     beta = np.zeros(len(prep.levels))
     for lv, value in fixed.items():
         beta[prep.levels.index(lv)] = value
     for _ in range(100):
-        _, u, info = compare._partial_likelihood(beta, prep.blocks, "efron")
+        _, u, info = partial_likelihood(beta, prep.blocks, "efron")
         step = np.linalg.solve(info[np.ix_(free, free)], u[free])
         beta[free] += step
         if np.max(np.abs(step)) < 1e-13:
@@ -80,7 +82,7 @@ def assert_same_estimates(full: CoxPH, reduced: CoxPH, tol: float = 1e-8) -> Non
     assert a.likelihood_ratio.df == b.likelihood_ratio.df
 
 
-def assert_not_estimable(hr: compare.HazardRatio, reason: str) -> None:
+def assert_not_estimable(hr: HazardRatio, reason: str) -> None:
     assert not hr.estimable
     assert hr.note == reason
     assert hr.note.endswith("hazard ratio not estimable")
@@ -91,20 +93,20 @@ def assert_not_estimable(hr: compare.HazardRatio, reason: str) -> None:
 # --- (a) a hand-made data set ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("ties", compare.TIES)
+@pytest.mark.parametrize("ties", TIES)
 def test_zero_event_level_not_estimable_others_as_without_its_patients(ties):
     full = CoxPH(ties=ties, reference="A").fit(T3, E3, G3)
     keep = G3 != "C"
     reduced = CoxPH(ties=ties, reference="A").fit(T3[keep], E3[keep], G3[keep])
     assert reduced.converged_
     assert not full.converged_  # the full model's MLE does not exist
-    assert full.notes_ == {"C": compare.NO_EVENTS}
+    assert full.notes_ == {"C": estimability.NO_EVENTS}
     assert full.n_fitted_ == keep.sum()
     res = full.result()
-    assert_not_estimable(res.hazard_ratio("C"), compare.NO_EVENTS)
+    assert_not_estimable(res.hazard_ratio("C"), estimability.NO_EVENTS)
     assert res.hazard_ratio("C").n == 6
     assert res.hazard_ratio("C").events == 0
-    assert res.not_estimable == {"C": compare.NO_EVENTS}
+    assert res.not_estimable == {"C": estimability.NO_EVENTS}
     assert "DID NOT CONVERGE" in res.provenance.method
     assert "'C'" in res.provenance.method
     assert_same_estimates(full, reduced)
@@ -125,10 +127,13 @@ def test_the_limit_is_r_model_with_the_zero_event_coefficient_at_minus_infinity(
 
 def test_zero_event_reference_leaves_nothing_estimable():
     fit = CoxPH(reference="C").fit(T3, E3, G3)
-    assert fit.notes_ == {"A": compare.NO_REFERENCE_EVENTS, "B": compare.NO_REFERENCE_EVENTS}
+    assert fit.notes_ == {
+        "A": estimability.NO_REFERENCE_EVENTS,
+        "B": estimability.NO_REFERENCE_EVENTS,
+    }
     res = fit.result()
     for hr in res.hazard_ratios:
-        assert_not_estimable(hr, compare.NO_REFERENCE_EVENTS)
+        assert_not_estimable(hr, estimability.NO_REFERENCE_EVENTS)
     assert res.likelihood_ratio.df == 0
     assert math.isnan(res.likelihood_ratio.p_value)
     assert not res.converged
@@ -140,7 +145,7 @@ def test_level_censored_before_the_first_event_is_not_estimable():
     e = np.r_[E3, [0, 0, 0]]
     g = np.r_[G3, ["D"] * 3]
     fit = CoxPH(reference="A").fit(t, e, g)
-    assert fit.notes_ == {"C": compare.NO_EVENTS, "D": compare.NO_EVENTS}
+    assert fit.notes_ == {"C": estimability.NO_EVENTS, "D": estimability.NO_EVENTS}
     keep = np.isin(g, ["A", "B"])
     assert_same_estimates(fit, CoxPH(reference="A").fit(t[keep], e[keep], g[keep]))
     # survdiff: a group with expected 0 does not count towards the degrees of freedom
@@ -155,9 +160,9 @@ def test_level_censored_before_the_first_event_is_not_estimable():
     ("times", "reason"),
     [
         # every D patient dies before any other patient has an event: HR -> infinity
-        ([0.2, 0.3, 0.4, 0.5], compare.GROWS_WITHOUT_BOUND),
+        ([0.2, 0.3, 0.4, 0.5], estimability.GROWS_WITHOUT_BOUND),
         # every D death comes after everyone else has left the risk set: HR -> 0
-        ([20.0, 21, 22, 23], compare.SHRINKS_TO_ZERO),
+        ([20.0, 21, 22, 23], estimability.SHRINKS_TO_ZERO),
     ],
 )
 def test_monotone_likelihood_with_events(times, reason):
@@ -165,7 +170,7 @@ def test_monotone_likelihood_with_events(times, reason):
     e = np.r_[E3, [1, 1, 1, 1]]
     g = np.r_[G3, ["D"] * 4]
     fit = CoxPH(reference="A").fit(t, e, g)
-    assert fit.notes_ == {"C": compare.NO_EVENTS, "D": reason}
+    assert fit.notes_ == {"C": estimability.NO_EVENTS, "D": reason}
     assert_not_estimable(fit.result().hazard_ratio("D"), reason)
     keep = np.isin(g, ["A", "B"])
     assert_same_estimates(fit, CoxPH(reference="A").fit(t[keep], e[keep], g[keep]))
@@ -176,11 +181,14 @@ def test_reference_without_events_and_a_one_way_comparison():
     e = np.array([0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0])
     g = np.array(["A"] * 3 + ["C"] * 3 + ["B"] * 6)
     fit = CoxPH(reference="A").fit(t, e, g)
-    assert fit.notes_ == {"B": compare.NO_REFERENCE_EVENTS, "C": compare.NO_REFERENCE_EVENTS}
+    assert fit.notes_ == {
+        "B": estimability.NO_REFERENCE_EVENTS,
+        "C": estimability.NO_REFERENCE_EVENTS,
+    }
     # against C: A has no events; B's events come while C is at risk, C's after every
     # B patient has left: B's hazard ratio against C grows without bound
     fit = CoxPH(reference="C").fit(t, e, g)
-    assert fit.notes_ == {"A": compare.NO_EVENTS, "B": compare.GROWS_WITHOUT_BOUND}
+    assert fit.notes_ == {"A": estimability.NO_EVENTS, "B": estimability.GROWS_WITHOUT_BOUND}
 
 
 def test_never_compared_with_the_reference():
@@ -192,8 +200,8 @@ def test_never_compared_with_the_reference():
     g = np.r_[np.array(["A"] * 5 + ["C"] * 5), np.array(["B"] * 5 + ["D"] * 5)]
     t, e = np.r_[t, t + 0.5], np.r_[e, e[::-1]]
     fit = CoxPH(reference="A").fit(t, e, g, strata=s)
-    assert fit.notes_ == {"B": compare.NEVER_COMPARED, "D": compare.NEVER_COMPARED}
-    assert_not_estimable(fit.result().hazard_ratio("B"), compare.NEVER_COMPARED)
+    assert fit.notes_ == {"B": estimability.NEVER_COMPARED, "D": estimability.NEVER_COMPARED}
+    assert_not_estimable(fit.result().hazard_ratio("B"), estimability.NEVER_COMPARED)
     x = s == "x"
     assert_same_estimates(fit, CoxPH(reference="A").fit(t[x], e[x], g[x], strata=s[x]))
 
@@ -203,7 +211,7 @@ def test_stratified_zero_event_level():
     full = CoxPH(reference="A").fit(T3, E3, G3, strata=s)
     keep = G3 != "C"
     reduced = CoxPH(reference="A").fit(T3[keep], E3[keep], G3[keep], strata=s[keep])
-    assert full.notes_ == {"C": compare.NO_EVENTS}
+    assert full.notes_ == {"C": estimability.NO_EVENTS}
     assert_same_estimates(full, reduced)
 
 
@@ -261,7 +269,7 @@ def test_r_data_plus_zero_event_group(name, column, levels, reference, label):
     lv = None if levels is None else [*levels, "zzz_no_events"]
     full = CoxPH(reference=reference).fit(aug["time"], aug["event"], aug[column], levels=lv)
     plain = CoxPH(reference=reference).fit(df["time"], df["event"], df[column], levels=levels)
-    assert full.notes_ == {"zzz_no_events": compare.NO_EVENTS}
+    assert full.notes_ == {"zzz_no_events": estimability.NO_EVENTS}
     assert_same_estimates(full, plain)
     # and still R's numbers for the real levels, to 1e-6
     ref = r_cox(name, label)["coefficients"]
@@ -337,6 +345,7 @@ def test_one_patient_per_level_compared_without_warnings(demo_store, column):
         assert all(why.endswith("not estimable") for why in cmp.not_estimable.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("column", ["USUBJID", "ENRLDT"])
 def test_cli_one_patient_per_level_exits_cleanly(column):
     """The command line either compares such a column (exit 0, JSON as above) or refuses

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.estimators.compare import TIES, CoxPH, LogRankTest, Ties
+from analytics.estimators import TIES, CoxPH, LogRankTest, Ties
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"
 DATASETS = ("aml", "lung", "veteran", "edge")

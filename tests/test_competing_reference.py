@@ -15,12 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.estimators.competing import (
-    AalenJohansen,
-    cumulative_incidence,
-    endpoint_cumulative_incidence,
-    one_minus_km,
-)
+from analytics.analyses.survival import endpoint_cumulative_incidence
+from analytics.estimators.competing import AalenJohansen, cumulative_incidence, one_minus_km
 from analytics.estimators.km import KaplanMeier
 
 REF = Path(__file__).resolve().parent / "reference" / "r_survival"

@@ -1,8 +1,9 @@
-"""Checks across rows and tables (analytics/extract/loader.py) that the corpus cannot show on
-their own: registries mixing files with and without a column, the site a registry's
-folder stands for, identifiers trimmed alike everywhere, deaths recorded only in adtte,
-visits out of order, and the row a duplicate repeats. Each extract is built here from
-the corpus's base extract (tests/corpus/make_corpus.py) with one thing changed."""
+"""Checks across rows and tables (analytics/extract/check_rows.py and check_tables.py)
+that the corpus cannot show on their own: registries mixing files with and without a
+column, the site a registry's folder stands for, identifiers trimmed alike everywhere,
+deaths recorded only in adtte, visits out of order, and the row a duplicate repeats.
+Each extract is built here from the corpus's base extract (tests/corpus/make_corpus.py)
+with one thing changed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from analytics.analyses.sites import compare_sites
 from analytics.extract.loader import load_extract
 from analytics.model.filters import FilterState
 from analytics.store import Store
-from tests.conftest import ROOT
 from tests.corpus.make_corpus import (
     LAST,
     VISITS,
@@ -29,6 +29,9 @@ from tests.corpus.make_corpus import (
     wide_base,
     without,
 )
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow  # each test builds a store from files it writes
 
 CORPUS = ROOT / "tests" / "corpus"
 P1, P3 = "2021-01-11", "2021-02-01"

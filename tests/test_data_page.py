@@ -26,10 +26,14 @@ from streamlit import config as st_config
 from streamlit.runtime.secrets import Secrets
 from streamlit.testing.v1 import AppTest
 
+from analytics.extract import upload as uploads
 from analytics.extract.mapping import load_mapping
 from analytics.model.schema import ADSL
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.store.validation import validate_extract
 from ui import mapping_form, source, upload
+
+pytestmark = pytest.mark.slow  # runs the app on uploads and configured folders
 
 APP = str(PROJECT_ROOT / "app.py")
 DATA = "pages/data.py"
@@ -344,12 +348,10 @@ def test_rejected_rows_download(at, flawed):
 
 
 def test_report_json_is_the_validate_commands(flawed):
-    from analytics.extract.validate import validate_extract
-
     loaded = source.open_source(source.DataSource("env", flawed, "test"))
     assert loaded.store is not None
-    shown = source.report(loaded).report.as_dict()
-    printed = validate_extract(flawed).as_dict()
+    shown = source.report(loaded).report.to_json()
+    printed = validate_extract(flawed).to_json()
     assert shown == printed
 
 
@@ -403,19 +405,19 @@ def test_upload_file_names_cannot_leave_the_folder(state, tmp_path):
     up = upload.accept(state, files)
     assert sorted(p.name for p in (up.folder.path / "files").iterdir()) == ["adsl.csv", "adtte.csv"]
     assert up.opened
-    with pytest.raises(upload.UploadError, match="not a usable file name"):
-        upload.save([Uploaded("..", b"x")], tmp_path)
+    with pytest.raises(uploads.UploadError, match="not a usable file name"):
+        uploads.save([Uploaded("..", b"x")], tmp_path)
 
 
 def test_upload_refuses_other_formats_and_size(monkeypatch, tmp_path):
     parent = tmp_path / "tmp"
     parent.mkdir()
-    with pytest.raises(upload.UploadError, match=r"notes\.docx: not a file the dashboard reads"):
-        upload.save([Uploaded("notes.docx", b"x")], parent)
-    monkeypatch.setattr(upload, "MAX_UPLOAD_MB", 1)
-    big = Uploaded("adsl.csv", b"x" * (upload.MB + 1))
-    with pytest.raises(upload.UploadError, match="larger than 1 MB"):
-        upload.save([big], parent)
+    with pytest.raises(uploads.UploadError, match=r"notes\.docx: not a file the dashboard reads"):
+        uploads.save([Uploaded("notes.docx", b"x")], parent)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_MB", 1)
+    big = Uploaded("adsl.csv", b"x" * (uploads.MB + 1))
+    with pytest.raises(uploads.UploadError, match="larger than 1 MB"):
+        uploads.save([big], parent)
     assert list(parent.iterdir()) == []  # nothing left behind
 
 
@@ -445,8 +447,8 @@ def test_zip_slip_is_refused(tmp_path):
     parent = tmp_path / "tmp"
     parent.mkdir()
     for evil in ("../evil.csv", "/etc/evil.csv", "a/../../evil.csv", "C:/evil.csv"):
-        with pytest.raises(upload.UploadError, match="points outside"):
-            upload.save([Uploaded("x.zip", zipped({"adsl.csv": b"a", evil: b"b"}))], parent)
+        with pytest.raises(uploads.UploadError, match="points outside"):
+            uploads.save([Uploaded("x.zip", zipped({"adsl.csv": b"a", evil: b"b"}))], parent)
     assert not (tmp_path / "evil.csv").exists()
     assert list(parent.iterdir()) == []
 
@@ -457,29 +459,29 @@ def test_zip_link_is_refused(tmp_path):
         info = zipfile.ZipInfo("adsl.csv")
         info.external_attr = 0o120777 << 16  # a symbolic link
         z.writestr(info, "/etc/passwd")
-    with pytest.raises(upload.UploadError, match="is a link"):
-        upload.save([Uploaded("x.zip", buf.getvalue())], tmp_path)
+    with pytest.raises(uploads.UploadError, match="is a link"):
+        uploads.save([Uploaded("x.zip", buf.getvalue())], tmp_path)
 
 
 def test_zip_bomb_is_stopped(monkeypatch, tmp_path):
-    monkeypatch.setattr(upload, "MAX_UNPACKED_MB", 1)
-    bomb = zipped({"adsl.csv": b"0" * (2 * upload.MB)})  # 2 MB of zeros: a few kB zipped
+    monkeypatch.setattr(uploads, "MAX_UNPACKED_MB", 1)
+    bomb = zipped({"adsl.csv": b"0" * (2 * uploads.MB)})  # 2 MB of zeros: a few kB zipped
     assert len(bomb) < 20_000
-    with pytest.raises(upload.UploadError, match="unpacks to more than 1 MB"):
-        upload.save([Uploaded("bomb.zip", bomb)], tmp_path)
+    with pytest.raises(uploads.UploadError, match="unpacks to more than 1 MB"):
+        uploads.save([Uploaded("bomb.zip", bomb)], tmp_path)
     # a zip whose header understates the size is stopped while unpacking
     lying = bytearray(bomb)
-    declared = (2 * upload.MB).to_bytes(4, "little")
+    declared = (2 * uploads.MB).to_bytes(4, "little")
     small = (1000).to_bytes(4, "little")
     lying = bytes(lying).replace(declared, small)
-    with pytest.raises(upload.UploadError, match=r"unpacks to more than 1 MB|cannot be unpacked"):
-        upload.save([Uploaded("lying.zip", lying)], tmp_path)
+    with pytest.raises(uploads.UploadError, match=r"unpacks to more than 1 MB|cannot be unpacked"):
+        uploads.save([Uploaded("lying.zip", lying)], tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_zip_is_named(tmp_path):
-    with pytest.raises(upload.UploadError, match=r"broken\.zip: not a valid zip file"):
-        upload.save([Uploaded("broken.zip", b"PK no zip")], tmp_path)
+    with pytest.raises(uploads.UploadError, match=r"broken\.zip: not a valid zip file"):
+        uploads.save([Uploaded("broken.zip", b"PK no zip")], tmp_path)
 
 
 # --- the mapping ------------------------------------------------------------------------------
@@ -491,7 +493,7 @@ def test_upload_with_unknown_columns_needs_a_mapping(state, tmp_path):
     assert upload.needs_mapping(up)
     assert "USUBJID" in up.error
     assert upload.active_source(state) is None  # the session keeps the configured data
-    sources = {s.key: s for s in upload.inspect(up.root)}
+    sources = {s.key: s for s in uploads.inspect(up.root)}
     assert sources["adsl"].values["GENDER"] == ("1", "2")
     assert sources["adsl"].values["DIALYSIS"] == ("No", "Yes")
     adsl = mapping_form.column_defaults("adsl", sources["adsl"].columns)

@@ -146,7 +146,7 @@ def test_wound_status_agrees_with_area(raw):
 
 
 def test_regenerating_reproduces_the_files_byte_for_byte(tmp_path, published):
-    from tests.conftest import PUBLISHED
+    from tests.helpers import PUBLISHED
 
     assert published  # the targets file is present
     generate_demo.main(["--targets", str(PUBLISHED), "--out", str(tmp_path)])

@@ -18,21 +18,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import analytics.analyses.evidence
-from analytics.analyses.evidence import (
-    EVIDENCE_FILE,
-    evidence_frame,
-    load_evidence,
-    month_day,
-    not_drawn,
-    panels,
-)
+import analytics.analyses.evidence_file
+from analytics.analyses.evidence import evidence_frame, not_drawn, panels
+from analytics.analyses.evidence_file import EVIDENCE_FILE, load_evidence, month_day
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
 from charts.evidence import evidence_figure
-from tests.conftest import ROOT, SHARED
-from ui.context import ViewOptions
+from tests.helpers import ROOT, SHARED
 from ui.survival import SHORT
+from ui.view_options import ViewOptions
 
 APP = str(ROOT / "app.py")
 PAGE = "pages/evidence.py"
@@ -362,7 +356,7 @@ def test_an_empty_cohort_still_shows_the_evidence(at):
 def test_the_page_reads_a_study_added_to_the_file(at, tmp_path, monkeypatch):
     doc = raw()
     doc["studies"].append(copy.deepcopy(NEW_STUDY))
-    monkeypatch.setattr(analytics.analyses.evidence, "EVIDENCE_FILE", write(tmp_path, doc))
+    monkeypatch.setattr(analytics.analyses.evidence_file, "EVIDENCE_FILE", write(tmp_path, doc))
     fig = open_page(at)
     assert NEW_STUDY["id"] in figure_words(fig)
     assert NEW_STUDY["id"] in set(at.dataframe[0].value["Study"])
@@ -372,7 +366,7 @@ def test_a_bad_file_reads_as_plain_words_on_the_page(at, tmp_path, monkeypatch):
     doc = raw()
     _edit(doc, "value above 1")
     path = write(tmp_path, doc, "broken.json")
-    monkeypatch.setattr(analytics.analyses.evidence, "EVIDENCE_FILE", path)
+    monkeypatch.setattr(analytics.analyses.evidence_file, "EVIDENCE_FILE", path)
     at.switch_page(PAGE)
     at.run()
     assert not at.exception

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
@@ -123,8 +124,6 @@ def test_csv_holds_the_risk_table(slide, results):
 
 
 def test_csv_of_a_figure_without_data_is_just_its_header():
-    import plotly.graph_objects as go
-
     table = read_csv(export.to_csv(go.Figure()))
     assert list(table.columns) == ["section", "group", "series"]
     assert table.empty

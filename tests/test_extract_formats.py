@@ -18,26 +18,14 @@ from analytics.extract.issues import DataError
 from analytics.model.filters import FilterState
 from analytics.model.schema import VISITS
 from analytics.store import DEMO_DIR, Store
-from tests.conftest import SHARED
+from tests.helpers import SHARED, demo, typed, wide_frame
+
+pytestmark = pytest.mark.slow  # each test builds a store from another format
 
 PILOT = SHARED / "data" / "cdiscpilot01"
 TABLES = ("adsl", "adtte", "visits", "adae")
 ORDER = {"adsl": ["USUBJID"], "adtte": ["USUBJID", "PARAMCD"], "visits": ["USUBJID", "AVISITN"],
          "adae": ["USUBJID", "AESEQ"]}
-
-
-def demo(name: str) -> pd.DataFrame:
-    return pd.read_csv(DEMO_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
-
-
-def typed(name: str) -> pd.DataFrame:
-    """The demo table with the types a registry's Parquet export would have."""
-    frame = pd.read_csv(DEMO_DIR / f"{name}.csv", keep_default_na=False, na_values=[""],
-                        dtype={"SITEID": str})
-    for col in frame.columns:
-        if col.endswith("DT"):
-            frame[col] = pd.to_datetime(frame[col]).dt.date
-    return frame
 
 
 def contents(store: Store) -> dict[str, pd.DataFrame]:
@@ -138,16 +126,6 @@ def test_csv_dialects_read_the_same(tmp_path, reference, variant):
             assert notes == []
     finally:
         store.close()
-
-
-def wide_frame() -> pd.DataFrame:
-    adsl, tte = demo("adsl"), demo("adtte")
-    events = tte[tte["CNSR"] == "0"].pivot(index="USUBJID", columns="PARAMCD", values="ADT")
-    wide = adsl.set_index("USUBJID")
-    for code, col in (("LS", "AMPDT"), ("PP", "PPLOSDT"), ("PAP", "PAPLOSDT"),
-                      ("SP", "SPLOSDT"), ("REINT", "REINTDT")):
-        wide[col] = events[code].reindex(wide.index).fillna("")
-    return wide.reset_index()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -28,7 +28,7 @@ from analytics.extract.issues import DataError
 from analytics.extract.wide import WIDE, WIDE_REQUIRED
 from analytics.model.schema import ADSL, ADTTE
 from analytics.store import DEMO_DIR, Store
-from tests.conftest import TooSlowError, watchdog
+from tests.helpers import TooSlowError, watchdog
 
 EXAMPLE_SECONDS = 20
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=None,
@@ -36,7 +36,7 @@ SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, database=N
 ADTTE_CSV = (DEMO_DIR / "adtte.csv").read_bytes()
 ADSL_CSV = (DEMO_DIR / "adsl.csv").read_bytes()
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # random extracts, many examples
 
 
 def outcome(files: dict[str, bytes], named: str | tuple[str, ...], open_at: str = "") -> str:

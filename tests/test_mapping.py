@@ -8,8 +8,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from analytics.extract.issues import DataError
-from analytics.extract.mapping import (
+from analytics.extract import (
+    DataError,
     apply_mapping,
     build_mapping,
     load_mapping,
@@ -17,7 +17,7 @@ from analytics.extract.mapping import (
     suggest_values,
 )
 from analytics.store import DEMO_DIR, Store, database_for
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -173,6 +173,7 @@ def test_files_and_table_columns_sections_reach_the_loader(tmp_path):
         store.close()
 
 
+@pytest.mark.slow
 def test_editing_the_mapping_file_builds_a_new_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DVA_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "x"

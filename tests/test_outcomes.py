@@ -1,4 +1,5 @@
-"""Outcomes and Tables 1 and 2 on a small extract whose answers are counted by hand."""
+"""Outcomes, wounds, adverse events and Tables 1 and 2 on a small extract whose answers
+are counted by hand."""
 
 from __future__ import annotations
 
@@ -11,18 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.analyses.outcomes import (
-    adverse_events,
-    deaths_by_cause,
     disposition,
     event_counts,
     procedural_success,
     reintervention_kind,
     reinterventions,
-    rutherford_change,
-    wound_healing,
 )
-from analytics.analyses.tables import table1, table2
+from analytics.analyses.safety import safety_view
+from analytics.analyses.tables import table1_view, table2_view
+from analytics.analyses.visits import rutherford_at, visit_cohort, wound_course
 from analytics.estimators.km import KaplanMeier
+from analytics.model.filters import FilterState
 from analytics.store import Store
 
 ADSL = pd.DataFrame(
@@ -89,14 +89,22 @@ ADAE = pd.DataFrame(
 )
 
 
+EVERYONE = FilterState()
+
+
 @pytest.fixture(scope="module")
-def cohort(tmp_path_factory):
+def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
     for name, frame in (("adsl", ADSL), ("adtte", ADTTE), ("visits", VISITS), ("adae", ADAE)):
         frame.to_csv(folder / f"{name}.csv", index=False)
     store = Store.open(folder)
-    yield store.cohort()
+    yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def cohort(store):
+    return store.cohort()
 
 
 def test_event_counts(cohort):
@@ -174,29 +182,31 @@ def test_procedural_success(cohort):
     assert (s.n, s.denominator) == (2, 4)
 
 
-def test_wounds_and_rutherford(cohort):
-    w = wound_healing(cohort, "MONTH 6")
+def test_wounds_and_rutherford(store):
+    visits = visit_cohort(store, EVERYONE)
+    course = wound_course(visits)
+    w = course.visit("MONTH 6")
     assert (w.assessed, w.healed, w.healing, w.not_healing) == (1, 1, 0, 0)
     assert (w.all_assessed, w.all_healed) == (2, 2)
-    base = w.area("BASELINE")
+    base = course.visit("BASELINE")
     # areas 1, 2, 4, 9: definition 2 averages at whole positions
-    assert (base.n, base.median, base.q1, base.q3) == (4, 3.0, 1.5, 6.5)
-    r = rutherford_change(cohort, "MONTH 6")
+    assert (base.measured, base.area_median, base.area_q1, base.area_q3) == (4, 3.0, 1.5, 6.5)
+    r = rutherford_at(visits, "MONTH 6")
     assert (r.paired, r.decreased, r.unchanged, r.increased) == (1, 1, 0, 0)
 
 
-def test_adverse_events(cohort):
-    ae = adverse_events(cohort, 183)
+def test_adverse_events(store):
+    ae, _, deaths = safety_view(store, EVERYONE, 183)
     assert (ae.any_patients, ae.serious_patients) == (2, 1)
     assert ae.term("TOE AMPUTATION").events == 2
     assert ae.term("TOE AMPUTATION").patients == 1
     assert ae.term("NOT THERE").patients == 0
-    assert adverse_events(cohort, None).term("PNEUMONIA").patients == 2
-    assert deaths_by_cause(cohort) == {"COVID-19": 1}
+    assert safety_view(store, EVERYONE, None)[0].term("PNEUMONIA").patients == 2
+    assert [(c.cause, c.n) for c in deaths.causes] == [("COVID-19", 1)]
 
 
-def test_tables_show_missing_values(cohort):
-    t1 = table1(cohort)
+def test_tables_show_missing_values(store):
+    t1 = table1_view(store, EVERYONE)
     age = t1.row("Median (range)", "Age, years")
     assert (age.missing, age.median, age.minimum, age.maximum) == (1, 67.5, 55.0, 80.0)
     assert "missing 1" in age.text()
@@ -211,9 +221,9 @@ def test_tables_show_missing_values(cohort):
     black = t1.row("Black, or Hispanic or Latino")
     assert (black.n, black.denominator, black.missing) == (0, 0, 5)
     assert values["Black, or Hispanic or Latino"] == "not recorded; missing 5"
-    cin = table2(cohort).row("Free from contrast-induced nephropathy at 72 h")
+    t2 = table2_view(store, EVERYONE)
+    cin = t2.row("Free from contrast-induced nephropathy at 72 h")
     assert (cin.n, cin.denominator, cin.missing) == (0, 0, 5)
-    t2 = table2(cohort)
     assert t2.row("Technical success").n == 4
     assert t2.row("Procedure time, min").missing == 1
     assert t2.row("Procedure time, min").median == 250.0  # 100, 200, 300, 400

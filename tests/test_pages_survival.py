@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics.analyses import survival, views
 from analytics.analyses.outcomes import disposition, reinterventions
-from analytics.analyses.survival import kaplan_meier, times_events
+from analytics.analyses.survival import endpoint_cumulative_incidence, kaplan_meier, times_events
+from analytics.estimators import CoxPH, LogRankTest
 from analytics.estimators.bayes import BayesianEndpoint
-from analytics.estimators.compare import CoxPH, LogRankTest
-from analytics.estimators.competing import endpoint_cumulative_incidence
 from analytics.model.filters import FilterState
+from analytics.report.summary import summarize, summary_json
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MY_PAGES = ("pages/overview.py", "pages/afs.py", "pages/primary_endpoint.py", "pages/patency.py")
@@ -339,6 +340,7 @@ def test_view_options_come_from_the_url(at, demo_cohort):
 # --- empty cohort, every page -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", MY_PAGES)
 def test_empty_cohort_reads_as_plain_words(at, page):
     open_page(at, page, where="AGE>=200")
@@ -347,6 +349,7 @@ def test_empty_cohort_reads_as_plain_words(at, page):
     assert "0 of 105 patients" in " ".join(m.value for m in at.sidebar.markdown)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", MY_PAGES)
 def test_every_page_runs_with_filters_and_compare_by(at, page):
     open_page(at, page, SEX="M", AGE=["50", "85"], compare="Diabetes mellitus", present="true")
@@ -396,3 +399,25 @@ def test_a_level_without_events_shows_why_it_has_no_hazard_ratio(demo_store):
         assert "not estimable" in reason
     for level in cmp.hazard_ratios:
         assert shown[level][0].isdigit()
+
+
+def test_the_command_line_says_what_the_pages_say_when_groups_cannot_be_compared(
+    demo_store, monkeypatch
+):
+    """One comparison for both: an ill-conditioned Cox fit leaves the pages a note and
+    the command line the same note in `cohort.notes`, with no comparison, not a crash."""
+    def ill_conditioned(*_args: object, **_kwargs: object) -> None:
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(survival, "compare_groups", ill_conditioned)
+    note = "the groups could not be compared (Singular matrix)"
+    view = views.survival_view(demo_store, FilterState(), ["AFS", "OS"], by="SEX")
+    assert view.comparison_note == {"AFS": note, "OS": note}
+    summary = summarize(
+        demo_store, endpoints=["AFS", "OS"], by="SEX", bayes_endpoint=None, with_quality=False
+    )
+    assert summary.comparison_note == view.comparison_note
+    doc = summary_json(summary)
+    assert doc["comparison"] == {}
+    assert doc["logrank_p"] is None
+    assert doc["cohort"]["notes"] == [f"AFS: {note}", f"OS: {note}"]

@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.analyses.safety import adverse_event_table, deaths
+from analytics.analyses.safety import safety_view
 from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
-from analytics.analyses.tables import table1, table2
-from analytics.analyses.visits import nearest_visit, rutherford_at, wound_course
+from analytics.analyses.tables import table1_view, table2_view
+from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
 from analytics.model.filters import FilterState
 from analytics.model.schema import ADSL
 from analytics.report.frames import side_by_side, stack, subgroup_frame
-from ui.context import ViewOptions
 from ui.sidebar import COMPARE
+from ui.view_options import ViewOptions
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SUBGROUPS = "pages/subgroups.py"
@@ -168,7 +168,7 @@ def test_subgroups_age_split_from_age_and_the_extracts_own_age_groups(at, demo_s
 def test_wounds_page_matches_analytics(at, demo_store):
     filters = {"DIABFL": "Y"}
     open_page(at, WOUNDS, filters)
-    cohort = cohort_for(demo_store, filters)
+    cohort = visit_cohort(demo_store, cohort_for(demo_store, filters).filters)
     visit = nearest_visit(cohort, OPTIONS.landmark)
     course = wound_course(cohort)
     v = course.visit(visit)
@@ -195,7 +195,7 @@ def test_wounds_page_per_group_and_other_visit(at, demo_store):
     assert not at.exception
     assert not at.error
     groups = {
-        group_name("DIALFL", lv): c
+        group_name("DIALFL", lv): visit_cohort(demo_store, c.filters)
         for lv, c in group_cohorts(demo_store, filters, "DIALFL").items()
     }
     assert len(groups) == 2
@@ -220,14 +220,16 @@ def test_wounds_page_per_group_and_other_visit(at, demo_store):
 def test_patients_page_matches_analytics(at, demo_store):
     filters = {"DIALFL": "Y"}
     open_page(at, PATIENTS, filters)
-    cohort = cohort_for(demo_store, filters)
+    state = cohort_for(demo_store, filters).filters
     day = OPTIONS.landmark
     frames = [d.value for d in at.dataframe]
-    frames_equal(frames[0], table1(cohort).to_frame())
-    frames_equal(frames[1], table2(cohort, reintervention_day=day).to_frame())
-    ae = adverse_event_table(cohort, day)
+    t1 = table1_view(demo_store, state)
+    t2 = table2_view(demo_store, state, reintervention_day=day)
+    frames_equal(frames[0], t1.to_frame())
+    frames_equal(frames[1], t2.to_frame())
+    ae, _, dead = safety_view(demo_store, state, day)
     frames_equal(frames[2], ae.to_frame())
-    frames_equal(frames[3], deaths(cohort).to_frame())
+    frames_equal(frames[3], dead.to_frame())
     shown = metrics(at)
     assert shown["Any adverse event"] == [
         (pct(ae.share(ae.any_patients)), f"{ae.any_patients} of {ae.n} patients")
@@ -235,12 +237,12 @@ def test_patients_page_matches_analytics(at, demo_store):
     assert shown["Serious adverse event"] == [
         (pct(ae.share(ae.serious_patients)), f"{ae.serious_patients} of {ae.n} patients")
     ]
-    tech = table2(cohort, reintervention_day=day).row("Technical success")
+    tech = t2.row("Technical success")
     assert shown["Technical success"] == [
         (f"{tech.percent:.1f}%", f"{tech.n} of {tech.denominator}")
     ]
     # missing values are visible: the Missing column is shown with its counts
-    assert list(frames[0]["Missing"]) == [r.missing for r in table1(cohort).rows]
+    assert list(frames[0]["Missing"]) == [r.missing for r in t1.rows]
 
 
 def test_patients_page_whole_follow_up(at, demo_store):
@@ -248,7 +250,7 @@ def test_patients_page_whole_follow_up(at, demo_store):
     at.radio(key="patients_ae_window").set_value("Whole follow-up").run()
     assert not at.exception
     assert not at.error
-    ae = adverse_event_table(demo_store.cohort(), None)
+    ae = safety_view(demo_store, FilterState(), None)[0]
     frames_equal(at.dataframe[2].value, ae.to_frame())
 
 
@@ -260,7 +262,12 @@ def test_patients_page_side_by_side_groups(at, demo_store):
         group_name("SEX", lv): c for lv, c in group_cohorts(demo_store, filters, "SEX").items()
     }
     shown = at.dataframe[0].value
-    expected = side_by_side({ALL: table1(cohort), **{n: table1(c) for n, c in groups.items()}})
+    expected = side_by_side(
+        {
+            ALL: table1_view(demo_store, cohort.filters),
+            **{n: table1_view(demo_store, c.filters) for n, c in groups.items()},
+        }
+    )
     assert set(shown.columns) == set(expected.columns)
     frames_equal(shown[list(expected.columns)], expected)
 
@@ -268,6 +275,7 @@ def test_patients_page_side_by_side_groups(at, demo_store):
 # --- nobody in view ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [SUBGROUPS, WOUNDS, PATIENTS])
 def test_empty_cohort_reads_as_plain_words(at, page, empty_filters):
     open_page(at, page, empty_filters)

@@ -21,15 +21,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analytics.extract import formats
-from analytics.extract.formats import FIELD_LIMIT, Source, stage
+from analytics.extract import read_csv
+from analytics.extract.discovery import Source
 from analytics.extract.issues import DataError
 from analytics.extract.mapping import MAX_MAPPING_BYTES, load_mapping
-from analytics.extract.validate import validate_extract
+from analytics.extract.read_csv import FIELD_LIMIT
+from analytics.extract.stage import stage
 from analytics.report.cli import main
 from analytics.store import DEMO_DIR, Store, database_for
-from tests.conftest import watchdog
-from tests.test_extract_formats import typed, wide_frame
+from analytics.store.validation import validate_extract
+from tests.helpers import typed, watchdog, wide_frame
+
+pytestmark = pytest.mark.slow  # each test builds a store from files it writes
 
 ADSL_LINES = (DEMO_DIR / "adsl.csv").read_text(encoding="utf-8").splitlines(keepends=True)
 ANCHORS = "YAML anchors and aliases (&name, *name) are not accepted in a mapping file"
@@ -189,7 +192,7 @@ def test_a_file_that_fails_to_stage_leaves_nothing_behind(tmp_path, monkeypatch)
         yield
 
     with duckdb.connect() as con:
-        monkeypatch.setattr(formats, "_csv_rows", broken)
+        monkeypatch.setattr(read_csv, "_csv_rows", broken)
         with pytest.raises(DataError):
             stage(con, Source("adsl", bad, "csv", "bad.csv"), "s0", tmp_path)
         monkeypatch.undo()

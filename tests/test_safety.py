@@ -1,7 +1,6 @@
 """Adverse events, minor amputations, deaths (analytics.analyses.safety), the procedure summary
 (analytics.analyses.procedure) and the table layouts (analytics.report.frames), on a small
-extract whose answers are counted by hand, plus agreement with
-analytics.analyses.outcomes on the demo."""
+extract whose answers are counted by hand."""
 
 from __future__ import annotations
 
@@ -10,16 +9,10 @@ import io
 import pandas as pd
 import pytest
 
-from analytics.analyses.outcomes import adverse_events, deaths_by_cause, reinterventions
-from analytics.analyses.procedure import procedure_summary
-from analytics.analyses.safety import (
-    MINOR_AMPUTATION_TERMS,
-    adverse_event_table,
-    deaths,
-    minor_amputations,
-)
+from analytics.analyses.procedure import procedure_view
+from analytics.analyses.safety import MINOR_AMPUTATION_TERMS, safety_view
 from analytics.analyses.subgroups import SubgroupAnalysis
-from analytics.analyses.tables import table1, table2
+from analytics.analyses.tables import table1_view
 from analytics.model.filters import FilterState
 from analytics.report.frames import side_by_side, stack, subgroup_frame, table_csv
 from analytics.store import Store
@@ -83,13 +76,11 @@ def store(tmp_path_factory):
     s.close()
 
 
-@pytest.fixture(scope="module")
-def cohort(store):
-    return store.cohort()
+EVERYONE = FilterState()
 
 
-def test_adverse_events_within_the_landmark(cohort):
-    ae = adverse_event_table(cohort, 183)
+def test_adverse_events_within_the_landmark(store):
+    ae = safety_view(store, EVERYONE, 183)[0]
     assert (ae.n, ae.events) == (5, 4)
     assert (ae.any_patients, ae.serious_patients, ae.device_patients) == (2, 2, 1)
     # most patients first, then most events, then by name
@@ -102,8 +93,8 @@ def test_adverse_events_within_the_landmark(cohort):
     assert ae.share(ae.any_patients) == pytest.approx(2 / 5)
 
 
-def test_adverse_events_whole_follow_up(cohort):
-    ae = adverse_event_table(cohort, None)
+def test_adverse_events_whole_follow_up(store):
+    ae = safety_view(store, EVERYONE, None)[0]
     assert (ae.events, ae.any_patients, ae.serious_patients) == (6, 3, 3)
     pn = ae.term("PNEUMONIA")
     assert (pn.patients, pn.events, pn.serious_patients, pn.fatal_events) == (2, 2, 2, 1)
@@ -113,27 +104,27 @@ def test_adverse_events_whole_follow_up(cohort):
     assert list(frame["Patients"]) == [t.patients for t in ae.terms]
 
 
-def test_minor_amputations(cohort):
-    m = minor_amputations(cohort, 183)
+def test_minor_amputations(store):
+    m = safety_view(store, EVERYONE, 183)[1]
     assert [t.term for t in m.terms] == list(MINOR_AMPUTATION_TERMS)  # zeros kept
     assert (m.patients, m.events) == (1, 2)
     assert m.term("TRANSMETATARSAL AMPUTATION OR REVISION").events == 0
-    whole = minor_amputations(cohort, None)
+    whole = safety_view(store, EVERYONE, None)[1]
     assert (whole.patients, whole.events) == (2, 3)
     with pytest.raises(KeyError):
         m.term("PNEUMONIA")
 
 
-def test_deaths_by_cause(cohort):
-    d = deaths(cohort)
+def test_deaths_by_cause(store):
+    d = safety_view(store, EVERYONE)[2]
     assert (d.n, d.deaths) == (5, 2)
     assert [(c.cause, c.n) for c in d.causes] == [("COVID-19", 1), ("NOT RECORDED", 1)]
     assert d.cause("SEPSIS") == 0
     assert list(d.to_frame()["Share of deaths"]) == [0.5, 0.5]
 
 
-def test_procedure_summary(cohort):
-    p = procedure_summary(cohort, reintervention_day=183, procedural_day=30)
+def test_procedure_summary(store):
+    p = procedure_view(store, EVERYONE, reintervention_day=183, procedural_day=30)
     assert (p.technical_success.n, p.technical_success.denominator) == (4, 5)
     # P1 amputated day 20, P2 reintervened day 10: 2 of 4 technical successes
     assert (p.procedural_success.n, p.procedural_success.denominator) == (2, 4)
@@ -141,51 +132,18 @@ def test_procedure_summary(cohort):
     assert p.planned.denominator == 4
     assert (p.procedure_time.median, p.procedure_time.missing) == (250.0, 1)
     assert (p.cin_free.n, p.cin_free.denominator) == (4, 5)
-    early = procedure_summary(cohort, reintervention_day=30)
+    early = procedure_view(store, EVERYONE, reintervention_day=30)
     assert (early.reintervention.n, early.planned.n, early.unplanned.n) == (1, 1, 0)
     assert list(p.to_frame()["Measure"]) == [r.label for r in p.rows]
 
 
 def test_empty_cohort(store):
-    c = store.cohort(FilterState.parse(["SEX=X"]))
-    ae = adverse_event_table(c)
+    nobody = FilterState.parse(["SEX=X"])
+    ae, minor, dead = safety_view(store, nobody)
     assert (ae.n, ae.any_patients, ae.terms, ae.share(0)) == (0, 0, (), None)
-    assert minor_amputations(c).patients == 0
-    assert deaths(c).deaths == 0
-    assert procedure_summary(c).technical_success.denominator == 0
-
-
-def test_agrees_with_outcomes_on_demo(demo_cohort):
-    for day in (183, None):
-        new, old = adverse_event_table(demo_cohort, day), adverse_events(demo_cohort, day)
-        assert (new.any_patients, new.serious_patients, new.device_patients) == (
-            old.any_patients,
-            old.serious_patients,
-            old.device_patients,
-        )
-        for t in old.terms:
-            mine = new.term(t.term)
-            assert (mine.patients, mine.events, mine.serious_events, mine.device_events) == (
-                t.patients,
-                t.events,
-                t.serious,
-                t.device_related,
-            )
-        minor = minor_amputations(demo_cohort, day)
-        for t in minor.terms:
-            assert (t.patients, t.events) == (old.term(t.term).patients, old.term(t.term).events)
-    d = deaths(demo_cohort)
-    assert {c.cause: c.n for c in d.causes} == deaths_by_cause(demo_cohort)
-    p = procedure_summary(demo_cohort, reintervention_day=183)
-    r = reinterventions(demo_cohort, 183)
-    assert (p.reintervention.n, p.planned.n, p.unplanned.n, p.planned.denominator) == (
-        r.patients,
-        r.planned,
-        r.unplanned,
-        r.denominator,
-    )
-    t2 = table2(demo_cohort, 183)
-    assert p.procedure_time == t2.row("Procedure time, min")
+    assert minor.patients == 0
+    assert dead.deaths == 0
+    assert procedure_view(store, nobody).technical_success.denominator == 0
 
 
 # --- frames ---------------------------------------------------------------------------------
@@ -216,10 +174,10 @@ def test_subgroup_frame_has_every_level(demo_cohort):
     assert site["Note"].iloc[0] == res.variable("SITEID").note
 
 
-def test_side_by_side_and_stack(store, cohort):
+def test_side_by_side_and_stack(store):
     groups = {
-        "All": table1(cohort),
-        "Dialysis": table1(store.cohort(FilterState.parse(["DIALFL=Y"]))),
+        "All": table1_view(store, EVERYONE),
+        "Dialysis": table1_view(store, FilterState.parse(["DIALFL=Y"])),
     }
     frame = side_by_side(groups)
     assert list(frame.columns) == ["Section", "Characteristic", "All (n = 5)", "Dialysis (n = 2)"]
@@ -233,12 +191,12 @@ def test_side_by_side_and_stack(store, cohort):
 
 
 def test_table_csv_names_the_filters(store):
-    c = store.cohort(FilterState.parse(["DIALFL=Y"]))
-    ae = adverse_event_table(c)
-    data = table_csv(ae.to_frame(), "Adverse events", c.filters.describe(), ae.provenance)
+    dialysis = FilterState.parse(["DIALFL=Y"])
+    ae = safety_view(store, dialysis)[0]
+    data = table_csv(ae.to_frame(), "Adverse events", dialysis.describe(), ae.provenance)
     lines = data.decode().splitlines()
     assert lines[0] == "# Adverse events"
-    assert lines[1] == f"# Filters: {c.filters.describe()}"
+    assert lines[1] == f"# Filters: {dialysis.describe()}"
     assert "DIALFL=Y" in lines[1]
     back = pd.read_csv(io.BytesIO(data), comment="#")
     pd.testing.assert_frame_equal(back, ae.to_frame(), check_dtype=False)

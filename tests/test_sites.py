@@ -23,14 +23,8 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 import ui.context
-from analytics.analyses.sites import (
-    SMALL_SITE,
-    clopper_pearson,
-    compare_sites,
-    funnel_limits,
-    limit_grid,
-    site_times,
-)
+from analytics.analyses.funnel import clopper_pearson, funnel_limits, limit_grid
+from analytics.analyses.sites import SMALL_SITE, compare_sites, site_times
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 from analytics.store import Store

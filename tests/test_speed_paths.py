@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from analytics.estimators import km as km_module
+from analytics.estimators import counting as km_module
 from analytics.estimators.km import KaplanMeier
 from analytics.model.filters import FilterState
 from analytics.store import DEMO_DIR, Store

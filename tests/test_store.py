@@ -8,8 +8,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics.model.filters import Clause, FilterError, FilterState, where_clause
+from analytics.model.filters import Clause, FilterError, FilterState
 from analytics.store import DEMO_DIR, Store, database_for
+from analytics.store.queries import where_clause
 
 
 def test_filter_text_round_trips_and_is_order_independent():
@@ -75,6 +76,7 @@ def test_database_is_read_only(demo_store):
     assert demo_store.count() == 105
 
 
+@pytest.mark.slow
 def test_changed_data_gets_a_new_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DVA_CACHE_DIR", str(tmp_path / "cache"))
     src = tmp_path / "extract"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
-from analytics.estimators.compare import CoxPH, LogRankTest
+from analytics.estimators import CoxPH, LogRankTest
 from analytics.estimators.km import KaplanMeier
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance

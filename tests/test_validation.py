@@ -16,19 +16,18 @@ import pytest
 
 from analytics.extract.issues import DataError
 from analytics.extract.loader import load_extract
+from analytics.extract.rules import STATIC_RULES, TABLES_ALL, row_rules
 from analytics.extract.validate import (
-    STATIC_RULES,
     check_frame,
     fetch_columns,
     hits_sql,
     pandera_hits,
     pandera_schemas,
-    row_rules,
-    validate_extract,
 )
 from analytics.report.cli import main
 from analytics.store import Store
-from tests.conftest import ROOT
+from analytics.store.validation import validate_extract
+from tests.helpers import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "expected.json").exists())
@@ -44,6 +43,7 @@ def test_the_corpus_is_large_enough():
     assert expected("ok_control")["issues"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_each_case_gives_exactly_its_expected_report(case):
     want = expected(case)
@@ -65,11 +65,13 @@ def _load(case: str, engine: str) -> list[dict]:
         return [i.as_dict() for i in load_extract(con, CORPUS / case, engine=engine).issues]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [c for c in CASES if expected(c)["files"]])
 def test_pandera_and_sql_engines_agree(case):
     assert _load(case, "pandas") == _load(case, "sql") == expected(case)["issues"]
 
 
+@pytest.mark.slow
 def test_the_corpus_regenerates_byte_for_byte(tmp_path):
     script = CORPUS / "make_corpus.py"
     subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True,
@@ -164,6 +166,7 @@ def test_validate_with_an_explicit_mapping_file(tmp_path, capsys):
     assert [(i["row"], i["column"], i["value"]) for i in doc["issues"]] == [(4, "SEX", "3")]
 
 
+@pytest.mark.slow
 def test_validate_runs_as_a_module():
     bad = subprocess.run(
         [sys.executable, "-m", "analytics", "validate", "--data", str(CORPUS / "binary_file")],
@@ -220,8 +223,6 @@ def test_every_kind_of_rule_means_the_same_in_sql_and_pandas():
 
 
 def test_every_static_rule_names_a_column_of_its_table():
-    from analytics.extract.validate import TABLES_ALL
-
     for rule in STATIC_RULES:
         assert set(rule.columns) <= set(TABLES_ALL[rule.table].names), rule.id
         assert rule.message

@@ -11,67 +11,19 @@ pays for loading every row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from analytics.analyses.headline import Headline
-from analytics.estimators.km import CIType
 from analytics.model.filters import FilterState
 from analytics.store import Cohort, Store
 from charts.palette import colour_map
-from charts.theme import Theme, get_theme
+from ui import data
+from ui.view_options import ViewOptions
 
 _KEY = "_dva_context"
-# Presentation figures are laid out for a 1600-pixel slide; on the page they are laid
-# out for this width instead, which a projector's page (sidebar collapsed) exceeds, so
-# legends and captions never wrap beyond what the layout reserved.
-SCREEN_PRESENTATION_WIDTH = 1000
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """How results are shown; every page reads the same options.
-
-    `goal` (the performance goal for amputation-free survival, a proportion) is an
-    addition to the agreed fields: the overview, the AFS figure and the primary
-    endpoint page read it from here, never from a constant.
-    """
-
-    landmark: float = 183.0  # days
-    ci_type: CIType = "log-log"
-    tick_months: float = 3.0
-    show_ci: bool = True
-    risk_rows: bool = False  # cumulative events and censored rows in the risk table
-    min_at_risk: int = 10  # estimates with fewer at risk are drawn lighter
-    presentation: bool = False
-    goal: float = 0.54
-
-    @property
-    def theme(self) -> Theme:
-        return get_theme("presentation" if self.presentation else "normal")
-
-    @property
-    def screen_theme(self) -> Theme:
-        """`theme` for a figure drawn on the page: the presentation theme laid out for
-        a page narrower than a slide (exports keep `theme`)."""
-        th = self.theme
-        return replace(th, width=SCREEN_PRESENTATION_WIDTH) if self.presentation else th
-
-    def key(self) -> tuple[Any, ...]:
-        """A plain tuple for cache keys."""
-        return (
-            float(self.landmark),
-            self.ci_type,
-            float(self.tick_months),
-            self.show_ci,
-            self.risk_rows,
-            int(self.min_at_risk),
-            self.presentation,
-            float(self.goal),
-        )
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -108,8 +60,6 @@ class Context:
     def cohort(self) -> Cohort:
         """The filtered cohort, patient rows of every table."""
         if self._cohort is None:
-            from ui import data
-
             object.__setattr__(self, "_cohort", data.cohort(self.store, self.filters))
         return self._cohort  # type: ignore[no-any-return]
 
@@ -118,8 +68,6 @@ class Context:
         """AFS, limb salvage and survival at the landmark, and the Bayesian verdict
         against the performance goal, for the filtered cohort."""
         if self._headline is None:
-            from ui import data
-
             object.__setattr__(
                 self, "_headline", data.headline(self.store, self.filters, self.options)
             )
@@ -127,8 +75,6 @@ class Context:
 
     def levels(self, column: str) -> list[str]:
         """Levels of a subject column in the whole data, in a stable order."""
-        from ui import data
-
         return data.levels(self.store, column)
 
     def colours(self, column: str) -> dict[str, str]:
@@ -141,8 +87,6 @@ class Context:
         if self.compare_by is None:
             return {}
         if self._groups is None:
-            from ui import data
-
             object.__setattr__(
                 self, "_groups", data.groups(self.store, self.filters, self.compare_by)
             )

@@ -15,7 +15,7 @@ costs a cache lookup on a registry as on the demo.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -23,23 +23,17 @@ import streamlit as st
 from analytics.analyses import views
 from analytics.analyses.headline import Headline
 from analytics.analyses.outcomes import Reinterventions
-from analytics.analyses.patient_counts import (
-    ColumnCounts,
-    procedure_view,
-    safety_view,
-    table1_view,
-    table2_view,
-)
-from analytics.analyses.procedure import ProcedureSummary
-from analytics.analyses.safety import Deaths, MinorAmputations, SafetySummary
+from analytics.analyses.procedure import ProcedureSummary, procedure_view
+from analytics.analyses.safety import Deaths, MinorAmputations, SafetySummary, safety_view
 from analytics.analyses.subgroup_counts import subgroup_view
 from analytics.analyses.subgroups import SubgroupResult
-from analytics.analyses.tables import SummaryTable
+from analytics.analyses.tables import ColumnCounts, SummaryTable, table1_view, table2_view
 from analytics.analyses.visits import (
     RutherfordAtVisit,
     WoundCourse,
     nearest_visit,
     rutherford_at,
+    visit_cohort,
     visit_names,
     wound_course,
 )
@@ -49,7 +43,7 @@ from analytics.estimators.km import CIType
 from analytics.model.filters import Clause, FilterState
 from analytics.model.schema import ADSL
 from analytics.store import Cohort, Store
-from ui.context import ViewOptions
+from ui.view_options import ViewOptions
 
 TTL = 3600  # seconds
 ENTRIES = 128
@@ -109,8 +103,7 @@ def levels(store: Store, column: str) -> list[str]:
 def _value_range(_store: Store, src: str, column: str) -> tuple[Any, Any] | None:
     if column not in views.populated_columns(_store):
         return None
-    row = _store.query(f'SELECT min("{column}") AS lo, max("{column}") AS hi FROM adsl')
-    return row["lo"].iloc[0], row["hi"].iloc[0]
+    return _store.value_range(column)
 
 
 def value_range(store: Store, column: str) -> tuple[Any, Any] | None:
@@ -131,9 +124,8 @@ def _compare_columns(_store: Store, src: str) -> list[str]:
     ]
     if not cols:
         return []
-    counts = ", ".join(f'count(DISTINCT "{c}") AS "{c}"' for c in cols)
-    row = _store.query(f"SELECT {counts} FROM adsl").iloc[0]
-    return [c for c in cols if 2 <= int(row[c]) <= MAX_COMPARE_LEVELS]
+    distinct = _store.distinct_counts(cols)
+    return [c for c in cols if 2 <= distinct[c] <= MAX_COMPARE_LEVELS]
 
 
 def compare_columns(store: Store) -> list[str]:
@@ -329,9 +321,9 @@ def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterve
 # --- patient-level results: subgroups, wounds, patients and procedure ------------------
 #
 # Subgroups, Table 1, Table 2, the procedure summary and the safety tables come from
-# aggregates (`analytics.analyses.subgroup_counts`, `analytics.analyses.patient_counts`:
-# the same numbers as from `Store.cohort`, tested so); the wound results from the visit rows of the
-# patients in view, the only rows they read.
+# aggregates (`analytics.analyses.subgroup_counts`, `analytics.analyses.tables`, `.procedure`
+# and `.safety`: the same numbers as from `Store.cohort`, tested so); the wound results from
+# the visit rows of the patients in view, the only rows they read.
 
 EVENT_TABLES = ("visits", "adae")
 
@@ -340,7 +332,7 @@ EVENT_TABLES = ("visits", "adae")
 def _has_rows(_store: Store, src: str, table: str) -> bool:
     if table not in EVENT_TABLES:
         raise KeyError(f"unknown event table {table!r}")
-    return bool(_store.query(f"SELECT EXISTS (SELECT 1 FROM {table}) AS x")["x"].iloc[0])
+    return _store.has_rows(table)
 
 
 def has_rows(store: Store, table: str) -> bool:
@@ -380,22 +372,6 @@ def subgroups(
     )
 
 
-def _visit_cohort(store: Store, filters: FilterState) -> Cohort:
-    """The patients in view (USUBJID only) with their visit rows, as `Store.cohort`
-    orders them: all that `analytics.analyses.visits` reads."""
-    light = views.subject_cohort(store, filters, [])
-    if has_rows(store, "visits"):
-        where, params = store.subject_where(filters)
-        visits = store.query(
-            f"SELECT * FROM visits WHERE USUBJID IN (SELECT USUBJID FROM adsl WHERE {where}) "
-            "ORDER BY USUBJID, AVISITN",
-            params,
-        )
-    else:
-        visits = store.query("SELECT * FROM visits LIMIT 0")
-    return replace(light, visits=visits)
-
-
 @dataclass(frozen=True)
 class Wounds:
     """Wound results of the patients passing one filter state."""
@@ -407,7 +383,7 @@ class Wounds:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the wound results…")
 def _wounds(_store: Store, src: str, key: FilterKey, day: float) -> Wounds:
-    cohort = _visit_cohort(_store, _state(key))
+    cohort = visit_cohort(_store, _state(key))
     return Wounds(
         course=wound_course(cohort),
         visits=tuple(visit_names(cohort)),
@@ -421,7 +397,7 @@ def wounds(store: Store, filters: FilterState, day: float) -> Wounds:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
 def _rutherford(_store: Store, src: str, key: FilterKey, visit: str) -> RutherfordAtVisit:
-    return rutherford_at(_visit_cohort(_store, _state(key)), visit)
+    return rutherford_at(visit_cohort(_store, _state(key)), visit)
 
 
 def rutherford(store: Store, filters: FilterState, visit: str) -> RutherfordAtVisit:

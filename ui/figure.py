@@ -25,6 +25,7 @@ import streamlit as st
 
 from charts import export
 from ui.context import Context, published
+from ui.notes import source_text
 
 log = logging.getLogger("dva.ui")
 
@@ -38,8 +39,6 @@ def export_lines(ctx: Context | None) -> list[str]:
     """The lines every export carries: filters, then data source and notice."""
     if ctx is None:
         return []
-    from ui.notes import source_text
-
     return [f"Filters: {ctx.filters.describe()}", source_text(ctx.store)]
 
 

@@ -16,18 +16,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.extract.issues import DataError
-from analytics.extract.loader import REQUIRED_COLUMNS
-from analytics.extract.mapping import (
-    ALL_TABLES,
+from analytics.extract import (
+    REQUIRED_COLUMNS,
     TABLE_NAMES,
+    DataError,
     ExtractMapping,
     build_mapping,
     suggest_mapping,
     suggest_values,
 )
+from analytics.extract.mapping import ALL_TABLES
+from analytics.extract.upload import SourceColumns, inspect
 from analytics.model.schema import Column
-from ui.upload import SourceColumns, Upload, inspect
+from ui.upload import Upload
 
 NONE = "(not in the upload)"
 NOT_TABLE = "(not a table)"

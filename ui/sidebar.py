@@ -24,8 +24,8 @@ from analytics.model.filters import Clause, FilterError, FilterState, split_clau
 from analytics.model.schema import ADSL
 from analytics.store import Store
 from ui import data
-from ui.context import ViewOptions
 from ui.fmt import patients
+from ui.view_options import ViewOptions
 
 # Multiselect filters: the key and URL parameter is the column name (?DIALFL=Y).
 PRIMARY_FILTERS = ("SEX", "AGEGR1", "DIALFL", "DIABFL", "CKDFL", "RUTHCAT")

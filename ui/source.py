@@ -29,10 +29,9 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from analytics.extract.issues import DataError, DataIssue
-from analytics.extract.validate import ValidationReport, validate_into
+from analytics.extract import DataError, DataIssue, QualityReport
 from analytics.report.frames import write_csv
-from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
+from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, validate_into
 from ui.context import through_router
 
 SECRET_KEY = "data_dir"
@@ -189,7 +188,7 @@ def current() -> Loaded:
 
 
 @st.cache_data(max_entries=STORES, ttl=REPORT_TTL, show_spinner="Checking the data…")
-def _failure(path: str, cache: str, revision: int) -> tuple[ValidationReport, str]:
+def _failure(path: str, cache: str, revision: int) -> tuple[QualityReport, str]:
     """The report of data that did not open, and its database file ("" if none was built)."""
     rep, db = validate_into(Path(path), cache=Path(cache) if cache else None, label=Path(path).name)
     return rep, str(db) if db is not None else ""
@@ -199,19 +198,18 @@ def _failure(path: str, cache: str, revision: int) -> tuple[ValidationReport, st
 class Report:
     """The quality report of `source` and the database holding its rejected rows."""
 
-    report: ValidationReport
+    report: QualityReport
     database: Path | None  # None: the data never got as far as a database
 
 
 def report(loaded: Loaded) -> Report:
     src = loaded.source
     if loaded.store is not None:
-        quality = loaded.store.quality()
-        rep = ValidationReport(str(src.path), True, "", quality.files, quality.issues)
+        rep = loaded.store.quality().of_extract(str(src.path))
         return Report(rep, loaded.store.path)
     if src.problem:
         issue = DataIssue(str(src.path), None, None, None, "error", src.problem)
-        return Report(ValidationReport(str(src.path), False, src.problem, (), (issue,)), None)
+        return Report(QualityReport((), (issue,), str(src.path), False, src.problem), None)
     rep, db = _failure(str(src.path), _cache_arg(src), src.revision)
     return Report(rep, Path(db) if db else None)
 
@@ -220,12 +218,9 @@ def rejected_tables(database: Path) -> list[str]:
     """Tables (adsl, adtte, visits, adae, wide) with rejected rows, in the loader's order."""
     store = Store(database)
     try:
-        rows = store.query(
-            "SELECT tbl FROM file_report WHERE rows_rejected > 0 GROUP BY tbl ORDER BY min(rowid)"
-        )
+        return store.rejected_tables()
     finally:
         store.close()
-    return [str(t) for t in rows["tbl"]]
 
 
 def rejected_csv(database: Path, table: str) -> bytes:

@@ -5,37 +5,51 @@ duration, planned and unplanned reinterventions, the major amputation rate and q
 of life; mortality is added because death competes with amputation.
 
 Every number comes from the estimators the other pages use: counts and medians are
-``analytics.analyses.tables`` rows, reinterventions and crude event counts
+``analytics.analyses.tables`` rows of the store's value counts, reinterventions and
+crude event counts
 ``analytics.analyses.outcomes``, the rates at the landmark Kaplan-Meier
 (``analytics.analyses.survival``) and Aalen-Johansen (``analytics.estimators.competing``).
 An item the extract does not hold is kept, marked absent, and named in `Audit.lacking`.
+The result's items and how they read are `analytics.analyses.audit_items`'.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 import pandas as pd
 
 from analytics.analyses import views
+from analytics.analyses.audit_items import (
+    AMPUTATION,
+    ANTICOAGULATION,
+    MORTALITY,
+    QUALITY_OF_LIFE,
+    REINTERVENTION,
+    SECTIONS,
+    SELECTION,
+    TECHNIQUE,
+    Audit,
+    Estimate,
+    Item,
+    KindCount,
+    text,
+)
 from analytics.analyses.outcomes import event_counts, reinterventions
-from analytics.analyses.survival import kaplan_meier
-from analytics.analyses.tables import Counts, FrameCounts, categorical, flag, numeric, row_text
+from analytics.analyses.survival import endpoint_cumulative_incidence, kaplan_meier
+from analytics.analyses.tables import ColumnCounts, Counts, categorical, flag, numeric
 from analytics.analyses.visits import BASELINE, nearest_visit
-from analytics.estimators.competing import endpoint_cumulative_incidence
 from analytics.estimators.describe import QUANTILE_NOTE, Row, numeric_row
 from analytics.estimators.km import CI_LABELS, CIType
 from analytics.model.filters import FilterState
-from analytics.model.provenance import Provenance
 from analytics.model.schema import ARTERY_CODES, NO_OPTION_CODES, VEIN_CODES
-from analytics.store import Cohort, Store
+from analytics.store import Cohort, Store, queries
 
 __all__ = [
     "AMPUTATION",
     "ANTICOAGULATION",
-    "AUDIT_COLUMNS",
     "AUDIT_ENDPOINTS",
     "MORTALITY",
     "QOL_COLUMN",
@@ -48,41 +62,11 @@ __all__ = [
     "Estimate",
     "Item",
     "KindCount",
-    "audit",
     "audit_view",
     "text",
 ]
 
-SELECTION = "Patient selection"
-TECHNIQUE = "Technique"
-ANTICOAGULATION = "Anticoagulation"
-REINTERVENTION = "Reinterventions"
-AMPUTATION = "Major amputation"
-QUALITY_OF_LIFE = "Quality of life"
-MORTALITY = "Mortality"
-# The guidance's order, then mortality (the competing event of amputation).
-SECTIONS = (
-    SELECTION,
-    TECHNIQUE,
-    ANTICOAGULATION,
-    REINTERVENTION,
-    AMPUTATION,
-    QUALITY_OF_LIFE,
-    MORTALITY,
-)
-
 QOL_COLUMN = "QOLSCORE"
-AUDIT_COLUMNS = (
-    "DIALFL",
-    "RUTHCAT",
-    "DIABFL",
-    "CKDFL",
-    "NOOPTRS",
-    "TECHSFL",
-    "XARTERY",
-    "XVEIN",
-    "ACDURD",
-)
 AUDIT_ENDPOINTS = ("AFS", "LS", "OS", "REINT")
 
 RUTHERFORD_LABELS = {
@@ -92,137 +76,6 @@ RUTHERFORD_LABELS = {
 NO_OPTION_LABELS = {c: f"No option: {c.lower()}" for c in NO_OPTION_CODES}
 ARTERY_LABELS = {c: f"Crossing artery: {c.lower()}" for c in ARTERY_CODES}
 VEIN_LABELS = {c: f"Crossing vein: {c.lower()}" for c in VEIN_CODES}
-NOT_IN_EXTRACT = "not in this extract"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A proportion at `day` from a survival estimator, with its 95% CI."""
-
-    section: str
-    label: str
-    day: float
-    estimate: float
-    lower: float
-    upper: float
-    at_risk: float
-
-    def text(self) -> str:
-        if not (math.isfinite(self.lower) and math.isfinite(self.upper)):
-            ci = "95% CI not estimable"
-        else:
-            ci = f"95% CI {100 * self.lower:.1f}-{100 * self.upper:.1f}"
-        risk = f"; {self.at_risk:g} at risk" if math.isfinite(self.at_risk) else ""
-        return f"{100 * self.estimate:.1f}% ({ci}){risk}"
-
-
-@dataclass(frozen=True)
-class KindCount:
-    """Patients whose first reintervention is of one kind (planned or unplanned), among
-    technical successes, when the kind may not be recorded for every patient.
-
-    `n` is None when no reintervention counted has its kind recorded: the split is then
-    not recorded (shown as such, never as 0). `not_recorded` counts the patients with a
-    reintervention whose kind is unknown; they are in no kind's `n`.
-    """
-
-    section: str
-    label: str
-    n: int | None
-    denominator: int
-    not_recorded: int
-
-    def text(self) -> str:
-        k = self.not_recorded
-        if self.n is None:
-            who = "patient" if k == 1 else "patients"
-            return f"not recorded (kind not recorded for {k} {who} with a reintervention)"
-        share = f" ({100 * self.n / self.denominator:.1f}%)" if self.denominator else ""
-        unknown = f"; kind not recorded: {k}" if k else ""
-        return f"{self.n}/{self.denominator}{share}{unknown}"
-
-
-Item = Row | Estimate | KindCount
-
-
-@dataclass(frozen=True)
-class Audit:
-    """The audit of one cohort. Each section is a tuple of rows in display order; an
-    item the extract lacks is a row of kind "absent" and is named in `lacking`."""
-
-    n: int
-    day: float
-    ci_type: CIType
-    qol_visit: str  # the follow-up visit quality of life is read at
-    selection: tuple[Row, ...]
-    technique: tuple[Row, ...]
-    anticoagulation: tuple[Row, ...]  # median with IQR, then the same with the range
-    reinterventions: tuple[Item, ...]  # any, then planned and unplanned (KindCount)
-    amputation: tuple[Item, ...]
-    quality_of_life: tuple[Row, ...]
-    mortality: tuple[Item, ...]
-    lacking: tuple[str, ...]
-    provenance: Provenance
-
-    @property
-    def sections(self) -> tuple[tuple[str, tuple[Item, ...]], ...]:
-        return (
-            (SELECTION, self.selection),
-            (TECHNIQUE, self.technique),
-            (ANTICOAGULATION, self.anticoagulation),
-            (REINTERVENTION, self.reinterventions),
-            (AMPUTATION, self.amputation),
-            (QUALITY_OF_LIFE, self.quality_of_life),
-            (MORTALITY, self.mortality),
-        )
-
-    def item(self, label: str) -> Item:
-        for _, items in self.sections:
-            for it in items:
-                if it.label == label:
-                    return it
-        raise KeyError(f"no audit item {label!r}")
-
-    def to_frame(self) -> pd.DataFrame:
-        """The whole audit as one table. ``n`` counts patients with the event or level,
-        or with a value for a median; estimates are proportions."""
-        return pd.DataFrame([_record(it) for _, items in self.sections for it in items])
-
-
-def text(it: Item) -> str:
-    """An item's value as the page and the table show it."""
-    if isinstance(it, Row):
-        return NOT_IN_EXTRACT if it.kind == "absent" else row_text(it)
-    return it.text()
-
-
-def _record(it: Item) -> dict[str, object]:
-    out: dict[str, object] = {"Section": it.section, "Item": it.label, "Value": text(it)}
-    if isinstance(it, Estimate):
-        out.update(
-            {"Estimate": it.estimate, "Lower": it.lower, "Upper": it.upper, "At risk": it.at_risk}
-        )
-        return out
-    if isinstance(it, KindCount):
-        # n is empty when the kind is not recorded; Missing: patients of unknown kind
-        out.update({"n": it.n, "Denominator": it.denominator, "Missing": it.not_recorded})
-        return out
-    if it.kind == "absent":
-        return out
-    counted = it.n if it.kind == "count" else it.denominator - it.missing
-    out.update({"n": counted, "Denominator": it.denominator, "Missing": it.missing})
-    if it.kind != "count":
-        out.update(
-            {
-                "Median": it.median,
-                "Q1": it.q1,
-                "Q3": it.q3,
-                "Minimum": it.minimum,
-                "Maximum": it.maximum,
-            }
-        )
-    return out
-
 
 # --- sections ----------------------------------------------------------------------------
 
@@ -403,15 +256,6 @@ def _quality_of_life(cohort: Cohort, visit: str, recorded: bool) -> tuple[Row, .
 # --- the audit -----------------------------------------------------------------------------
 
 
-def _populated(cohort: Cohort) -> frozenset[str]:
-    return frozenset(c for c in cohort.adsl.columns if cohort.adsl[c].notna().any())
-
-
-def _qol_recorded(cohort: Cohort) -> bool:
-    v = cohort.visits
-    return QOL_COLUMN in v and bool(v[QOL_COLUMN].notna().any())
-
-
 def _lacking(have: frozenset[str], codes: set[str], qol: bool) -> tuple[str, ...]:
     needs: Sequence[tuple[str, bool]] = (
         ("dialysis (DIALFL)", "DIALFL" in have),
@@ -426,41 +270,54 @@ def _lacking(have: frozenset[str], codes: set[str], qol: bool) -> tuple[str, ...
     return tuple(what for what, present in needs if not present)
 
 
-def audit(
-    cohort: Cohort,
-    day: float = 183,
-    ci_type: CIType = "log-log",
-    *,
-    subject_columns: Iterable[str] | None = None,
-    qol_recorded: bool | None = None,
-) -> Audit:
-    """The audit of `cohort` with rates at `day` (default 6 months).
+def _audit_cohort(store: Store, filters: FilterState, qol: bool) -> Cohort:
+    """What the reintervention, amputation, mortality and quality-of-life items read:
+    the patients in view with TECHSFL, their rows of `AUDIT_ENDPOINTS` and, when the
+    extract has a quality-of-life score, their visits' scores."""
+    cohort = views.subject_cohort(store, filters, ["TECHSFL"], endpoints=AUDIT_ENDPOINTS)
+    if not qol:
+        return cohort
+    visits = queries.event_rows(
+        store.cursor(),
+        store.subject_where(filters),
+        "visits",
+        store.column_types["visits"],
+        ["USUBJID", "AVISIT", "AVISITN", QOL_COLUMN],
+    )
+    return replace(cohort, visits=visits)
 
-    `subject_columns` are the subject columns the extract records and `qol_recorded`
-    whether it holds any quality-of-life score; by default both are read from the
-    cohort itself (a filter that leaves a column empty then marks it absent).
-    """
-    if cohort.n == 0:
+
+def audit_view(
+    store: Store, filters: FilterState, day: float = 183, ci_type: CIType = "log-log"
+) -> Audit:
+    """The audit of the patients passing `filters`, with rates at `day` (default 6
+    months). An item is absent when the whole extract lacks it (not when the patients
+    in view do): a subject column nobody has, a quality-of-life score nobody has."""
+    counts = ColumnCounts(store, filters)
+    if counts.n == 0:
         raise ValueError("no patients to audit")
-    have = frozenset(subject_columns) if subject_columns is not None else _populated(cohort)
-    qol = qol_recorded if qol_recorded is not None else _qol_recorded(cohort)
+    have = views.populated_columns(store)
+    visit_columns = store.column_types["visits"]
+    qol = QOL_COLUMN in visit_columns and queries.column_recorded(
+        store.cursor(), "visits", QOL_COLUMN, visit_columns
+    )
+    cohort = _audit_cohort(store, filters, qol)
     codes = set(cohort.adtte["PARAMCD"])
     visit = nearest_visit(cohort, day) if qol else BASELINE
-    df = FrameCounts(cohort.adsl)
     return Audit(
-        n=cohort.n,
+        n=counts.n,
         day=day,
         ci_type=ci_type,
         qol_visit=visit,
-        selection=_selection(df, have),
-        technique=_technique(df, have),
-        anticoagulation=_anticoagulation(df, have),
+        selection=_selection(counts, have),
+        technique=_technique(counts, have),
+        anticoagulation=_anticoagulation(counts, have),
         reinterventions=_reinterventions(cohort, day),
         amputation=_amputation(cohort, day, ci_type, codes),
         quality_of_life=_quality_of_life(cohort, visit, qol),
         mortality=_mortality(cohort, day, ci_type, codes),
         lacking=_lacking(have, codes, qol),
-        provenance=cohort.provenance.with_method(
+        provenance=store.provenance(filters).with_method(
             "NICE IPG773 audit set. Counts among patients with a recorded value (missing "
             f"shown); medians with {QUANTILE_NOTE}. Reinterventions: patients with a "
             "reintervention among technical successes; planned and unplanned by the kind of "
@@ -472,30 +329,4 @@ def audit(
             f"Quality of life: VascuQoL-6 total at {BASELINE.lower()} and {visit.lower()} "
             "among patients with a score."
         ),
-    )
-
-
-def audit_view(
-    store: Store, filters: FilterState, day: float = 183, ci_type: CIType = "log-log"
-) -> Audit:
-    """`audit` of the patients passing `filters`, reading only the columns and rows it
-    uses; absent items are judged on the whole extract, not on the patients in view."""
-    cohort = views.subject_cohort(store, filters, AUDIT_COLUMNS, endpoints=AUDIT_ENDPOINTS)
-    qol = QOL_COLUMN in store.column_types["visits"]
-    if qol:
-        where, params = store.subject_where(filters)
-        visits = store.query(
-            f"SELECT USUBJID, AVISIT, AVISITN, {QOL_COLUMN} FROM visits WHERE USUBJID IN "
-            f"(SELECT USUBJID FROM adsl WHERE {where}) ORDER BY USUBJID, AVISITN",
-            params,
-        )
-        recorded = store.query(f"SELECT count({QOL_COLUMN}) > 0 AS x FROM visits")["x"].iloc[0]
-        qol = bool(recorded)
-        cohort = replace(cohort, visits=visits)
-    return audit(
-        cohort,
-        day,
-        ci_type,
-        subject_columns=views.populated_columns(store),
-        qol_recorded=qol,
     )

@@ -3,10 +3,20 @@ salvage and survival, and the Bayesian verdict on the primary endpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from analytics.analyses.survival import kaplan_meier, times_events
-from analytics.estimators.bayes import BayesianEndpoint, BayesResult
+import numpy as np
+import pandas as pd
+
+from analytics.analyses.survival import endpoint_label, fit_km, patient_counts
+from analytics.estimators.bayes import (
+    DEFAULT_IMPUTATIONS,
+    DEFAULT_SEED,
+    BayesianEndpoint,
+    BayesResult,
+    Imputation,
+)
 from analytics.estimators.km import CIType, Landmark
 from analytics.model.provenance import Provenance
 from analytics.store import Cohort
@@ -40,6 +50,62 @@ class Headline:
         raise KeyError(paramcd)
 
 
+def bayes_endpoint(
+    counts: pd.DataFrame,
+    endpoint: str,
+    provenance: Provenance,
+    *,
+    day: float = 183,
+    goal: float = 0.54,
+    threshold: float = 0.977,
+    prior: tuple[float, float] = (1.0, 1.0),
+    impute: bool = True,
+    imputation: Imputation = "pwe",
+    n_imputations: int = DEFAULT_IMPUTATIONS,
+    seed: int = DEFAULT_SEED,
+) -> BayesResult:
+    """The Bayesian endpoint (``analytics.estimators.bayes``) from (AVAL, EVENT, N) counts."""
+    return (
+        BayesianEndpoint(
+            day=day,
+            goal=goal,
+            threshold=threshold,
+            prior=prior,
+            impute=impute,
+            imputation=imputation,
+            n_imputations=n_imputations,
+            seed=seed,
+        )
+        .fit(
+            counts["AVAL"].to_numpy(float),
+            counts["EVENT"].to_numpy(int),
+            counts["N"].to_numpy(float),
+            endpoint=endpoint,
+            provenance=provenance,
+        )
+        .result_
+    )
+
+
+def headline_estimates(
+    counts: Mapping[str, pd.DataFrame],
+    labels: Mapping[str, str],
+    day: float,
+    ci_type: CIType,
+    provenance: Provenance,
+) -> tuple[HeadlineEstimate, ...]:
+    """Kaplan-Meier at `day` of each headline endpoint that has counts."""
+    estimates = []
+    for code in HEADLINE_ENDPOINTS:
+        rows = counts.get(code)
+        if rows is None or rows.empty:
+            continue
+        label = labels.get(code, code)
+        km = fit_km(rows, code, label, ci_type, (day,), np.array([0.0]), provenance)
+        estimates.append(HeadlineEstimate(code, km.label, km.n, km.events, km.landmarks[0]))
+    return tuple(estimates)
+
+
 def headline(
     cohort: Cohort,
     day: float = 183,
@@ -47,27 +113,23 @@ def headline(
     threshold: float = 0.977,
     ci_type: CIType = "log-log",
 ) -> Headline:
-    estimates = []
+    """The headline of a cohort's own rows (each a count of 1): the numbers
+    ``analytics.analyses.views.headline_view`` gives from the store."""
     available = set(cohort.adtte["PARAMCD"].unique()) if cohort.n else set()
-    for code in HEADLINE_ENDPOINTS:
-        if code not in available:
-            continue
-        km = kaplan_meier(cohort, code, ci_type=ci_type, landmarks=(day,))
-        estimates.append(HeadlineEstimate(code, km.label, km.n, km.events, km.landmarks[0]))
+    codes = [c for c in HEADLINE_ENDPOINTS if c in available]
+    counts = {code: patient_counts(cohort, code) for code in codes}
+    labels = {code: endpoint_label(code, cohort) for code in codes}
+    prov = cohort.provenance
     bayes = None
     if "AFS" in available:
-        t, e = times_events(cohort, "AFS")
-        bayes = (
-            BayesianEndpoint(day=day, goal=goal, threshold=threshold)
-            .fit(t, e, endpoint="AFS", provenance=cohort.provenance)
-            .result_
-        )
+        afs = patient_counts(cohort, "AFS")
+        bayes = bayes_endpoint(afs, "AFS", prov, day=day, goal=goal, threshold=threshold)
     return Headline(
         n=cohort.n,
         n_total=cohort.n_total,
         day=day,
         ci_type=ci_type,
-        estimates=tuple(estimates),
+        estimates=headline_estimates(counts, labels, day, ci_type, prov),
         bayes=bayes,
-        provenance=cohort.provenance,
+        provenance=prov,
     )

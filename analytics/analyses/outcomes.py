@@ -1,22 +1,23 @@
-"""Clinical outcomes at a landmark: events, disposition, reinterventions,
-procedural success, wound healing, Rutherford change and adverse events.
+"""Clinical outcomes at a landmark: events, disposition, reinterventions and
+procedural success.
 
 Denominators follow the paper: reinterventions and procedural success among
-technical successes; wound status among patients whose target wound was
-assessed at the visit; Rutherford change among patients with a class at both
-baseline and the visit.
+technical successes. Each count reads the few patient rows it needs (a `Cohort` of
+those rows: `technical_success_events` for reinterventions and procedural success).
+Wounds and Rutherford class are `analytics.analyses.visits`', adverse events and deaths
+`analytics.analyses.safety`'s.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from analytics.estimators.describe import quartiles
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store import Cohort
+from analytics.store import Cohort, Store, queries
 
 
 def _tech_success_ids(cohort: Cohort) -> set[str]:
@@ -205,152 +206,17 @@ def procedural_success(cohort: Cohort, day: float = 30) -> ProceduralSuccess:
     )
 
 
-@dataclass(frozen=True)
-class AreaSummary:
-    visit: str
-    n: int
-    median: float | None
-    q1: float | None
-    q3: float | None
-
-
-@dataclass(frozen=True)
-class WoundHealing:
-    visit: str
-    assessed: int
-    healed: int
-    healing: int
-    not_healing: int
-    all_assessed: int
-    all_healed: int
-    areas: tuple[AreaSummary, ...]
-    provenance: Provenance
-
-    def area(self, visit: str) -> AreaSummary:
-        for a in self.areas:
-            if a.visit == visit:
-                return a
-        raise KeyError(visit)
-
-
-def wound_healing(
-    cohort: Cohort,
-    visit: str = "MONTH 6",
-    area_visits: tuple[str, ...] = ("BASELINE", "MONTH 1", "MONTH 6"),
-) -> WoundHealing:
-    v = cohort.visits
-    at = v[v["AVISIT"] == visit]
-    status = at["WNDSTAT"].dropna()
-    allw = at["ALLHLFL"].dropna()
-    areas = []
-    for name in area_visits:
-        vals = v.loc[v["AVISIT"] == name, "WNDAREA"].dropna()
-        q = quartiles(vals)
-        areas.append(AreaSummary(name, len(vals), *(q[1], q[0], q[2]) if q else (None, None, None)))
-    return WoundHealing(
-        visit=visit,
-        assessed=len(status),
-        healed=int((status == "HEALED").sum()),
-        healing=int((status == "HEALING").sum()),
-        not_healing=int((status == "NOT HEALING").sum()),
-        all_assessed=len(allw),
-        all_healed=int((allw == "Y").sum()),
-        areas=tuple(areas),
-        provenance=cohort.provenance.with_method(
-            "target wound status among patients assessed at the visit; wound area median and IQR "
-            "(Hyndman-Fan definition 2) among wounds measured at each visit"
-        ),
+def technical_success_events(store: Store, filters: FilterState, days: Sequence[float]) -> Cohort:
+    """All that `reinterventions` and `procedural_success` read up to the latest of
+    `days`: the technical successes in view (USUBJID, TECHSFL) and their AFS and REINT
+    events on or before it. Their counts on this cohort are those on the whole cohort:
+    both count technical successes only, events by the day only (no technical success
+    recorded among the patients in view: every patient counts, as `_tech_success_ids`)."""
+    adsl, adtte = queries.technical_success_events(
+        store.cursor(),
+        store.subject_where(filters),
+        store.subject_columns(),
+        ("AFS", "REINT"),
+        float(max(days)),
     )
-
-
-@dataclass(frozen=True)
-class RutherfordChange:
-    visit: str
-    paired: int
-    decreased: int
-    unchanged: int
-    increased: int
-    provenance: Provenance
-
-
-def rutherford_change(cohort: Cohort, visit: str = "MONTH 6") -> RutherfordChange:
-    v = cohort.visits
-    base = v[v["AVISIT"] == "BASELINE"].set_index("USUBJID")["RUTHCAT"]
-    post = v[v["AVISIT"] == visit].set_index("USUBJID")["RUTHCAT"]
-    both = pd.concat([base.rename("b"), post.rename("p")], axis=1, join="inner").dropna()
-    diff = both["p"] - both["b"]
-    return RutherfordChange(
-        visit,
-        len(both),
-        int((diff < 0).sum()),
-        int((diff == 0).sum()),
-        int((diff > 0).sum()),
-        cohort.provenance.with_method(
-            "Rutherford class at the visit against baseline, paired patients"
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class TermCount:
-    term: str
-    patients: int
-    events: int
-    serious: int
-    device_related: int
-
-
-@dataclass(frozen=True)
-class AdverseEvents:
-    day: float | None
-    n: int
-    any_patients: int
-    serious_patients: int
-    device_patients: int
-    terms: tuple[TermCount, ...]
-    provenance: Provenance
-
-    def term(self, name: str) -> TermCount:
-        for t in self.terms:
-            if t.term == name:
-                return t
-        return TermCount(name, 0, 0, 0, 0)
-
-
-def adverse_events(cohort: Cohort, day: float | None = 183) -> AdverseEvents:
-    ae = cohort.adae
-    if day is not None:
-        ae = ae[ae["ASTDY"] <= day]
-    terms = []
-    for term, grp in ae.groupby("AETERM", sort=True):
-        terms.append(
-            TermCount(
-                str(term),
-                int(grp["USUBJID"].nunique()),
-                len(grp),
-                int((grp["AESER"] == "Y").sum()),
-                int((grp["AEDEVFL"] == "Y").sum()),
-            )
-        )
-    terms.sort(key=lambda t: (-t.patients, t.term))
-    within = "whole follow-up" if day is None else f"onset on or before day {day:g}"
-    return AdverseEvents(
-        day=day,
-        n=cohort.n,
-        any_patients=int(ae["USUBJID"].nunique()),
-        serious_patients=int(ae.loc[ae["AESER"] == "Y", "USUBJID"].nunique()),
-        device_patients=int(ae.loc[ae["AEDEVFL"] == "Y", "USUBJID"].nunique()),
-        terms=tuple(terms),
-        provenance=cohort.provenance.with_method(f"patients with at least one event, {within}"),
-    )
-
-
-def deaths_by_cause(cohort: Cohort) -> dict[str, int]:
-    adsl = cohort.adsl
-    dead = adsl[adsl["DTHFL"] == "Y"]
-    counts = dead["DTHCAUS"].fillna("NOT RECORDED").value_counts()
-    return {str(k): int(v) for k, v in counts.sort_index().items()}
-
-
-def percent(n: int, d: int) -> float:
-    return float(np.nan) if d == 0 else 100.0 * n / d
+    return store.partial_cohort(filters, adsl, adtte)

@@ -2,8 +2,8 @@
 the procedure metrics, each as a :class:`analytics.estimators.describe.Row` (count with its
 denominator, or median with IQR and the number missing).
 
-Every number is the one Table 2 and ``analytics.analyses.outcomes`` give for the same cohort
-(the rows are Table 2's where it has them):
+Every number is the one Table 2 and ``analytics.analyses.outcomes`` give for the same
+patients (the rows are Table 2's where it has them):
 reinterventions and procedural success among technical successes; medians with
 quartiles by Hyndman-Fan definition 2.
 """
@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.analyses.outcomes import Reinterventions, reinterventions
-from analytics.analyses.tables import SummaryTable, table2
+from analytics.analyses.outcomes import reinterventions, technical_success_events
+from analytics.analyses.tables import SummaryTable, table2_view
 from analytics.estimators.describe import QUANTILE_NOTE, Row
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store import Cohort
+from analytics.store import Store
 
-__all__ = ["ProcedureSummary", "procedure_summary"]
+__all__ = ["ProcedureSummary", "procedure_view"]
 
 SECTION = "Procedure"
 
@@ -72,31 +73,21 @@ class ProcedureSummary:
         )
 
 
-def procedure_summary(
-    cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
+def procedure_view(
+    store: Store,
+    filters: FilterState,
+    reintervention_day: float = 183,
+    procedural_day: float = 30,
+    table2: SummaryTable | None = None,
 ) -> ProcedureSummary:
-    return assemble(
-        table2(cohort, reintervention_day, procedural_day),
-        reinterventions(cohort, reintervention_day),
-        cohort.n,
-        reintervention_day,
-        procedural_day,
-        cohort.provenance,
-    )
-
-
-def assemble(
-    t2: SummaryTable,
-    reint: Reinterventions,
-    n: int,
-    reintervention_day: float,
-    procedural_day: float,
-    provenance: Provenance,
-) -> ProcedureSummary:
-    """The summary from Table 2 and the reinterventions, however those were counted."""
+    """The procedure summary of the patients passing `filters`; `table2` is
+    `analytics.analyses.tables.table2_view` with the same days if the caller has it."""
+    t2 = table2 or table2_view(store, filters, reintervention_day, procedural_day)
+    events = technical_success_events(store, filters, (reintervention_day,))
+    reint = reinterventions(events, reintervention_day)
     within = f"within {reintervention_day:g} days"
     return ProcedureSummary(
-        n=n,
+        n=t2.n,
         reintervention_day=reintervention_day,
         procedural_day=procedural_day,
         technical_success=t2.row("Technical success"),
@@ -125,7 +116,7 @@ def assemble(
         contrast=t2.row("Contrast volume, mL"),
         cin_free=t2.row("Free from contrast-induced nephropathy at 72 h"),
         anticoagulation=t2.row("Anticoagulation duration, days"),
-        provenance=provenance.with_method(
+        provenance=store.provenance(filters).with_method(
             "technical success among all patients; procedural success (no death, major "
             f"amputation or reintervention by day {procedural_day:g}) and first "
             f"reinterventions by day {reintervention_day:g} (planned or unplanned) among "

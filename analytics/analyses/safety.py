@@ -4,6 +4,10 @@ Conventions (``data/README.md``): adverse events and minor amputations count ons
 or before the landmark day (``ASTDY <= day``), or over the whole follow-up when
 ``day`` is None; deaths count the whole follow-up. Patients are counted once per row
 of a table however many events they had; events are counted each time.
+
+Adverse events are counted on the adverse-event rows of the patients in view (the only
+rows they read, `adverse_event_cohort`); deaths on the value counts of the death
+columns (`analytics.analyses.tables.ColumnCounts`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from analytics.analyses.tables import ColumnCounts, Counts, N
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store import Cohort
+from analytics.store import Cohort, Store, queries
 
 __all__ = [
     "MINOR_AMPUTATION_TERMS",
@@ -23,9 +30,11 @@ __all__ = [
     "MinorAmputations",
     "SafetySummary",
     "TermRow",
+    "adverse_event_cohort",
     "adverse_event_table",
-    "deaths",
+    "deaths_view",
     "minor_amputations",
+    "safety_view",
 ]
 
 MINOR_AMPUTATION_TERMS: tuple[str, ...] = (
@@ -221,24 +230,55 @@ class Deaths:
         )
 
 
-def deaths(cohort: Cohort) -> Deaths:
-    adsl = cohort.adsl
-    if "DTHFL" in adsl:
-        dead = adsl[adsl["DTHFL"].astype("string").fillna("") == "Y"]
+def deaths_view(store: Store, filters: FilterState, counts: Counts | None = None) -> Deaths:
+    """Deaths of the patients passing `filters` by recorded cause (a blank or missing
+    cause reads `NOT RECORDED`)."""
+    c = counts or ColumnCounts(store, filters)
+    if "DTHFL" in c:
+        cols = ("DTHFL", "DTHCAUS") if "DTHCAUS" in c else ("DTHFL",)
+        both = c.of(*cols)
+        dead = both[(both["DTHFL"].astype("string").fillna("") == "Y").to_numpy()]
     else:
-        dead = adsl.iloc[0:0]
+        dead = pd.DataFrame({N: pd.Series(dtype=np.int64)})
     if "DTHCAUS" in dead:
         causes = dead["DTHCAUS"].astype("string").fillna(NOT_RECORDED)
         causes = causes.where(causes.str.strip() != "", NOT_RECORDED)
     else:
-        causes = pd.Series([NOT_RECORDED] * len(dead), dtype="string")
-    counts = causes.value_counts()
-    rows = sorted(((str(k), int(v)) for k, v in counts.items()), key=lambda x: (-x[1], x[0]))
+        causes = pd.Series([NOT_RECORDED] * len(dead), dtype="string", index=dead.index)
+    per_cause = dead[N].groupby(causes.to_numpy(dtype=object)).sum()
+    rows = sorted(
+        ((str(k), int(v)) for k, v in per_cause.items() if v > 0), key=lambda x: (-x[1], x[0])
+    )
     return Deaths(
-        n=cohort.n,
-        deaths=len(dead),
-        causes=tuple(CauseCount(c, k) for c, k in rows),
-        provenance=cohort.provenance.with_method(
+        n=c.n,
+        deaths=int(dead[N].sum()),
+        causes=tuple(CauseCount(cause, k) for cause, k in rows),
+        provenance=store.provenance(filters).with_method(
             "deaths over the whole follow-up by recorded cause"
         ),
+    )
+
+
+def adverse_event_cohort(store: Store, filters: FilterState, n: int | None = None) -> Cohort:
+    """All that `adverse_event_table` and `minor_amputations` read: the adverse-event
+    rows of the patients in view (as ``Store.cohort`` orders them) and how many patients
+    are in view (`n` if known; the subject table holds no column, only that many rows)."""
+    adae = queries.event_rows(
+        store.cursor(), store.subject_where(filters), "adae", store.column_types["adae"]
+    )
+    count = store.count(filters) if n is None else n
+    return store.partial_cohort(filters, pd.DataFrame(index=pd.RangeIndex(count)), adae=adae)
+
+
+def safety_view(
+    store: Store, filters: FilterState, day: float | None = 183
+) -> tuple[SafetySummary, MinorAmputations, Deaths]:
+    """Adverse events and minor amputations with onset by `day` (None: whole follow-up),
+    and deaths by cause, of the patients passing `filters`."""
+    counts = ColumnCounts(store, filters)
+    cohort = adverse_event_cohort(store, filters, counts.n)
+    return (
+        adverse_event_table(cohort, day),
+        minor_amputations(cohort, day),
+        deaths_view(store, filters, counts),
     )

@@ -25,13 +25,8 @@ the patients of unknown status up to their censoring: Kaplan-Meier for AFS, and 
 Aalen-Johansen cumulative incidence (death competing) for amputation. A large gap
 between the two says that the site's unknowns are not like its knowns.
 
-Funnel limits around a target p0 (the pooled proportion over every site's patients of
-known status, or a benchmark the user gives) at each denominator n: exact binomial
-limits with Spiegelhalter's interpolation (his appendix A.1.1): for a tail probability
-q, r_q is the smallest r with P(R <= r) >= q, R ~ Binomial(n, p0), and the limit is
-(r_q - a) / n with a = (P(R <= r_q) - q) / (P(R <= r_q) - P(R <= r_q - 1)). The 95%
-limits use q = 0.025 and 0.975, the 99.8% limits 0.001 and 0.999. The normal
-approximation p0 +- z sqrt(p0 (1 - p0) / n) is available, labelled as such.
+Funnel limits (``analytics.analyses.funnel``) are drawn around a target: the pooled
+proportion over every site's patients of known status, or a benchmark the user gives.
 
 A site is above (below) a limit when its proportion is strictly above (below) it.
 Sites with fewer than `min_n` patients of known status are flagged "too few to
@@ -49,14 +44,24 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from numpy.typing import NDArray
 
-from analytics.estimators.competing import COMPETING_CENSOR_CODES, AalenJohansen
-from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
+from analytics.analyses.funnel import (
+    LEVELS,
+    POSITIONS,
+    LimitCurve,
+    Method,
+    Position,
+    clopper_pearson,
+    funnel,
+    limit_position,
+)
+from analytics.analyses.survival import estimate_at
+from analytics.estimators.competing import COMPETING_CENSOR_CODES
+from analytics.estimators.km import CI_LABELS, CIType
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store import Store
+from analytics.store import Store, queries
 
 __all__ = [
     "LEVELS",
@@ -67,27 +72,15 @@ __all__ = [
     "Outcome",
     "SiteComparison",
     "SiteRow",
-    "clopper_pearson",
     "compare_sites",
-    "funnel_limits",
-    "limit_grid",
+    "site_sizes",
+    "site_times",
 ]
 
 FloatArray = NDArray[np.float64]
-Method = Literal["exact", "normal"]
 TargetKind = Literal["pooled", "benchmark"]
-Position = Literal["above 99.8%", "above 95%", "within", "below 95%", "below 99.8%"]
 
-LEVELS: tuple[float, ...] = (0.95, 0.998)
 SMALL_SITE = 10  # fewer patients of known status than this: too few to judge
-GRID_POINTS = 400  # points per limit curve on a large registry
-POSITIONS: dict[Position, str] = {
-    "above 99.8%": "above the 99.8% limit",
-    "above 95%": "above the 95% limit",
-    "within": "within the 95% limits",
-    "below 95%": "below the 95% limit",
-    "below 99.8%": "below the 99.8% limit",
-}
 TOO_FEW = "too few to judge"
 NO_KNOWN = "no patient of known status"
 
@@ -144,16 +137,6 @@ class SiteRow:
         if self.small:
             return TOO_FEW
         return POSITIONS[self.position]
-
-
-@dataclass(frozen=True)
-class LimitCurve:
-    """Lower and upper control limits at `level` along the denominators `n`."""
-
-    level: float
-    n: FloatArray
-    lower: FloatArray
-    upper: FloatArray
 
 
 @dataclass(frozen=True)
@@ -238,107 +221,12 @@ FRAME_COLUMNS = (
 )
 
 
-# --- limits ------------------------------------------------------------------------------
-
-
-def _tails(level: float) -> tuple[float, float]:
-    if not 0 < level < 1:
-        raise ValueError(f"limit level must lie strictly between 0 and 1, not {level}")
-    return (1 - level) / 2, 1 - (1 - level) / 2
-
-
-def _exact_limit(n: FloatArray, p0: float, q: float) -> FloatArray:
-    """Spiegelhalter's interpolated binomial quantile at tail probability q, as a
-    proportion of n."""
-    r = stats.binom.ppf(q, n, p0)
-    at = stats.binom.cdf(r, n, p0)
-    below = stats.binom.cdf(r - 1, n, p0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = np.where(at > below, (at - q) / (at - below), 0.0)
-        return np.asarray((r - a) / n, dtype=np.float64)
-
-
-def funnel_limits(
-    n: ArrayLike, p0: float, level: float, method: Method = "exact"
-) -> tuple[FloatArray, FloatArray]:
-    """(lower, upper) control limits for a proportion with target `p0` at each
-    denominator in `n`, covering `level` (0.95, 0.998); clipped to [0, 1], NaN where
-    n < 1."""
-    if not 0 <= p0 <= 1:
-        raise ValueError(f"target must be a proportion between 0 and 1, not {p0}")
-    lo_q, hi_q = _tails(level)
-    size = np.asarray(n, dtype=np.float64)
-    valid = size >= 1
-    safe = np.where(valid, size, 1.0)
-    if p0 in (0.0, 1.0):
-        # a degenerate binomial: every site must sit exactly on the target
-        lower = np.full(safe.shape, p0)
-        upper = np.full(safe.shape, p0)
-    elif method == "exact":
-        lower, upper = _exact_limit(safe, p0, lo_q), _exact_limit(safe, p0, hi_q)
-    elif method == "normal":
-        half = stats.norm.ppf(hi_q) * np.sqrt(p0 * (1 - p0) / safe)
-        lower, upper = p0 - half, p0 + half
-    else:
-        raise ValueError(f"unknown limit method {method!r}; choose 'exact' or 'normal'")
-    lower = np.where(valid, np.clip(lower, 0.0, 1.0), np.nan)
-    upper = np.where(valid, np.clip(upper, 0.0, 1.0), np.nan)
-    return lower.astype(np.float64), upper.astype(np.float64)
-
-
-def limit_grid(largest: float, points: int = GRID_POINTS) -> FloatArray:
-    """Whole denominators from 1 to a little beyond `largest`: every one on a small
-    registry, `points` of them spaced evenly on a log scale on a large one."""
-    top = max(10, int(np.ceil(1.05 * max(largest, 1))))
-    if top <= points:
-        return np.arange(1, top + 1, dtype=np.float64)
-    return np.unique(np.round(np.geomspace(1, top, points))).astype(np.float64)
-
-
-def clopper_pearson(
-    x: ArrayLike, n: ArrayLike, level: float = 0.95
-) -> tuple[FloatArray, FloatArray]:
-    """Exact (Clopper-Pearson) confidence limits of x / n; NaN where n is 0."""
-    k = np.asarray(x, dtype=np.float64)
-    m = np.asarray(n, dtype=np.float64)
-    lo_q, hi_q = _tails(level)
-    with np.errstate(invalid="ignore"):
-        lower = np.where(k > 0, stats.beta.ppf(lo_q, k, m - k + 1), 0.0)
-        upper = np.where(k < m, stats.beta.ppf(hi_q, k + 1, m - k), 1.0)
-    bad = m <= 0
-    return np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)
-
-
-def _position(p: float, lower: dict[float, float], upper: dict[float, float]) -> Position:
-    wide, narrow = max(LEVELS), min(LEVELS)
-    if p > upper[wide]:
-        return "above 99.8%"
-    if p > upper[narrow]:
-        return "above 95%"
-    if p < lower[wide]:
-        return "below 99.8%"
-    if p < lower[narrow]:
-        return "below 95%"
-    return "within"
-
-
 # --- counts ------------------------------------------------------------------------------
 
 
-# A missing study or site identifier reads '' in both queries, so the two frames join
-# on plain strings ('' is no identifier: a site without one is not compared).
-_STUDY = "COALESCE(CAST(STUDYID AS VARCHAR), '') AS STUDY"
-_SITE = "COALESCE(CAST(SITEID AS VARCHAR), '') AS SITE"
-
-
 def site_sizes(store: Store, filters: FilterState) -> pd.DataFrame:
-    """Patients in view per (STUDY, SITE), column N: one scan of the subject table."""
-    where, params = store.subject_where(filters)
-    return store.query(
-        f"SELECT {_STUDY}, {_SITE}, count(*) AS N FROM adsl WHERE {where} "
-        "GROUP BY ALL ORDER BY ALL",
-        params,
-    )
+    """Patients in view per (STUDY, SITE), column N; '' where an identifier is missing."""
+    return queries.site_sizes(store.cursor(), store.subject_where(filters))
 
 
 def site_times(store: Store, filters: FilterState, paramcd: str, day: float) -> pd.DataFrame:
@@ -347,18 +235,8 @@ def site_times(store: Store, filters: FilterState, paramcd: str, day: float) -> 
     folded into one censored time, day + 1: the status at `day` and an estimate at
     `day` depend on them only through the number still at risk, so a registry returns
     a few rows per site and day, never one per patient."""
-    where, params = store.subject_where(filters)
-    competing = list(COMPETING_CENSOR_CODES)
-    marks = ", ".join("?" for _ in competing)
-    sql = (
-        f"WITH s AS (SELECT USUBJID, {_STUDY}, {_SITE} FROM adsl WHERE {where}) "
-        "SELECT s.STUDY, s.SITE, CASE WHEN t.AVAL > ? THEN ? ELSE t.AVAL END AS AVAL, "
-        "CASE WHEN t.AVAL > ? THEN 0 WHEN t.CNSR = 0 THEN 1 "
-        f"WHEN t.CNSR IN ({marks}) THEN 2 ELSE 0 END AS CODE, count(*) AS N "
-        "FROM adtte t JOIN s ON s.USUBJID = t.USUBJID WHERE t.PARAMCD = ? "
-        "GROUP BY ALL ORDER BY ALL"
-    )
-    return store.query(sql, [*params, day, day + 1, day, *competing, paramcd])
+    subject = store.subject_where(filters)
+    return queries.site_times(store.cursor(), subject, paramcd, day, COMPETING_CENSOR_CODES)
 
 
 def _counts(sizes: pd.DataFrame, times: pd.DataFrame, day: float) -> pd.DataFrame:
@@ -377,38 +255,8 @@ def _counts(sizes: pd.DataFrame, times: pd.DataFrame, day: float) -> pd.DataFram
     return out
 
 
-def _estimate(
-    rows: pd.DataFrame, outcome: Outcome, day: float, ci_type: CIType
-) -> tuple[float | None, float | None, float | None]:
-    """The site's time-to-event estimate at `day` on the proportion's scale, None where
-    nobody was followed to the day (and the curve had not reached its end)."""
-    if rows.empty:
-        return None, None, None
-    t = rows["AVAL"].to_numpy(dtype=np.float64)
-    code = rows["CODE"].to_numpy(dtype=np.intp)
-    w = rows["N"].to_numpy(dtype=np.float64)
-    if outcome.counts_events:
-        aj = AalenJohansen().fit(t, code, w, causes=(1, 2))
-        value = float(aj.cuminc_at([day], 1)[0])
-        reached = float(aj.survival_at([day])[0]) == 0.0
-        if aj.at_risk_at([day])[0] == 0 and not reached:
-            return None, None, None
-        lo, hi = aj.band_at([day], 1)
-    else:
-        km = KaplanMeier(ci_type=ci_type).fit(t, code == 1, w)
-        value = float(km.survival_at([day])[0])
-        if km.at_risk_at([day])[0] == 0 and value > 0:
-            return None, None, None
-        lo, hi = km.band_at([day])
-    return value, _finite(lo[0]), _finite(hi[0])
-
-
 def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
-
-
-def _label(study: str | None, site: str, by_study: bool) -> str:
-    return f"{study if study is not None else 'no study'} / {site}" if by_study else site
 
 
 # --- the comparison ----------------------------------------------------------------------
@@ -457,14 +305,7 @@ def compare_sites(
     kind: TargetKind = "benchmark" if benchmark is not None else "pooled"
 
     cp_lo, cp_hi = clopper_pearson(numer, known)
-    grid = limit_grid(float(known.max()) if known.size else 1.0)
-    curves: list[LimitCurve] = []
-    site_limits: dict[float, tuple[FloatArray, FloatArray]] = {}
-    if target is not None:
-        for level in LEVELS:
-            lo, hi = funnel_limits(grid, target, level, method)
-            curves.append(LimitCurve(level, grid, lo, hi))
-            site_limits[level] = funnel_limits(known, target, level, method)
+    curves, site_limits = funnel(known, target, method)
 
     groups = {key: g for key, g in times.groupby(["STUDY", "SITE"], sort=False)}
     rows: list[SiteRow] = []
@@ -475,17 +316,14 @@ def compare_sites(
         share = numer[i] / k if k else None
         position: Position | None = None
         if share is not None and target is not None:
-            position = _position(
-                float(share),
-                {lv: float(site_limits[lv][0][i]) for lv in LEVELS},
-                {lv: float(site_limits[lv][1][i]) for lv in LEVELS},
-            )
-        est = _estimate(groups.get((rec.STUDY, site), times.iloc[:0]), spec, day, ci_type)
+            position = limit_position(float(share), site_limits, i)
+        here = groups.get((rec.STUDY, site), times.iloc[:0])
+        est = estimate_at(here, day, spec.counts_events, ci_type)
         rows.append(
             SiteRow(
                 study=study,
                 site=site,
-                label=_label(study, site, by_study),
+                label=f"{study or 'no study'} / {site}" if by_study else site,
                 n=int(rec.N),
                 events=int(events[i]),
                 event_free=int(free[i]),
@@ -519,7 +357,7 @@ def compare_sites(
         by_study=bool(by_study),
         sites=tuple(rows),
         no_site=no_site,
-        limits=tuple(curves),
+        limits=curves,
         estimator=estimator,
         provenance=store.provenance(filters).with_method(
             _method_text(spec, day, target, kind, method, min_n, estimator)

@@ -14,7 +14,7 @@ What is computed, precisely:
   with a reason and no levels.
 - KM: :class:`analytics.estimators.km.KaplanMeier` on the level's patients, value at the
   landmark (R's ``summary(fit, times = landmark)``). Reported when n >= ``min_n``.
-- Hazard ratios: one Cox model (:class:`analytics.estimators.compare.CoxPH`, Efron ties by
+- Hazard ratios: one Cox model (:class:`analytics.estimators.cox.CoxPH`, Efron ties by
   default) of the endpoint on the variable, fitted on the *estimable* levels only
   (n >= ``min_n`` and events >= ``min_events``): a level without events has an
   infinite MLE, and leaving its patients out is what the likelihood does in the
@@ -42,196 +42,58 @@ What is computed, precisely:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analytics.estimators.compare import CoxPH, LogRankTest, Ties, level_label
+from analytics.analyses.subgroup_model import (
+    AGE_SPLIT,
+    DEFAULT_SUBGROUPS,
+    DERIVED,
+    NOT_IN_DATA,
+    DerivedSplit,
+    SubgroupLevel,
+    SubgroupResult,
+    SubgroupVariable,
+    absent_variable,
+    fmt,
+    is_flag,
+    not_in_data,
+    schema_order,
+    source_column,
+    unknown_variables,
+    variable_label,
+)
+from analytics.estimators.cox import CoxPH
+from analytics.estimators.cox_likelihood import Ties
+from analytics.estimators.grouping import level_label
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
+from analytics.estimators.logrank import LogRankTest
 from analytics.model.provenance import Provenance
-from analytics.model.schema import ADSL, ENDPOINTS
+from analytics.model.schema import ENDPOINTS
 from analytics.store import Cohort
 
-NOT_IN_DATA = "not in the data"
-
-
-@dataclass(frozen=True)
-class DerivedSplit:
-    """A subgroup variable derived from a numeric subject column: <= cut vs > cut."""
-
-    name: str  # the variable's name in results (never a column name: it has spaces)
-    label: str
-    source: str  # the subject column it is read from
-    cut: float
-
-    @property
-    def levels(self) -> tuple[str, str]:
-        return f"<={self.cut:g}", f">{self.cut:g}"
-
-    def level_of(self, values: pd.Series) -> pd.Series:
-        """Each value's level; None where the value is missing or not a number."""
-        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-        low, high = self.levels
-        out = np.where(x <= self.cut, low, high).astype(object)
-        out[np.isnan(x)] = None
-        return pd.Series(out, index=values.index, dtype=object)
-
-
-# The paper's age subgroups, <=70 and >70 years, from the age itself.
-AGE_SPLIT = DerivedSplit("AGE <=70 / >70", "Age <=70 / >70 (from AGE)", "AGE", 70)
-DERIVED: dict[str, DerivedSplit] = {AGE_SPLIT.name: AGE_SPLIT}
-
-DEFAULT_SUBGROUPS: tuple[str, ...] = (
-    "SEX",
-    "DIALFL",
-    AGE_SPLIT.name,
-    "DIABFL",
-    "RACE",
-    "ETHNIC",
-    "RUTHCAT",
-)
-
-
-def source_column(variable: str) -> str:
-    """The subject column a subgroup variable is read from."""
-    derived = DERIVED.get(variable)
-    return derived.source if derived else variable
-
-
-def unknown_variables(variables: Sequence[str], columns: Collection[str]) -> list[str]:
-    """The variables that are neither prespecified nor subject columns; a prespecified
-    one the data lack is not unknown (it is reported "not in the data")."""
-    return [
-        v
-        for v in variables
-        if v == "USUBJID" or (v not in columns and v not in DEFAULT_SUBGROUPS and v not in DERIVED)
-    ]
-
-
-def not_in_data(variable: str, column_present: bool = True) -> str:
-    """The note of a variable without any value among the patients analysed."""
-    col = source_column(variable)
-    if not column_present:
-        return f"{NOT_IN_DATA} (no column {col})"
-    return f"{NOT_IN_DATA} (no {col} recorded for these patients)"
-
-
-@dataclass(frozen=True)
-class SubgroupLevel:
-    variable: str
-    level: str
-    n: int
-    events: int
-    is_reference: bool
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    at_risk: float | None
-    hazard_ratio: float | None
-    hr_lower: float | None
-    hr_upper: float | None
-    p_value: float | None
-    reason: str | None  # why an estimate is missing; None when everything was estimated
-
-
-@dataclass(frozen=True)
-class SubgroupVariable:
-    variable: str
-    label: str
-    reference: str | None
-    levels: tuple[SubgroupLevel, ...]
-    n_missing: int
-    p_interaction: float | None
-    chisq: float | None
-    df: int | None
-    cox_lr_p: float | None
-    note: str | None
-
-    @property
-    def p_heterogeneity(self) -> float | None:
-        """`p_interaction` by its meaning: heterogeneity across levels (log-rank)."""
-        return self.p_interaction
-
-    def level(self, name: str) -> SubgroupLevel:
-        for lv in self.levels:
-            if lv.level == name:
-                return lv
-        raise KeyError(f"{self.variable} has no level {name!r}")
-
-
-@dataclass(frozen=True)
-class SubgroupResult:
-    endpoint: str
-    label: str
-    landmark: float
-    ci_type: CIType
-    alpha: float
-    ties: Ties
-    min_n: int
-    min_events: int
-    n: int
-    events: int
-    variables: tuple[SubgroupVariable, ...]
-    provenance: Provenance
-
-    def variable(self, name: str) -> SubgroupVariable:
-        for var in self.variables:
-            if var.variable == name:
-                return var
-        raise KeyError(f"no subgroup variable {name!r}")
-
-
-def _schema_order(variable: str) -> tuple[str, ...]:
-    if variable in DERIVED:
-        return DERIVED[variable].levels
-    try:
-        return ADSL.column(variable).allowed
-    except KeyError:
-        return ()
-
-
-def _is_flag(variable: str) -> bool:
-    if variable in DERIVED:
-        return False
-    try:
-        return ADSL.column(variable).type == "flag"
-    except KeyError:
-        return False
-
-
-def _variable_label(variable: str) -> str:
-    if variable in DERIVED:
-        return DERIVED[variable].label
-    try:
-        return ADSL.column(variable).label
-    except KeyError:
-        return variable
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def absent_variable(name: str, n: int, column_present: bool = True) -> SubgroupVariable:
-    """A variable none of whose `n` patients has a value: no levels, a note."""
-    return SubgroupVariable(
-        name,
-        _variable_label(name),
-        None,
-        (),
-        n,
-        None,
-        None,
-        None,
-        None,
-        not_in_data(name, column_present),
-    )
+__all__ = [
+    "AGE_SPLIT",
+    "DEFAULT_SUBGROUPS",
+    "DERIVED",
+    "NOT_IN_DATA",
+    "DerivedSplit",
+    "SubgroupAnalysis",
+    "SubgroupLevel",
+    "SubgroupResult",
+    "SubgroupVariable",
+    "absent_variable",
+    "not_in_data",
+    "source_column",
+    "unknown_variables",
+]
 
 
 class SubgroupAnalysis:
-    """Forest-plot table for one endpoint. Settings here, work in :meth:`fit`."""
+    """Forest-plot table for one endpoint. Settings here, work in :meth:`fit_counts`
+    (on counts) or :meth:`fit` (on a cohort's rows, each a count of 1)."""
 
     def __init__(
         self,
@@ -262,6 +124,7 @@ class SubgroupAnalysis:
     def fit(
         self, cohort: Cohort, paramcd: str, variables: Sequence[str] | None = None
     ) -> SubgroupAnalysis:
+        """The analysis of a cohort's own rows, each a count of 1."""
         adsl = cohort.adsl
         names = list(DEFAULT_SUBGROUPS if variables is None else variables)
         unknown = unknown_variables(names, adsl.columns)
@@ -273,13 +136,48 @@ class SubgroupAnalysis:
         sources = list(dict.fromkeys(source_column(v) for v in names))
         present = [c for c in sources if c in adsl.columns]
         data = rows.merge(adsl[["USUBJID", *present]], on="USUBJID", how="inner")
-        t = data["AVAL"].to_numpy(dtype=np.float64)
-        e = (data["CNSR"].to_numpy() == 0).astype(np.int64)
-        self.variables_ = tuple(self._one(name, data, t, e) for name in names)
+        overall = pd.DataFrame(
+            {
+                "AVAL": data["AVAL"].to_numpy(dtype=np.float64),
+                "EVENT": (data["CNSR"].to_numpy() == 0).astype(np.int64),
+                "N": np.ones(len(data), dtype=np.int64),
+            }
+        )
+        per_variable: dict[str, pd.DataFrame | None] = {}
+        for name in names:
+            column = source_column(name)
+            if column not in data.columns:
+                per_variable[name] = None
+                continue
+            values = data[column].reset_index(drop=True)
+            if name in DERIVED:
+                values = DERIVED[name].level_of(values)
+            per_variable[name] = overall.assign(V=values)
         label = ENDPOINTS.get(paramcd, paramcd)
         if "PARAM" in cohort.adtte:
             params = cohort.endpoint(paramcd)["PARAM"].dropna()
             label = str(params.iloc[0]) if len(params) else label
+        return self.fit_counts(paramcd, label, overall, per_variable, cohort.provenance)
+
+    def fit_counts(
+        self,
+        paramcd: str,
+        label: str,
+        overall: pd.DataFrame,
+        per_variable: Mapping[str, pd.DataFrame | None],
+        provenance: Provenance,
+    ) -> SubgroupAnalysis:
+        """The analysis from counts: `overall` holds the endpoint's (AVAL, EVENT, N) rows,
+        `per_variable` each variable's (V, AVAL, EVENT, N) rows, V its value (a derived
+        variable's level), or None when the data have no column for it."""
+        w = overall["N"].to_numpy(dtype=np.float64)
+        e = _events(overall)
+        self.variables_ = tuple(
+            absent_variable(name, int(w.sum()), column_present=False)
+            if rows is None
+            else self._variable(name, rows)
+            for name, rows in per_variable.items()
+        )
         self.result_ = SubgroupResult(
             endpoint=paramcd,
             label=label,
@@ -289,44 +187,48 @@ class SubgroupAnalysis:
             ties=self.ties,
             min_n=self.min_n,
             min_events=self.min_events,
-            n=int(t.size),
-            events=int(e.sum()),
+            n=int(w.sum()),
+            events=int((w * e).sum()),
             variables=self.variables_,
-            provenance=cohort.provenance.with_method(self._method()),
+            provenance=provenance.with_method(self._method()),
         )
         return self
 
     # --- one variable -------------------------------------------------------------
-    def _one(self, name: str, data: pd.DataFrame, t: np.ndarray, e: np.ndarray) -> SubgroupVariable:
-        """The variable `name` of the patients in `data` (a derived one from its
-        source column; a prespecified one without its column, with a note)."""
-        column = source_column(name)
-        if column not in data.columns:
-            return absent_variable(name, int(t.size), column_present=False)
-        values = data[column]
-        if name in DERIVED:
-            values = DERIVED[name].level_of(values)
-        return self._variable(name, values, t, e)
-
-    def _levels(self, name: str, values: pd.Series) -> tuple[pd.Series, list[str], str | None]:
-        """Level labels per patient (None where missing), the level order, and a note."""
-        present = values.dropna()
-        if present.empty:
-            return values, [], not_in_data(name)
-        distinct = present.unique()
-        if len(distinct) > self.max_levels:
-            if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-                cut = float(np.median(present.to_numpy(dtype=np.float64)))
-                low, high = f"<={_fmt(cut)}", f">{_fmt(cut)}"
-                labels = values.map(lambda v: None if pd.isna(v) else (low if v <= cut else high))
-                note = f"{len(distinct)} values: split at the median {_fmt(cut)}"
-                return labels, [low, high], note
-            return values, [], f"{len(distinct)} distinct values: too many levels for subgroups"
-        labels = values.map(lambda v: None if pd.isna(v) else level_label(v))
-        found = {level_label(v) for v in distinct}
-        order = [c for c in _schema_order(name) if c in found]
-        order += sorted(found - set(order))
-        return labels, order, None
+    def _levels(
+        self, name: str, values: pd.Series, w: np.ndarray
+    ) -> tuple[np.ndarray, list[str], str | None]:
+        """The level label of every row (None where missing; rows stand for `w` patients
+        each), the level order and a note. Labels are worked out once per distinct value."""
+        codes, uniques = pd.factorize(values)  # missing values: code -1
+        distinct = pd.Series(uniques, dtype=values.dtype)
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        note: str | None = None
+        if distinct.empty:
+            named: list[object] = []
+            order: list[str] = []
+            note = not_in_data(name)
+        elif len(distinct) > self.max_levels and numeric:
+            # the median of the patients' values: each value as often as it occurs
+            present = codes >= 0
+            patients = np.repeat(
+                values[present].to_numpy(dtype=np.float64), w[present].astype(np.int64)
+            )
+            cut = float(np.median(patients))
+            low, high = f"<={fmt(cut)}", f">{fmt(cut)}"
+            named = [low if v <= cut else high for v in distinct]
+            order = [low, high]
+            note = f"{len(distinct)} values: split at the median {fmt(cut)}"
+        elif len(distinct) > self.max_levels:
+            named, order = list(distinct), []
+            note = f"{len(distinct)} distinct values: too many levels for subgroups"
+        else:
+            labels = [level_label(v) for v in distinct]
+            named = list(labels)
+            order = [c for c in schema_order(name) if c in labels]
+            order += sorted(set(labels) - set(order))
+        table = np.array([*named, None], dtype=object)  # code -1 reads the last: None
+        return table[codes], order, note
 
     def _reference(
         self, name: str, order: list[str], estimable: dict[str, bool], n: dict[str, int]
@@ -335,7 +237,7 @@ class SubgroupAnalysis:
             wanted = level_label(self.references[name])
             if wanted not in order:
                 raise ValueError(f"reference {wanted!r} is not a level of {name} ({order})")
-        elif _is_flag(name) and "N" in order:
+        elif is_flag(name) and "N" in order:
             wanted = "N"
         else:
             wanted = order[0]
@@ -347,32 +249,33 @@ class SubgroupAnalysis:
         chosen = max(candidates, key=lambda lv: n[lv])  # first on ties: order is stable
         return chosen, f"reference {wanted!r} too small to estimate; {chosen!r} used instead"
 
-    def _variable(
-        self, name: str, values: pd.Series, t: np.ndarray, e: np.ndarray
-    ) -> SubgroupVariable:
-        labels, order, note = self._levels(name, values)
-        missing = labels.isna().to_numpy()
-        label = _variable_label(name)
+    def _variable(self, name: str, rows: pd.DataFrame) -> SubgroupVariable:
+        values = rows["V"].reset_index(drop=True)
+        t = rows["AVAL"].to_numpy(dtype=np.float64)
+        e = _events(rows)
+        w = rows["N"].to_numpy(dtype=np.float64)
+        lab, order, note = self._levels(name, values, w)
+        missing = np.array([x is None for x in lab], dtype=bool)
+        label = variable_label(name)
         if not order:
             return SubgroupVariable(
-                name, label, None, (), int(missing.sum()), None, None, None, None, note
+                name, label, None, (), int(w[missing].sum()), None, None, None, None, note
             )
-        lab = labels.to_numpy(dtype=object)
-        n = {lv: int(np.sum(lab == lv)) for lv in order}
-        ev = {lv: int(e[lab == lv].sum()) for lv in order}
+        n = {lv: int(w[lab == lv].sum()) for lv in order}
+        ev = {lv: int((w * e)[lab == lv].sum()) for lv in order}
         estimable = {lv: n[lv] >= self.min_n and ev[lv] >= self.min_events for lv in order}
         reference, ref_note = self._reference(name, order, estimable, n)
         note = "; ".join(x for x in (note, ref_note) if x) or None
 
         used = ~missing
-        lr = LogRankTest().fit(t[used], e[used], lab[used], levels=order)
+        lr = LogRankTest().fit(t[used], e[used], lab[used], weights=w[used], levels=order)
         p_int = None if np.isnan(lr.p_value_) else lr.p_value_
         fit_levels = [lv for lv in order if estimable[lv]]
         cox: CoxPH | None = None
         if reference is not None and len(fit_levels) >= 2:
             sel = np.isin(lab, fit_levels)
             cox = CoxPH(self.ties, reference=reference, alpha=self.alpha).fit(
-                t[sel], e[sel], lab[sel], levels=fit_levels
+                t[sel], e[sel], lab[sel], weights=w[sel], levels=fit_levels
             )
         level_rows = tuple(
             self._level(
@@ -382,10 +285,8 @@ class SubgroupAnalysis:
                 n[lv],
                 ev[lv],
                 estimable[lv],
-                t[lab == lv],
-                e[lab == lv],
+                rows[lab == lv],
                 cox,
-                reference,
             )
             for lv in order
         )
@@ -394,7 +295,7 @@ class SubgroupAnalysis:
             label=label,
             reference=reference,
             levels=level_rows,
-            n_missing=int(missing.sum()),
+            n_missing=int(w[missing].sum()),
             p_interaction=p_int,
             chisq=lr.chisq_ if p_int is not None else None,
             df=lr.df_ if p_int is not None else None,
@@ -410,17 +311,19 @@ class SubgroupAnalysis:
         n: int,
         events: int,
         estimable: bool,
-        t: np.ndarray,
-        e: np.ndarray,
+        rows: pd.DataFrame,
         cox: CoxPH | None,
-        reference: str | None,
-        weights: np.ndarray | None = None,
     ) -> SubgroupLevel:
-        """One level's row; `weights` are frequency weights of aggregated (t, e) rows."""
+        """One level's row, from its patients' (AVAL, EVENT, N) counts `rows`."""
         reasons: list[str] = []
         est = lo = hi = at_risk = None
         if n >= self.min_n:
-            km = KaplanMeier(self.ci_type, self.alpha).fit(t, e, weights)
+            t, e, w = (
+                rows["AVAL"].to_numpy(np.float64),
+                _events(rows),
+                rows["N"].to_numpy(np.float64),
+            )
+            km = KaplanMeier(self.ci_type, self.alpha).fit(t, e, w)
             lm = km.landmarks([self.landmark])[0]
             est, at_risk = lm.estimate, lm.at_risk
             lo = None if np.isnan(lm.lower) else lm.lower
@@ -469,7 +372,7 @@ class SubgroupAnalysis:
     def _method(self) -> str:
         pct = f"{100 * (1 - self.alpha):g}%"
         return (
-            f"Subgroups: Kaplan-Meier at day {_fmt(self.landmark)} with {CI_LABELS[self.ci_type]} "
+            f"Subgroups: Kaplan-Meier at day {fmt(self.landmark)} with {CI_LABELS[self.ci_type]} "
             f"({pct}); Cox hazard ratio vs reference level ({self.ties.capitalize()} ties, "
             f"{pct} Wald CI, Wald p) on levels with n >= {self.min_n} and events >= "
             f"{self.min_events}; heterogeneity p: heterogeneity across levels (log-rank; "
@@ -477,3 +380,9 @@ class SubgroupAnalysis:
             f"age subgroups {' / '.join(AGE_SPLIT.levels)} years derived from "
             f"{AGE_SPLIT.source}"
         )
+
+
+def _events(rows: pd.DataFrame) -> np.ndarray:
+    """EVENT as 0/1: a missing censoring code is no event, as ``CNSR == 0`` reads it."""
+    events: np.ndarray = rows["EVENT"].fillna(0).to_numpy(dtype=np.int64)
+    return events

@@ -1,9 +1,10 @@
-"""Table 1 (baseline characteristics) and Table 2 (procedure) for any cohort.
+"""Table 1 (baseline characteristics) and Table 2 (procedure) for the patients in view.
 
 Each row is a count with its denominator and missing values, or a median with IQR or
-range, built from the patients' value counts (`Counts`): of a frame of patient rows
-here, of DuckDB aggregates in `analytics.analyses.patient_counts`, by the same rules. Columns
-absent from an extract appear as "not in data" rather than vanishing.
+range, built from the patients' value counts (`Counts`): each set of subject columns
+read as its value counts (``GROUP BY``) in DuckDB (`ColumnCounts`), so a table costs
+the same for a hundred patients as for a million. Columns absent from an extract
+appear as "not in data" rather than vanishing.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from analytics.analyses.outcomes import (
     Reinterventions,
     procedural_success,
     reinterventions,
+    technical_success_events,
 )
 from analytics.estimators.describe import QUANTILE_NOTE, Row, numeric_row
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ADSL
-from analytics.store import Cohort
+from analytics.store import Store, queries
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,13 @@ def row_text(row: Row) -> str:
     return row.text()
 
 
-N = "__n"  # the count column of every value-count frame
+N = queries.VALUE_COUNT  # the count column of every value-count frame
 
 
 class Counts(Protocol):
-    """Patients as value counts of their subject columns: all a table row needs.
-
-    The same rows are built from patient rows (`FrameCounts`) and from DuckDB
-    aggregates (`analytics.analyses.patient_counts.ColumnCounts`), so both give equal tables.
-    """
+    """Patients as value counts of their subject columns: all a table row needs
+    (`ColumnCounts` reads them from the store; a frame of patient rows gives the same
+    counts with weight 1 per patient)."""
 
     n: int
 
@@ -81,18 +82,26 @@ class Counts(Protocol):
         ...
 
 
-class FrameCounts:
-    """`Counts` of a frame with one row per patient."""
+class ColumnCounts:
+    """The patients passing `filters`, as value counts of their subject columns (each
+    set of columns read once)."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
-        self.df = df
-        self.n = len(df)
+    def __init__(self, store: Store, filters: FilterState) -> None:
+        self.store = store
+        self.filters = filters
+        self.n = store.count(filters)
+        self.columns = store.subject_columns()
+        self._memo: dict[tuple[str, ...], pd.DataFrame] = {}
 
     def __contains__(self, column: object) -> bool:
-        return column in self.df
+        return column in self.columns
 
     def of(self, *columns: str) -> pd.DataFrame:
-        return self.df.groupby(list(columns), dropna=False, sort=False).size().reset_index(name=N)
+        if columns not in self._memo:
+            self._memo[columns] = queries.value_counts(
+                self.store.cursor(), self.store.subject_where(self.filters), columns, self.columns
+            )
+        return self._memo[columns]
 
 
 def _codes(col: str) -> tuple[str, ...]:
@@ -253,8 +262,10 @@ def table1_from(c: Counts, provenance: Provenance) -> SummaryTable:
     )
 
 
-def table1(cohort: Cohort) -> SummaryTable:
-    return table1_from(FrameCounts(cohort.adsl), cohort.provenance)
+def table1_view(store: Store, filters: FilterState, counts: Counts | None = None) -> SummaryTable:
+    """Table 1 of the patients passing `filters` (`counts`: their value counts, if the
+    caller has them)."""
+    return table1_from(counts or ColumnCounts(store, filters), store.provenance(filters))
 
 
 def table2_from(
@@ -308,14 +319,21 @@ def table2_from(
     )
 
 
-def table2(
-    cohort: Cohort, reintervention_day: float = 183, procedural_day: float = 30
+def table2_view(
+    store: Store,
+    filters: FilterState,
+    reintervention_day: float = 183,
+    procedural_day: float = 30,
+    counts: Counts | None = None,
 ) -> SummaryTable:
+    """Table 2 of the patients passing `filters`, reinterventions by `reintervention_day`
+    and procedural success at `procedural_day`."""
+    events = technical_success_events(store, filters, (reintervention_day, procedural_day))
     return table2_from(
-        FrameCounts(cohort.adsl),
-        reinterventions(cohort, reintervention_day),
-        procedural_success(cohort, procedural_day),
+        counts or ColumnCounts(store, filters),
+        reinterventions(events, reintervention_day),
+        procedural_success(events, procedural_day),
         reintervention_day,
         procedural_day,
-        cohort.provenance,
+        store.provenance(filters),
     )

@@ -1,11 +1,14 @@
-"""What the dashboard's pages show, computed from DuckDB aggregates.
+"""What the dashboard's pages and the command line show, computed from DuckDB aggregates.
 
-Each function takes the store and a filter state and returns a frozen result built
-by the engine's own estimators (Kaplan-Meier, log-rank and Cox, Bayesian endpoint,
-Aalen-Johansen, outcome counts). The survival numbers come from distinct
-(time, event[, group]) rows with patient counts (``Store.tte_counts_many``), so a
-page costs about the same for a hundred patients as for a million; frequency
-weights give exactly the numbers the per-patient path gives (``analytics.estimators.km``).
+Each function takes the store and a filter state and returns a frozen result built by
+the analyses of ``analytics.analyses.survival`` and ``analytics.analyses.headline``
+(Kaplan-Meier, log-rank and Cox, Bayesian endpoint, Aalen-Johansen, outcome counts).
+The survival numbers come from distinct (time, event[, group]) rows with patient
+counts (``Store.tte_counts_many``), so a page costs about the same for a hundred
+patients as for a million; frequency weights give exactly the numbers of the patient
+rows they stand for (``analytics.estimators.km``). ``analytics.report.summary`` (the
+command line) calls `survival_view` and `bayes_view` too, so its numbers and notes are
+the pages'.
 
 Only the outcome counts that need per-patient rows (follow-up status,
 reinterventions) read patient rows, and then only the columns they use.
@@ -19,20 +22,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analytics.analyses.headline import HEADLINE_ENDPOINTS, Headline, HeadlineEstimate
-from analytics.analyses.outcomes import Reinterventions, disposition, reinterventions
-from analytics.estimators.bayes import BayesianEndpoint, BayesResult, Imputation
-from analytics.estimators.competing import (
-    COMPETING_CENSOR_CODES,
-    CompetingRisksResult,
-    cumulative_incidence,
+from analytics.analyses.headline import (
+    HEADLINE_ENDPOINTS,
+    Headline,
+    bayes_endpoint,
+    headline_estimates,
 )
-from analytics.estimators.km import CIType, KaplanMeier, KMResult
-from analytics.model.filters import Clause, FilterState, quote_ident
+from analytics.analyses.outcomes import Reinterventions, disposition, reinterventions
+from analytics.analyses.survival import (
+    GroupComparison,
+    compare_or_note,
+    competing_incidence,
+    fit_km,
+)
+from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesResult, Imputation
+from analytics.estimators.competing import COMPETING_CENSOR_CODES, CompetingRisksResult
+from analytics.estimators.km import CIType, KMResult
+from analytics.model.filters import Clause, FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH, ENDPOINTS
-from analytics.report.summary import GroupComparison, compare_groups
-from analytics.store import Cohort, Store
+from analytics.store import Cohort, Store, queries
 
 
 def risk_days(end_day: float, tick_months: float) -> np.ndarray:
@@ -47,10 +56,7 @@ def risk_days(end_day: float, tick_months: float) -> np.ndarray:
 def populated_columns(store: Store) -> frozenset[str]:
     """Subject columns with at least one recorded value (an extract may lack some;
     the store keeps every schema column, empty)."""
-    cols = list(store.subject_columns())
-    counts = ", ".join(f"count({quote_ident(c)}) AS {quote_ident(c)}" for c in cols)
-    row = store.query(f"SELECT {counts} FROM adsl").iloc[0]
-    return frozenset(c for c in cols if int(row[c]) > 0)
+    return queries.populated_subject_columns(store.cursor(), store.subject_columns())
 
 
 def endpoint_labels(store: Store) -> dict[str, str]:
@@ -65,26 +71,6 @@ def endpoint_labels(store: Store) -> dict[str, str]:
 def level_filter(filters: FilterState, column: str, level: str) -> FilterState:
     """`filters` plus column = level (built directly: a level may contain a comma)."""
     return filters.merged(FilterState((Clause(column, "in", (level,)),)))
-
-
-def _fit(
-    counts: pd.DataFrame,
-    code: str,
-    label: str,
-    ci_type: CIType,
-    landmarks: Sequence[float],
-    days: np.ndarray,
-    prov: Provenance,
-) -> KMResult:
-    return (
-        KaplanMeier(ci_type=ci_type)
-        .fit(
-            counts["AVAL"].to_numpy(float),
-            counts["EVENT"].to_numpy(int),
-            counts["N"].to_numpy(float),
-        )
-        .result(endpoint=code, label=label, landmarks=landmarks, risk_days=days, provenance=prov)
-    )
 
 
 @dataclass(frozen=True)
@@ -110,21 +96,24 @@ def survival_view(
     *,
     landmarks: Sequence[float] = (183,),
     ci_type: CIType = "log-log",
-    tick_months: float = 3.0,
+    tick_months: float | None = 3.0,
     by: str | None = None,
     reference: str | None = None,
+    compare: Sequence[str] | None = None,
 ) -> SurvivalView:
     """Endpoints in `codes` (those the data has), with the at-risk table at every tick
-    of a figure `tick_months` apart, and when `by` is given the curves per level,
-    the log-rank test and Cox hazard ratios against `reference` (default the first
-    level)."""
+    of a figure `tick_months` apart (None: the estimator's own quarterly table), and
+    when `by` is given the curves per level, the log-rank test and Cox hazard ratios
+    against `reference` (default the first level) of the endpoints in `compare`
+    (default all). The pages and the command line (``analytics.report.summary``) both
+    call this."""
     available = set(store.endpoints())
     wanted = [c for c in codes if c in available]
     labels = endpoint_labels(store)
     prov = store.provenance(filters)
     scanned = store.tte_counts_many(filters, wanted, by=by) if wanted else pd.DataFrame()
     end = float(scanned["AVAL"].max()) if len(scanned) else 0.0
-    days = risk_days(end, tick_months)
+    days = None if tick_months is None else risk_days(end, tick_months)
     results: dict[str, KMResult] = {}
     groups: dict[str, dict[str, KMResult]] = {}
     comparison: dict[str, GroupComparison] = {}
@@ -140,31 +129,28 @@ def survival_view(
             continue
         agg = counts.groupby(["AVAL", "EVENT"], as_index=False)["N"].sum() if by else counts
         label = labels.get(code, code)
-        results[code] = _fit(agg, code, label, ci_type, landmarks, days, prov)
+        results[code] = fit_km(agg, code, label, ci_type, landmarks, days, prov)
         if by is None:
             continue
-        counts = counts.dropna(subset=["GRP"])
-        per_level: dict[str, KMResult] = {}
-        for level, part in counts.groupby("GRP", sort=True):
-            lv = str(level)
-            per_level[lv] = _fit(
+        groups[code] = {
+            str(level): fit_km(
                 part,
                 code,
                 label,
                 ci_type,
                 landmarks,
                 days,
-                store.provenance(level_filter(filters, by, lv)),
+                store.provenance(level_filter(filters, by, str(level))),
             )
-        groups[code] = per_level
-        if len(per_level) < 2:
-            notes[code] = "fewer than two groups have patients, so there is nothing to compare"
+            for level, part in counts.dropna(subset=["GRP"]).groupby("GRP", sort=True)
+        }
+        if compare is not None and code not in compare:
             continue
-        ref = reference if reference in per_level else None
-        try:
-            comparison[code] = compare_groups(counts, by, ref)
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-            notes[code] = f"the groups could not be compared ({exc})"
+        found, note = compare_or_note(counts, by, reference)
+        if found is not None:
+            comparison[code] = found
+        if note is not None:
+            notes[code] = note
     group_n = store.group_sizes(filters, by) if by is not None else {}
     return SurvivalView(
         filters=filters,
@@ -191,6 +177,8 @@ def bayes_view(
     prior: tuple[float, float] = (1.0, 1.0),
     impute: bool = True,
     imputation: Imputation = "pwe",
+    n_imputations: int = DEFAULT_IMPUTATIONS,
+    seed: int = DEFAULT_SEED,
 ) -> BayesResult | None:
     """The Bayesian endpoint (``analytics.estimators.bayes``) on the patients in view; None when
     they have no record of `endpoint`."""
@@ -199,23 +187,18 @@ def bayes_view(
     counts = store.tte_counts(filters, endpoint)
     if counts.empty:
         return None
-    return (
-        BayesianEndpoint(
-            day=day,
-            goal=goal,
-            threshold=threshold,
-            prior=prior,
-            impute=impute,
-            imputation=imputation,
-        )
-        .fit(
-            counts["AVAL"].to_numpy(float),
-            counts["EVENT"].to_numpy(int),
-            counts["N"].to_numpy(float),
-            endpoint=endpoint,
-            provenance=store.provenance(filters),
-        )
-        .result_
+    return bayes_endpoint(
+        counts,
+        endpoint,
+        store.provenance(filters),
+        day=day,
+        goal=goal,
+        threshold=threshold,
+        prior=prior,
+        impute=impute,
+        imputation=imputation,
+        n_imputations=n_imputations,
+        seed=seed,
     )
 
 
@@ -235,20 +218,15 @@ def headline_view(
     labels = endpoint_labels(store)
     prov = store.provenance(filters)
     scanned = store.tte_counts_many(filters, codes) if codes else pd.DataFrame()
-    estimates = []
-    for code in codes:
-        counts = scanned[scanned["PARAMCD"] == code] if len(scanned) else scanned
-        if counts.empty:
-            continue
-        km = _fit(counts, code, labels.get(code, code), ci_type, (day,), np.array([0.0]), prov)
-        estimates.append(HeadlineEstimate(code, km.label, km.n, km.events, km.landmarks[0]))
+    counts = {str(k): part for k, part in scanned.groupby("PARAMCD")} if len(scanned) else {}
+    estimates = headline_estimates(counts, labels, day, ci_type, prov)
     bayes = bayes_view(store, filters, day=day, goal=goal, threshold=threshold)
     return Headline(
         n=store.count(filters),
         n_total=store.count(),
         day=day,
         ci_type=ci_type,
-        estimates=tuple(estimates),
+        estimates=estimates,
         bayes=bayes,
         provenance=prov,
     )
@@ -262,28 +240,17 @@ def competing_view(
     landmarks: Sequence[float] = (183,),
     competing_codes: Sequence[int] = COMPETING_CENSOR_CODES,
 ) -> CompetingRisksResult | None:
-    """``analytics.estimators.competing.endpoint_cumulative_incidence`` from aggregates: the
+    """``analytics.analyses.survival.endpoint_cumulative_incidence`` from aggregates: the
     endpoint's event (CNSR 0) against the competing censoring reasons; None when the
     patients in view have no such event."""
-    where, params = store.subject_where(filters)
-    rows = store.query(
-        "SELECT AVAL, CNSR, count(*) AS N FROM adtte WHERE PARAMCD = ? AND USUBJID IN "
-        f"(SELECT USUBJID FROM adsl WHERE {where}) GROUP BY ALL ORDER BY ALL",
-        [paramcd, *params],
-    )
+    rows = queries.censoring_counts(store.cursor(), store.subject_where(filters), paramcd)
     if rows.empty:
         return None
-    cnsr = rows["CNSR"].to_numpy()
-    code = np.where(cnsr == 0, 1, np.where(np.isin(cnsr, list(competing_codes)), 2, 0))
-    if not np.any(code == 1):
-        return None
-    return cumulative_incidence(
-        rows["AVAL"].to_numpy(float),
-        code,
-        cause=1,
-        weights=rows["N"].to_numpy(float),
+    return competing_incidence(
+        rows,
+        paramcd,
         landmarks=landmarks,
-        endpoint=paramcd,
+        competing=competing_codes,
         provenance=store.provenance(filters),
     )
 
@@ -297,18 +264,11 @@ def subject_cohort(
     """A `Cohort` holding only the subject `columns` (USUBJID always) and the ADTTE
     rows of `endpoints`: enough for the outcome counts that need patient rows, at a
     fraction of the cost of ``Store.cohort`` on a large registry."""
-    where, params = store.subject_where(filters)
-    cols = list(dict.fromkeys(["USUBJID", *columns]))
-    known = store.subject_columns()
-    select = ", ".join(quote_ident(c) for c in cols if c in known)
-    adsl = store.query(f"SELECT {select} FROM adsl WHERE {where} ORDER BY USUBJID", params)
+    subject = store.subject_where(filters)
+    wanted = list(dict.fromkeys(["USUBJID", *columns]))
+    adsl = queries.subject_rows(store.cursor(), subject, wanted, store.subject_columns())
     if endpoints:
-        marks = ", ".join("?" for _ in endpoints)
-        adtte = store.query(
-            f"SELECT * FROM adtte WHERE PARAMCD IN ({marks}) AND USUBJID IN "
-            f"(SELECT USUBJID FROM adsl WHERE {where}) ORDER BY USUBJID, PARAMCD",
-            [*endpoints, *params],
-        )
+        adtte = queries.endpoint_rows(store.cursor(), subject, endpoints)
     else:
         adtte = pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVAL", "CNSR", "EVNTDESC"])
     return store.partial_cohort(filters, adsl, adtte)

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.estimators.describe import QUANTILE_NOTE, quartiles
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH, VISIT_SCHEDULE, WOUND_STATUS
-from analytics.store import Cohort
+from analytics.store import Cohort, Store, queries
 
 __all__ = [
     "BASELINE",
@@ -36,6 +37,7 @@ __all__ = [
     "WoundCourse",
     "nearest_visit",
     "rutherford_at",
+    "visit_cohort",
     "visit_names",
     "wound_course",
 ]
@@ -45,6 +47,15 @@ BASELINE = "BASELINE"
 
 def _share(n: int, d: int) -> float | None:
     return None if d == 0 else n / d
+
+
+def visit_cohort(store: Store, filters: FilterState) -> Cohort:
+    """The patients passing `filters` (USUBJID only) with their visit rows, as
+    ``Store.cohort`` orders them: all that the functions here read."""
+    subject = store.subject_where(filters)
+    adsl = queries.subject_rows(store.cursor(), subject, ["USUBJID"], store.subject_columns())
+    visits = queries.event_rows(store.cursor(), subject, "visits", store.column_types["visits"])
+    return store.partial_cohort(filters, adsl, visits=visits)
 
 
 @dataclass(frozen=True)

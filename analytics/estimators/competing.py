@@ -27,9 +27,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier, check_weights
+from analytics.estimators.counting import check_weights
+from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
 from analytics.model.provenance import Provenance
-from analytics.store import Cohort
 
 FloatArray = NDArray[np.float64]
 
@@ -178,9 +178,8 @@ class AalenJohansen:
         return self._step(self.survival_std_err_, days, 0.0)
 
     def survival_band_at(self, days: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        return self._step(self.survival_lower_, days, 1.0), self._step(
-            self.survival_upper_, days, 1.0
-        )
+        lower, upper = self.survival_lower_, self.survival_upper_
+        return self._step(lower, days, 1.0), self._step(upper, days, 1.0)
 
     def cuminc_at(self, days: ArrayLike, cause: int) -> FloatArray:
         return self._step(self.cuminc_[:, self._column(cause)], days, 0.0)
@@ -396,42 +395,10 @@ def cumulative_incidence(
         cause=cause,
         n=aj.n_,
         aalen_johansen=aj.curve(cause, landmarks, base),
-        one_minus_km=one_minus_km(
-            durations, events, cause, weights, "log", alpha, landmarks, base
-        ),
+        one_minus_km=one_minus_km(durations, events, cause, weights, "log", alpha, landmarks, base),
         provenance=base.with_method(
             f"cumulative incidence of cause {cause}: Aalen-Johansen (competing events "
             "accounted for) beside 1 - Kaplan-Meier (competing events censored)"
         ),
     )
 
-
-def endpoint_events(
-    cohort: Cohort, paramcd: str, competing_codes: Sequence[int] = COMPETING_CENSOR_CODES
-) -> tuple[FloatArray, NDArray[np.intp]]:
-    """ADTTE rows as (time, code): 1 = the endpoint's event (CNSR 0), 2 = a competing
-    event (CNSR in `competing_codes`: death, major amputation), 0 = censored."""
-    rows = cohort.endpoint(paramcd)
-    cnsr = rows["CNSR"].to_numpy()
-    code = np.where(cnsr == 0, 1, np.where(np.isin(cnsr, list(competing_codes)), 2, 0))
-    return rows["AVAL"].to_numpy(dtype=np.float64), code.astype(np.intp)
-
-
-def endpoint_cumulative_incidence(
-    cohort: Cohort,
-    paramcd: str,
-    competing_codes: Sequence[int] = COMPETING_CENSOR_CODES,
-    landmarks: ArrayLike = (30, 183, 365),
-    alpha: float = 0.05,
-) -> CompetingRisksResult:
-    """Cumulative incidence of an ADTTE endpoint's event with the censoring reasons in
-    `competing_codes` treated as competing events, beside 1 - KM."""
-    t, code = endpoint_events(cohort, paramcd, competing_codes)
-    if t.size == 0:
-        raise ValueError(f"no {paramcd} records for the {cohort.n} patients selected")
-    if not np.any(code == 1):
-        raise ValueError(f"no {paramcd} events among the {cohort.n} patients selected")
-    return cumulative_incidence(
-        t, code, cause=1, alpha=alpha, landmarks=landmarks, endpoint=paramcd,
-        provenance=cohort.provenance,
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -92,3 +93,13 @@ class DataError(ValueError):
 
 def _as_issue(error: DataError) -> DataIssue:
     return DataIssue("", None, None, None, "error", str(error))
+
+
+def short_message(exc: object, path: Path | None = None, label: str = "") -> str:
+    """An exception's message on one line, the file's full path replaced by its name
+    (and without the SQL excerpt DuckDB appends, which says nothing to a user)."""
+    text = " ".join(str(exc).split("\nLINE ")[0].split())
+    if path is not None:
+        for form in {str(path.resolve()), str(path)}:
+            text = text.replace(form, label or path.name)
+    return text[:300] + ("..." if len(text) > 300 else "")

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.estimators.km import CI_TYPES
-from analytics.extract.loader import DataError
-from analytics.extract.validate import validate_extract
+from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
 from analytics.report import arguments, design_cli
 from analytics.report.summary import summarize, summary_json
 from analytics.store import DEMO_DIR, Store
+from analytics.store.validation import validate_extract
 
 DESCRIPTION = """\
 Print the headline survival numbers of a trial or registry extract as one JSON

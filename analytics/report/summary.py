@@ -1,7 +1,7 @@
-"""The whole set of headline numbers for a filter state, computed from
-DuckDB aggregates: Kaplan-Meier per endpoint (and per group), group comparison
-and the Bayesian endpoint. This is what the command line prints and what a
-survival page needs after a filter change.
+"""The JSON document of ``python -m analytics summary``: Kaplan-Meier per endpoint (and
+per group), the group comparison and the Bayesian endpoint for a filter state, computed
+by the same analyses the dashboard's pages call (``analytics.analyses.views``), so
+their numbers and notes cannot differ; this module only gathers and writes them.
 """
 
 from __future__ import annotations
@@ -10,37 +10,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import pandas as pd
-
+from analytics.analyses.survival import FEWER_THAN_TWO_GROUPS, GroupComparison
+from analytics.analyses.views import bayes_view, survival_view
 from analytics.estimators.bayes import (
     DEFAULT_IMPUTATIONS,
     DEFAULT_SEED,
-    BayesianEndpoint,
     BayesResult,
     Imputation,
 )
-from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier, KMResult
+from analytics.estimators.km import CI_LABELS, CIType, KMResult
+from analytics.extract.report import QualityReport
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.store import QualityReport, Store
-
-
-@dataclass(frozen=True)
-class GroupComparison:
-    by: str
-    reference: str
-    logrank_chisq: float
-    logrank_df: int
-    logrank_p: float
-    hazard_ratios: dict[str, tuple[float, float, float, float]]  # level: (hr, lower, upper, p)
-    method: str
-    # level: why its hazard ratio is not estimable (no events, monotone likelihood, ...);
-    # such a level is in `not_estimable`, never in `hazard_ratios`
-    not_estimable: dict[str, str] = field(default_factory=dict)
-
-    def levels(self) -> list[str]:
-        """Every compared level but the reference, in level order."""
-        return sorted({*self.hazard_ratios, *self.not_estimable})
+from analytics.store import Store
 
 
 @dataclass(frozen=True)
@@ -64,25 +46,7 @@ class Summary:
     quality: QualityReport | None = None
     provenance: Provenance = field(default_factory=Provenance)
     by: str | None = None
-
-
-def _km(
-    counts: pd.DataFrame,
-    code: str,
-    label: str,
-    ci_type: CIType,
-    landmarks: Sequence[float],
-    prov: Provenance,
-) -> KMResult:
-    return (
-        KaplanMeier(ci_type=ci_type)
-        .fit(
-            counts["AVAL"].to_numpy(float),
-            counts["EVENT"].to_numpy(int),
-            counts["N"].to_numpy(float),
-        )
-        .result(endpoint=code, label=label, landmarks=landmarks, provenance=prov)
-    )
+    comparison_note: dict[str, str] = field(default_factory=dict)  # code -> why none
 
 
 def summarize(
@@ -132,118 +96,57 @@ def summarize(
         raise ValueError(
             f"Bayesian endpoint {bayes_endpoint} not in the data; available: {', '.join(available)}"
         )
-    labels = store.endpoint_labels()
-    n = store.count(filters)
-    results: dict[str, KMResult] = {}
-    per_group: dict[str, dict[str, KMResult]] = {}
-    comparison: dict[str, GroupComparison] = {}
-    group_n: dict[str, int] = {}
-    if by is not None:
-        group_n = store.group_sizes(filters, by)
-    wanted = list(dict.fromkeys([*codes, *([bayes_endpoint] if bayes_endpoint else [])]))
-    scanned = store.tte_counts_many(filters, wanted, by=by)
-    by_code = {str(k): part.drop(columns="PARAMCD") for k, part in scanned.groupby("PARAMCD")}
-    for code in codes:
-        counts = by_code.get(code, pd.DataFrame())
-        if counts.empty:
-            continue
-        agg = counts.groupby(["AVAL", "EVENT"], as_index=False)["N"].sum() if by else counts
-        results[code] = _km(agg, code, labels.get(code, code), ci_type, landmarks, prov)
-        if by is None:
-            continue
-        counts = counts.dropna(subset=["GRP"])
-        for level, part in counts.groupby("GRP", sort=True):
-            per_group.setdefault(str(level), {})[code] = _km(
-                part,
-                code,
-                labels.get(code, code),
-                ci_type,
-                landmarks,
-                store.provenance(filters.merged(FilterState.parse([f"{by}={level}"]))),
+    if by is not None and reference is not None:
+        levels = sorted(store.group_sizes(filters, by))
+        if levels and reference not in levels:
+            raise ValueError(
+                f"reference level {reference!r} not among the levels of {by}: {', '.join(levels)}"
             )
-        if counts["GRP"].nunique() >= 2 and (compare is None or code in compare):
-            comparison[code] = compare_groups(counts, by, reference)
+    view = survival_view(
+        store,
+        filters,
+        codes,
+        landmarks=landmarks,
+        ci_type=ci_type,
+        tick_months=None,
+        by=by,
+        reference=reference,
+        compare=compare,
+    )
+    per_group: dict[str, dict[str, KMResult]] = {}
+    for code, levels_km in view.groups.items():
+        for level, km in levels_km.items():
+            per_group.setdefault(level, {})[code] = km
     bayes = None
     if bayes_endpoint is not None:
-        counts = by_code.get(bayes_endpoint, pd.DataFrame())
-        if by is not None and not counts.empty:
-            counts = counts.groupby(["AVAL", "EVENT"], as_index=False)["N"].sum()
-        if not counts.empty:
-            bayes = (
-                BayesianEndpoint(
-                    day=landmarks[0] if landmarks else 183,
-                    goal=goal,
-                    threshold=threshold,
-                    prior=prior,
-                    impute=impute,
-                    imputation=imputation,
-                    n_imputations=n_imputations,
-                    seed=seed,
-                )
-                .fit(
-                    counts["AVAL"].to_numpy(float),
-                    counts["EVENT"].to_numpy(int),
-                    counts["N"].to_numpy(float),
-                    endpoint=bayes_endpoint,
-                    provenance=prov,
-                )
-                .result_
-            )
-    groups = {lv: GroupSummary(lv, group_n.get(lv, 0), eps) for lv, eps in per_group.items()}
+        bayes = bayes_view(
+            store,
+            filters,
+            endpoint=bayes_endpoint,
+            day=landmarks[0] if landmarks else 183,
+            goal=goal,
+            threshold=threshold,
+            prior=prior,
+            impute=impute,
+            imputation=imputation,
+            n_imputations=n_imputations,
+            seed=seed,
+        )
     return Summary(
-        n=n,
-        n_total=store.count(),
+        n=view.n,
+        n_total=view.n_total,
         filters=filters,
         landmarks=tuple(float(x) for x in landmarks),
         ci_type=ci_type,
-        endpoints=results,
-        groups=groups,
-        comparison=comparison,
+        endpoints=view.endpoints,
+        groups={lv: GroupSummary(lv, view.group_n.get(lv, 0), e) for lv, e in per_group.items()},
+        comparison=view.comparison,
         bayes=bayes,
         quality=store.quality() if with_quality else None,
         provenance=prov.with_method(summary_method),
         by=by,
+        comparison_note=view.comparison_note,
     )
-
-
-def compare_groups(counts: pd.DataFrame, by: str, reference: str | None) -> GroupComparison:
-    """Log-rank test and Cox hazard ratios (Efron ties) of the groups in `counts`."""
-    from analytics.estimators.compare import CoxPH, LogRankTest
-
-    levels = sorted(str(v) for v in counts["GRP"].unique())
-    ref = reference if reference is not None else levels[0]
-    if ref not in levels:
-        raise ValueError(
-            f"reference level {ref!r} not among the levels of {by}: {', '.join(levels)}"
-        )
-    t = counts["AVAL"].to_numpy(float)
-    e = counts["EVENT"].to_numpy(int)
-    g = counts["GRP"].astype(str).to_numpy()
-    w = counts["N"].to_numpy(float)
-    lr = LogRankTest().fit(t, e, g, weights=w).result()
-    hrs: dict[str, tuple[float, float, float, float]] = {}
-    missing: dict[str, str] = {}
-    method = f"log-rank test; Cox proportional hazards, Efron ties, reference {by}={ref}"
-    cox = CoxPH(ties="efron", reference=ref).fit(t, e, g, weights=w).result()
-    for hr in cox.hazard_ratios:
-        if (
-            hr.note is None
-            and hr.hazard_ratio is not None
-            and hr.lower is not None
-            and hr.upper is not None
-            and hr.p_value is not None
-        ):
-            hrs[hr.level] = (hr.hazard_ratio, hr.lower, hr.upper, hr.p_value)
-        else:
-            missing[hr.level] = hr.note or "hazard ratio not estimable"
-    if missing:
-        method += f"; {len(missing)} level(s) not estimable (each with its reason)"
-        if hrs:
-            method += (
-                ", the other hazard ratios from the fit without their patients "
-                "(the limit of the partial likelihood)"
-            )
-    return GroupComparison(by, ref, lr.chisq, lr.df, lr.p_value, hrs, method, missing)
 
 
 def _hazard_ratio_json(c: GroupComparison) -> dict[str, object]:
@@ -306,6 +209,13 @@ def summary_json(s: Summary) -> dict[str, object]:
     """The documented JSON document: every key is present; a number or section that does
     not exist (no comparison with one group, no Bayesian endpoint) is null."""
     notes = [] if s.n else ["no patient matches the filters"]
+    # a comparison that failed (an ill-conditioned Cox fit) is said in words, as on the
+    # pages; fewer than two groups is the documented null comparison
+    notes += [
+        f"{code}: {note}"
+        for code, note in s.comparison_note.items()
+        if note != FEWER_THAN_TWO_GROUPS
+    ]
     out: dict[str, object] = {
         "cohort": {
             "n": s.n,

@@ -8,14 +8,16 @@ store is in its query module.
 """
 
 from analytics.store.build import DEMO_DIR, PROJECT_ROOT, cache_dir, database_for
-from analytics.store.store import Cohort, QualityReport, Store
+from analytics.store.store import Cohort, Store
+from analytics.store.validation import validate_extract, validate_into
 
 __all__ = [
     "DEMO_DIR",
     "PROJECT_ROOT",
     "Cohort",
-    "QualityReport",
     "Store",
     "cache_dir",
     "database_for",
+    "validate_extract",
+    "validate_into",
 ]

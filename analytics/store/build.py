@@ -13,8 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.extract.formats import discover
-from analytics.extract.loader import DataError, load_extract
+from analytics.extract.discovery import discover
+from analytics.extract.issues import DataError
+from analytics.extract.loader import load_extract
 from analytics.model.provenance import fingerprint_files
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

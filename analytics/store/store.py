@@ -16,48 +16,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.extract.loader import DataError, DataIssue, FileReport
-from analytics.model.filters import FilterState, quote_ident, where_clause
+from analytics.extract.issues import DataError, DataIssue, FileReport
+from analytics.extract.report import QualityReport
+from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.model.schema import TABLES
+from analytics.store import queries
 from analytics.store.build import DEMO_DIR, database_for
-
-
-@dataclass(frozen=True)
-class QualityReport:
-    files: tuple[FileReport, ...]
-    issues: tuple[DataIssue, ...]
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def rows_used(self) -> int:
-        return sum(f.rows_used for f in self.files)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_used": self.rows_used,
-            "rows_rejected": self.rows_rejected,
-            "files": [
-                {
-                    "table": f.table,
-                    "file": f.file,
-                    "format": f.format,
-                    "rows_read": f.rows_read,
-                    "rows_used": f.rows_used,
-                    "rows_rejected": f.rows_rejected,
-                }
-                for f in self.files
-            ],
-            "issues": [i.as_dict() for i in self.issues],
-        }
 
 
 @dataclass(frozen=True)
@@ -104,29 +69,14 @@ class Store:
         # no progress bar: it would write to a command-line user's terminal
         self._con = duckdb.connect(str(self.path), read_only=True)
         self._con.execute("SET enable_progress_bar = false")
-        meta = self._con.cursor().execute("SELECT key, value FROM meta").fetchall()
-        self.meta: dict[str, str] = dict(meta)
+        self.meta: dict[str, str] = queries.store_meta(self.cursor())
         self._n_total: int | None = None
         self._labels: dict[str, str] | None = None
         # endpoint -> its position k in the analysis table (columns __t<k>, __e<k>)
-        self._endpoint_slot: dict[str, int] = {
-            str(code): int(k)
-            for k, code in self._con.cursor()
-            .execute("SELECT k, PARAMCD FROM __tte_codes")
-            .fetchall()
+        self._endpoint_slot: dict[str, int] = queries.endpoint_slots(self.cursor())
+        self.column_types: dict[str, dict[str, str]] = {
+            table: queries.table_columns(self.cursor(), table) for table in TABLES
         }
-        self.column_types: dict[str, dict[str, str]] = {}
-        for table in TABLES:
-            rows = (
-                self._con.cursor()
-                .execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_name = ? ORDER BY ordinal_position",
-                    [table],
-                )
-                .fetchall()
-            )
-            self.column_types[table] = dict(rows)
 
     @classmethod
     def open(
@@ -162,22 +112,7 @@ class Store:
         return data
 
     def quality(self) -> QualityReport:
-        files = (
-            self._con.cursor()
-            .execute(
-                "SELECT tbl, file, format, rows_read, rows_used, rows_rejected FROM file_report "
-                "ORDER BY rowid"
-            )
-            .fetchall()
-        )
-        issues = (
-            self._con.cursor()
-            .execute(
-                "SELECT file, row_id, col, value, severity, message FROM data_issues "
-                "ORDER BY seq"
-            )
-            .fetchall()
-        )
+        files, issues = queries.quality_rows(self.cursor())
         return QualityReport(
             tuple(FileReport(*r) for r in files),
             tuple(
@@ -197,16 +132,11 @@ class Store:
         """
         if table is not None and table not in (*TABLES, "wide"):
             raise KeyError(f"unknown table {table!r}")
-        cur = self._con.cursor()
-        sources = cur.execute(
-            "SELECT src, tbl, file, names FROM __rejected_sources ORDER BY src"
-        ).fetchall()
         frames = []
-        for src, tbl, file, names in sources:
+        for src, tbl, file, names in queries.rejected_sources(self.cursor()):
             if table is not None and tbl != table:
                 continue
-            # the table name is built from an integer id, never from user text
-            frame = cur.execute(f'SELECT * FROM "__rejected_rows_{int(src)}"').df()
+            frame = queries.rejected_rows_of(self.cursor(), src)
             original = json.loads(names)
             renamed = {"__row": "row", "__reasons": "reasons", "__extra": "extra values"}
             renamed.update({f"c{i}": n for i, n in enumerate(original, start=1)})
@@ -219,11 +149,34 @@ class Store:
             return pd.DataFrame({"file": [], "row": [], "reasons": []})
         return pd.concat(frames, ignore_index=True)
 
+    def rejected_tables(self) -> list[str]:
+        """Tables (adsl, adtte, visits, adae, wide) with rejected rows, in the loader's order."""
+        return queries.rejected_tables(self.cursor())
+
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
+        """Any read-only SQL, for tests and diagnosis only: the product's own reads are
+        the functions of `analytics.store.queries`."""
         return self._con.cursor().execute(sql, params or []).df()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor on the read-only database, for the functions of
+        `analytics.store.queries` (one cursor per query: pages run in threads)."""
+        return self._con.cursor()
 
     def subject_columns(self) -> dict[str, str]:
         return dict(self.column_types["adsl"])
+
+    def value_range(self, column: str) -> tuple[object, object]:
+        """(min, max) of a subject column over the whole data."""
+        return queries.value_range(self.cursor(), column, self.column_types["adsl"])
+
+    def distinct_counts(self, columns: list[str]) -> dict[str, int]:
+        """Distinct recorded values of each subject column, over the whole data."""
+        return queries.distinct_counts(self.cursor(), columns, self.column_types["adsl"])
+
+    def has_rows(self, table: str) -> bool:
+        """Whether the event table ("visits" or "adae") holds any row."""
+        return queries.has_rows(self.cursor(), table)
 
     def provenance(self, filters: FilterState) -> Provenance:
         return Provenance(
@@ -233,7 +186,7 @@ class Store:
         )
 
     def subject_where(self, filters: FilterState) -> tuple[str, list[object]]:
-        return where_clause(filters, self.column_types["adsl"])
+        return queries.where_clause(filters, self.column_types["adsl"])
 
     def count(self, filters: FilterState | None = None) -> int:
         if not filters:
@@ -243,13 +196,7 @@ class Store:
         return self._count(filters)
 
     def _count(self, filters: FilterState) -> int:
-        where, params = self.subject_where(filters)
-        row = (
-            self._con.cursor()
-            .execute(f"SELECT count(*) FROM adsl WHERE {where}", params)
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
+        return queries.count_subjects(self.cursor(), self.subject_where(filters))
 
     def endpoints(self) -> list[str]:
         return sorted(self.endpoint_labels())
@@ -260,7 +207,7 @@ class Store:
         return dict(self._labels)
 
     def _endpoint_labels(self) -> dict[str, str]:
-        df = self.query("SELECT PARAMCD, min(PARAM) AS PARAM FROM adtte GROUP BY PARAMCD")
+        df = queries.endpoint_names(self.cursor())
         return {
             str(c): str(p) if p is not None else str(c)
             for c, p in zip(df["PARAMCD"], df["PARAM"], strict=True)
@@ -269,12 +216,8 @@ class Store:
     def group_sizes(self, filters: FilterState | None, by: str) -> dict[str, int]:
         if by not in self.column_types["adsl"]:
             raise KeyError(f"unknown subject column {by!r}")
-        where, params = self.subject_where(filters or FilterState())
-        df = self.query(
-            f"SELECT CAST({quote_ident(by)} AS VARCHAR) AS GRP, count(*) AS N FROM adsl "
-            f"WHERE {where} GROUP BY ALL",
-            params,
-        )
+        subject = self.subject_where(filters or FilterState())
+        df = queries.group_sizes(self.cursor(), subject, by, self.column_types["adsl"])
         return {str(g): int(n) for g, n in zip(df["GRP"], df["N"], strict=True) if g is not None}
 
     def tte_counts(
@@ -292,57 +235,24 @@ class Store:
         query over the analysis table (one row per patient, a time and event column per
         endpoint): each endpoint's rows are grouped in DuckDB, and times read back as
         DOUBLE whatever their stored type."""
-        filters = filters or FilterState()
-        where, params = self.subject_where(filters)
-        group = ""
-        if by is not None:
-            if by not in self.column_types["adsl"]:
-                raise KeyError(f"unknown subject column {by!r}")
-            group = f", CAST({quote_ident(by)} AS VARCHAR) AS GRP"
-        # column names from the endpoints' positions; the codes themselves are bound
+        if by is not None and by not in self.column_types["adsl"]:
+            raise KeyError(f"unknown subject column {by!r}")
+        subject = self.subject_where(filters or FilterState())
         slot = self._endpoint_slot
         slots = [(c, slot[c]) for c in dict.fromkeys(paramcds) if c in slot]
-        parts = [
-            f"SELECT ? AS PARAMCD, __t{k} AS __T, __e{k} AS EVENT{group}, count(*) AS N "
-            f"FROM __tte_pivot WHERE __t{k} IS NOT NULL AND {where} GROUP BY ALL"
-            for _, k in slots
-        ]
-        if not parts:
-            parts = [
-                "SELECT CAST(NULL AS VARCHAR) AS PARAMCD, CAST(NULL AS DOUBLE) AS __T, "
-                f"CAST(NULL AS INTEGER) AS EVENT{group}, CAST(0 AS BIGINT) AS N "
-                "FROM adsl WHERE false"
-            ]
-        extra = ", GRP" if by is not None else ""
-        sql = (
-            f"SELECT PARAMCD, CAST(__T AS DOUBLE) AS AVAL, EVENT{extra}, N FROM "
-            f"({' UNION ALL '.join(parts)}) ORDER BY ALL"
-        )
-        bound: list[object] = []
-        for code, _ in slots:
-            bound += [code, *params]
-        return self.query(sql, bound)
+        return queries.tte_counts(self.cursor(), subject, slots, by, self.column_types["adsl"])
 
     def levels(self, column: str) -> list[object]:
         """Distinct non-missing values of a subject column, sorted."""
         if column not in self.column_types["adsl"]:
             raise KeyError(f"unknown subject column {column!r}")
-        ident = quote_ident(column)
-        df = self.query(
-            f"SELECT DISTINCT {ident} AS v FROM adsl WHERE {ident} IS NOT NULL ORDER BY v"
-        )
-        return list(df["v"])
+        return queries.levels(self.cursor(), column, self.column_types["adsl"])
 
     def cohort(self, filters: FilterState | None = None) -> Cohort:
         filters = filters or FilterState()
-        where, params = self.subject_where(filters)
-        subset = f"USUBJID IN (SELECT USUBJID FROM adsl WHERE {where})"
-        adsl = self.query(f"SELECT * FROM adsl WHERE {where} ORDER BY USUBJID", params)
-        adtte = self.query(f"SELECT * FROM adtte WHERE {subset} ORDER BY USUBJID, PARAMCD", params)
-        visits = self.query(
-            f"SELECT * FROM visits WHERE {subset} ORDER BY USUBJID, AVISITN", params
+        adsl, adtte, visits, adae = queries.cohort_tables(
+            self.cursor(), self.subject_where(filters)
         )
-        adae = self.query(f"SELECT * FROM adae WHERE {subset} ORDER BY USUBJID, AESEQ", params)
         return self.partial_cohort(filters, adsl, adtte, visits, adae)
 
     def partial_cohort(

@@ -1,0 +1,193 @@
+"""The terms of the subgroup analysis (``analytics.analyses.subgroups``): what a
+subgroup variable is (a subject column, or a variable derived from one, as the paper's
+age split), its clinical label, the order of its levels, what is reported when the data
+do not hold it, and the result: one row per level, one entry per variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.estimators.cox_likelihood import Ties
+from analytics.estimators.km import CIType
+from analytics.model.provenance import Provenance
+from analytics.model.schema import ADSL
+
+NOT_IN_DATA = "not in the data"
+
+
+@dataclass(frozen=True)
+class DerivedSplit:
+    """A subgroup variable derived from a numeric subject column: <= cut vs > cut."""
+
+    name: str  # the variable's name in results (never a column name: it has spaces)
+    label: str
+    source: str  # the subject column it is read from
+    cut: float
+
+    @property
+    def levels(self) -> tuple[str, str]:
+        return f"<={self.cut:g}", f">{self.cut:g}"
+
+    def level_of(self, values: pd.Series) -> pd.Series:
+        """Each value's level; None where the value is missing or not a number."""
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+        low, high = self.levels
+        out = np.where(x <= self.cut, low, high).astype(object)
+        out[np.isnan(x)] = None
+        return pd.Series(out, index=values.index, dtype=object)
+
+
+# The paper's age subgroups, <=70 and >70 years, from the age itself.
+AGE_SPLIT = DerivedSplit("AGE <=70 / >70", "Age <=70 / >70 (from AGE)", "AGE", 70)
+DERIVED: dict[str, DerivedSplit] = {AGE_SPLIT.name: AGE_SPLIT}
+
+DEFAULT_SUBGROUPS: tuple[str, ...] = (
+    "SEX",
+    "DIALFL",
+    AGE_SPLIT.name,
+    "DIABFL",
+    "RACE",
+    "ETHNIC",
+    "RUTHCAT",
+)
+
+
+def source_column(variable: str) -> str:
+    """The subject column a subgroup variable is read from."""
+    derived = DERIVED.get(variable)
+    return derived.source if derived else variable
+
+
+def unknown_variables(variables: Sequence[str], columns: Collection[str]) -> list[str]:
+    """The variables that are neither prespecified nor subject columns; a prespecified
+    one the data lack is not unknown (it is reported "not in the data")."""
+    return [
+        v
+        for v in variables
+        if v == "USUBJID" or (v not in columns and v not in DEFAULT_SUBGROUPS and v not in DERIVED)
+    ]
+
+
+def not_in_data(variable: str, column_present: bool = True) -> str:
+    """The note of a variable without any value among the patients analysed."""
+    col = source_column(variable)
+    if not column_present:
+        return f"{NOT_IN_DATA} (no column {col})"
+    return f"{NOT_IN_DATA} (no {col} recorded for these patients)"
+
+
+def schema_order(variable: str) -> tuple[str, ...]:
+    if variable in DERIVED:
+        return DERIVED[variable].levels
+    try:
+        return ADSL.column(variable).allowed
+    except KeyError:
+        return ()
+
+
+def is_flag(variable: str) -> bool:
+    if variable in DERIVED:
+        return False
+    try:
+        return ADSL.column(variable).type == "flag"
+    except KeyError:
+        return False
+
+
+def variable_label(variable: str) -> str:
+    if variable in DERIVED:
+        return DERIVED[variable].label
+    try:
+        return ADSL.column(variable).label
+    except KeyError:
+        return variable
+
+
+def fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class SubgroupLevel:
+    variable: str
+    level: str
+    n: int
+    events: int
+    is_reference: bool
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    at_risk: float | None
+    hazard_ratio: float | None
+    hr_lower: float | None
+    hr_upper: float | None
+    p_value: float | None
+    reason: str | None  # why an estimate is missing; None when everything was estimated
+
+
+@dataclass(frozen=True)
+class SubgroupVariable:
+    variable: str
+    label: str
+    reference: str | None
+    levels: tuple[SubgroupLevel, ...]
+    n_missing: int
+    p_interaction: float | None
+    chisq: float | None
+    df: int | None
+    cox_lr_p: float | None
+    note: str | None
+
+    @property
+    def p_heterogeneity(self) -> float | None:
+        """`p_interaction` by its meaning: heterogeneity across levels (log-rank)."""
+        return self.p_interaction
+
+    def level(self, name: str) -> SubgroupLevel:
+        for lv in self.levels:
+            if lv.level == name:
+                return lv
+        raise KeyError(f"{self.variable} has no level {name!r}")
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    endpoint: str
+    label: str
+    landmark: float
+    ci_type: CIType
+    alpha: float
+    ties: Ties
+    min_n: int
+    min_events: int
+    n: int
+    events: int
+    variables: tuple[SubgroupVariable, ...]
+    provenance: Provenance
+
+    def variable(self, name: str) -> SubgroupVariable:
+        for var in self.variables:
+            if var.variable == name:
+                return var
+        raise KeyError(f"no subgroup variable {name!r}")
+
+
+def absent_variable(name: str, n: int, column_present: bool = True) -> SubgroupVariable:
+    """A variable none of whose `n` patients has a value: no levels, a note."""
+    return SubgroupVariable(
+        name,
+        variable_label(name),
+        None,
+        (),
+        n,
+        None,
+        None,
+        None,
+        None,
+        not_in_data(name, column_present),
+    )

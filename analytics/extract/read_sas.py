@@ -1,0 +1,46 @@
+"""Staging a SAS transport (.xpt) file, read by pyreadstat into a DuckDB table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pyreadstat
+
+from analytics.extract.discovery import Source
+from analytics.extract.issues import DataError, short_message
+from analytics.extract.staged import Staged, finish, positional
+
+
+def _load_frame(con: duckdb.DuckDBPyConnection, rel: str, frame: pd.DataFrame) -> None:
+    frame = frame.copy()
+    frame.columns = pd.Index(positional(frame.shape[1]))
+    for col in frame.columns:
+        # missing SAS numerics arrive as NaN; NULL is what the rest of the loader expects
+        if frame[col].dtype.kind == "f":
+            frame[col] = frame[col].astype("Float64")
+    frame.insert(0, "__extra", pd.Series([None] * len(frame), dtype="object"))
+    frame.insert(0, "__err", pd.Series([None] * len(frame), dtype="object"))
+    frame.insert(0, "__row", range(1, len(frame) + 1))
+    name = f"_frame_{rel}"
+    con.register(name, frame)
+    try:
+        con.execute(f'CREATE TABLE "{rel}" AS SELECT * FROM "{name}"')
+    finally:
+        con.unregister(name)
+
+
+def stage_xpt(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Staged:
+    try:
+        # pyreadstat, not pandas.read_sas: pandas decodes some SAS zeros as 5e-79
+        frame, _meta = pyreadstat.read_xport(str(source.path))
+    except Exception as exc:  # the reader raises several types for a bad file
+        raise DataError.of(source.label, "cannot be read as SAS transport "
+                           f"({short_message(exc, source.path, source.label)})") from None
+    names = [str(c) for c in frame.columns]
+    try:
+        _load_frame(con, rel, frame)
+    except (duckdb.Error, ValueError, TypeError) as exc:
+        raise DataError.of(source.label, f"cannot be read as SAS transport ({short_message(exc)})"
+                           ) from None
+    return finish(con, source, rel, names, [])

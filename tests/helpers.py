@@ -1,0 +1,71 @@
+"""What several test files share: where things are, a guard against hanging code, and
+demo tables shaped as other extracts would give them. Fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PUBLISHED = SHARED / "reference" / "promise2_published.json"
+
+
+class TooSlowError(Exception):
+    """Raised by `watchdog` when the code under test runs past its time."""
+
+
+@contextlib.contextmanager
+def watchdog(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging (and filling the memory) when code loops or a fix is
+    missing: SIGALRM interrupts Python code after `seconds`."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TooSlowError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def demo_file(name: str) -> Path:
+    """A bundled demo table's CSV file."""
+    # Imported here, not above: conftest.py imports this module, and an engine that does
+    # not import must fail its own tests, not the collection of every test.
+    from analytics.store import DEMO_DIR
+
+    return DEMO_DIR / f"{name}.csv"
+
+
+def demo(name: str) -> pd.DataFrame:
+    """A bundled demo table as text, as a CSV reader without type inference gives it."""
+    return pd.read_csv(demo_file(name), dtype=str, keep_default_na=False)
+
+
+def typed(name: str) -> pd.DataFrame:
+    """The demo table with the types a registry's Parquet export would have."""
+    frame = pd.read_csv(demo_file(name), keep_default_na=False, na_values=[""],
+                        dtype={"SITEID": str})
+    for col in frame.columns:
+        if col.endswith("DT"):
+            frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame
+
+
+def wide_frame() -> pd.DataFrame:
+    """The demo extract as one wide table: one row a patient, an event date a column."""
+    adsl, tte = demo("adsl"), demo("adtte")
+    events = tte[tte["CNSR"] == "0"].pivot(index="USUBJID", columns="PARAMCD", values="ADT")
+    wide = adsl.set_index("USUBJID")
+    for code, col in (("LS", "AMPDT"), ("PP", "PPLOSDT"), ("PAP", "PAPLOSDT"),
+                      ("SP", "SPLOSDT"), ("REINT", "REINTDT")):
+        wide[col] = events[code].reindex(wide.index).fillna("")
+    return wide.reset_index()
