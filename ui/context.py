@@ -18,6 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from analytics.analyses.headline import Headline
 from analytics.model.filters import FilterState
+from analytics.model.view import View
 from analytics.store import Cohort, Store
 from charts.palette import colour_map
 from ui import data
@@ -80,6 +81,24 @@ class Context:
     def colours(self, column: str) -> dict[str, str]:
         """Level -> colour, the same on every page whatever the filters show."""
         return colour_map(self.levels(column))
+
+    @property
+    def view(self) -> View:
+        """Filters, compare-by and options as the one value with a URL form
+        (`View.to_query`), a printable form and a cache key."""
+        o = self.options
+        return View(
+            filters=self.filters,
+            compare=self.compare_by,
+            landmark=o.landmark,
+            ci_type=o.ci_type,
+            goal=o.goal,
+            tick_months=o.tick_months,
+            show_ci=o.show_ci,
+            risk_rows=o.risk_rows,
+            min_at_risk=o.min_at_risk,
+            presentation=o.presentation,
+        )
 
     def groups(self) -> dict[str, Cohort]:
         """The filtered cohort split by `compare_by` (levels with patients, in level

@@ -59,7 +59,8 @@ def fkey(filters: FilterState) -> FilterKey:
     return tuple((c.column, c.op, c.values) for c in filters.clauses)
 
 
-def _state(key: FilterKey) -> FilterState:
+def filters_of(key: FilterKey) -> FilterState:
+    """The filter state back from its cache-key form (`fkey`)."""
     return FilterState(tuple(Clause(col, op, vals) for col, op, vals in key))  # type: ignore[arg-type]
 
 
@@ -138,7 +139,7 @@ def compare_columns(store: Store) -> list[str]:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
 def _count(_store: Store, src: str, key: FilterKey) -> int:
-    return _store.count(_state(key))
+    return _store.count(filters_of(key))
 
 
 def count(store: Store, filters: FilterState) -> int:
@@ -148,7 +149,7 @@ def count(store: Store, filters: FilterState) -> int:
 # Few entries: on a large registry one cohort is hundreds of MB.
 @st.cache_data(max_entries=8, ttl=TTL, show_spinner="Loading the patients…")
 def _cohort(_store: Store, src: str, key: FilterKey) -> Cohort:
-    return _store.cohort(_state(key))
+    return _store.cohort(filters_of(key))
 
 
 def cohort(store: Store, filters: FilterState) -> Cohort:
@@ -166,7 +167,7 @@ def groups(store: Store, filters: FilterState, by: str) -> dict[str, Cohort]:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
 def _group_sizes(_store: Store, src: str, key: FilterKey, by: str) -> dict[str, int]:
-    return _store.group_sizes(_state(key), by)
+    return _store.group_sizes(filters_of(key), by)
 
 
 def group_sizes(store: Store, filters: FilterState, by: str) -> dict[str, int]:
@@ -180,7 +181,7 @@ def group_sizes(store: Store, filters: FilterState, by: str) -> dict[str, int]:
 def _headline(
     _store: Store, src: str, key: FilterKey, day: float, goal: float, ci_type: str
 ) -> Headline:
-    return views.headline_view(_store, _state(key), day=day, goal=goal, ci_type=ci_type)  # type: ignore[arg-type]
+    return views.headline_view(_store, filters_of(key), day=day, goal=goal, ci_type=ci_type)  # type: ignore[arg-type]
 
 
 def headline(store: Store, filters: FilterState, options: ViewOptions) -> Headline:
@@ -208,7 +209,7 @@ def _survival(
 ) -> views.SurvivalView:
     return views.survival_view(
         _store,
-        _state(key),
+        filters_of(key),
         codes,
         landmarks=landmarks,
         ci_type=ci_type,  # type: ignore[arg-type]
@@ -253,7 +254,7 @@ def _bayes(
 ) -> BayesResult | None:
     return views.bayes_view(
         _store,
-        _state(key),
+        filters_of(key),
         day=day,
         goal=goal,
         threshold=threshold,
@@ -291,7 +292,7 @@ def bayes(
 def _competing(
     _store: Store, src: str, key: FilterKey, paramcd: str, day: float
 ) -> CompetingRisksResult | None:
-    return views.competing_view(_store, _state(key), paramcd, landmarks=(day,))
+    return views.competing_view(_store, filters_of(key), paramcd, landmarks=(day,))
 
 
 def competing(
@@ -302,7 +303,7 @@ def competing(
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
 def _cohort_counts(_store: Store, src: str, key: FilterKey, day: float) -> views.CohortCounts:
-    return views.cohort_counts(_store, _state(key), day)
+    return views.cohort_counts(_store, filters_of(key), day)
 
 
 def cohort_counts(store: Store, filters: FilterState, day: float) -> views.CohortCounts:
@@ -311,7 +312,7 @@ def cohort_counts(store: Store, filters: FilterState, day: float) -> views.Cohor
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
 def _reinterventions(_store: Store, src: str, key: FilterKey, day: float) -> Reinterventions | None:
-    return views.reintervention_view(_store, _state(key), day)
+    return views.reintervention_view(_store, filters_of(key), day)
 
 
 def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterventions | None:
@@ -352,7 +353,7 @@ def _subgroups(
     ci_type: str,
 ) -> SubgroupResult | None:
     return subgroup_view(
-        _store, _state(key), endpoint, list(variables), landmark=landmark, ci_type=ci_type
+        _store, filters_of(key), endpoint, list(variables), landmark=landmark, ci_type=ci_type
     )
 
 
@@ -383,7 +384,7 @@ class Wounds:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the wound results…")
 def _wounds(_store: Store, src: str, key: FilterKey, day: float) -> Wounds:
-    cohort = visit_cohort(_store, _state(key))
+    cohort = visit_cohort(_store, filters_of(key))
     return Wounds(
         course=wound_course(cohort),
         visits=tuple(visit_names(cohort)),
@@ -397,7 +398,7 @@ def wounds(store: Store, filters: FilterState, day: float) -> Wounds:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
 def _rutherford(_store: Store, src: str, key: FilterKey, visit: str) -> RutherfordAtVisit:
-    return rutherford_at(visit_cohort(_store, _state(key)), visit)
+    return rutherford_at(visit_cohort(_store, filters_of(key)), visit)
 
 
 def rutherford(store: Store, filters: FilterState, visit: str) -> RutherfordAtVisit:
@@ -416,7 +417,7 @@ class PatientTables:
 def _patient_tables(
     _store: Store, src: str, key: FilterKey, day: float, procedure: bool
 ) -> PatientTables:
-    filters = _state(key)
+    filters = filters_of(key)
     counts = ColumnCounts(_store, filters)
     t2 = table2_view(_store, filters, reintervention_day=day, counts=counts)
     return PatientTables(
@@ -444,7 +445,7 @@ class Safety:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Counting adverse events…")
 def _safety(_store: Store, src: str, key: FilterKey, day: float | None) -> Safety:
-    return Safety(*safety_view(_store, _state(key), day))
+    return Safety(*safety_view(_store, filters_of(key), day))
 
 
 def safety(store: Store, filters: FilterState, day: float | None) -> Safety:

@@ -7,13 +7,9 @@ import streamlit as st
 
 from analytics.analyses.sites import SiteComparison, compare_sites
 from analytics.estimators.km import CIType
-from analytics.model.filters import Clause, FilterState
+from analytics.model.filters import FilterState
 from analytics.store import Store
-from ui.data import ENTRIES, TTL, FilterKey, fkey, src
-
-
-def _state(key: FilterKey) -> FilterState:
-    return FilterState(tuple(Clause(col, op, vals) for col, op, vals in key))  # type: ignore[arg-type]
+from ui.data import ENTRIES, TTL, FilterKey, filters_of, fkey, src
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Comparing the sites…")
@@ -29,7 +25,7 @@ def _sites(
 ) -> SiteComparison:
     return compare_sites(
         _store,
-        _state(key),
+        filters_of(key),
         outcome,
         day=day,
         benchmark=benchmark,

@@ -48,9 +48,9 @@ from analytics.estimators.curve_summaries import (
     restricted_mean,
 )
 from analytics.model.provenance import Provenance
+from analytics.model.view import CI_TYPES as CI_TYPES  # re-exported: the estimators name it
+from analytics.model.view import CIType as CIType
 
-CIType = Literal["log-log", "log", "plain"]
-CI_TYPES: tuple[CIType, ...] = ("log-log", "log", "plain")
 CI_LABELS: dict[CIType, str] = {
     "log-log": "log-log (complementary log-log) transformed Greenwood CI, as SAS PROC LIFETEST",
     "log": "log-transformed Greenwood CI, as R survfit's default",

@@ -19,6 +19,7 @@ from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
 from analytics.estimators.km import CI_TYPES
 from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
+from analytics.model.view import View
 from analytics.report import arguments, design_cli
 from analytics.report.summary import summarize, summary_json
 from analytics.store import DEMO_DIR, Store
@@ -102,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--by", metavar="COL", help="compare groups of this subject column")
     s.add_argument(
+        "--view",
+        metavar="QUERY",
+        help="the query of a dashboard URL, e.g. 'DIALFL=N&compare=SEX&landmark=365': its "
+        "filters, comparison, landmark, CI type and goal (the options above add to it "
+        "and take precedence)",
+    )
+    s.add_argument(
         "--reference",
         metavar="LEVEL",
         help="reference level for hazard ratios (default: first level in sort order)",
@@ -116,7 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--ci",
         choices=CI_TYPES,
-        default="log-log",
         help="confidence interval type for Kaplan-Meier (default log-log, as SAS; "
         "R's default is log)",
     )
@@ -129,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--goal",
         type=arguments.probability,
-        default=0.54,
         metavar="P",
         help="performance goal for the event-free rate (default 0.54)",
     )
@@ -244,9 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         return _validate(args.data, args.mapping)
     try:
-        filters = FilterState.parse(args.filter)
+        view = View.from_text(args.view or "")
+        if view.problems:
+            raise FilterError("--view: " + "; ".join(view.problems))
+        filters = FilterState.parse(args.filter).merged(view.filters)
         store = Store.open(args.data, args.mapping)
-        by = args.by.upper() if args.by else None
+        by = args.by.upper() if args.by else view.compare
         if by is not None:
             _check_by(store, filters, by)
         bayes_endpoint = args.endpoint
@@ -256,12 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             store,
             filters,
             endpoints=args.endpoints.split(",") if args.endpoints else None,
-            landmarks=args.landmark or (183,),
-            ci_type=args.ci,
+            landmarks=args.landmark or (view.landmark,),
+            ci_type=args.ci or view.ci_type,
             by=by,
             reference=args.reference,
             bayes_endpoint=bayes_endpoint,
-            goal=args.goal,
+            goal=view.goal if args.goal is None else args.goal,
             threshold=args.threshold,
             prior=args.prior,
             impute=not args.no_imputation,

@@ -1,5 +1,5 @@
 """Writes the corpus of malformed extracts in tests/corpus/<case>/, each with the exact
-report it must produce (expected.json); tests/test_validation.py checks both.
+report it must produce (expected.json); tests/malformed/test_validation.py checks both.
 
     .venv/bin/python tests/corpus/make_corpus.py            # rewrite the corpus here
     .venv/bin/python tests/corpus/make_corpus.py --out DIR  # elsewhere (the test does)

@@ -20,7 +20,7 @@ from analytics.model.filters import FilterState
 from analytics.report.frames import table_csv
 from analytics.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGE = "pages/audit.py"
 LANDMARK = 183

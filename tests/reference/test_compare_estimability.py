@@ -28,7 +28,7 @@ from analytics.report.cli import main
 from analytics.report.summary import summarize, summary_json
 from tests.helpers import ROOT
 
-REF = Path(__file__).resolve().parent / "reference" / "r_survival"
+REF = Path(__file__).resolve().parents[1] / "reference" / "r_survival"
 CELLTYPES = ["squamous", "smallcell", "adeno", "large"]
 
 # Three groups; C has no events but its patients are at risk at most event times.

@@ -3,7 +3,7 @@ switches to it and back, the files and their database live in the server's tempo
 folder (never under the project folder), the demo is unchanged, and an upload with a
 registry's own column names opens once its suggested mapping is applied.
 
-The server is started as in tests/test_browser.py, with its own temporary folder so
+The server is started as in tests/browser/test_browser.py, with its own temporary folder so
 that the test can see where the upload went.
 """
 

@@ -1,5 +1,5 @@
 """Layering and the promise about published figures, checked on the code itself
-(the import contracts, lazy imports and where SQL is written: tests/test_layers.py).
+(the import contracts, lazy imports and where SQL is written: tests/unit/test_layers.py).
 
 - `analytics/` never imports Streamlit or Plotly (the engine runs without a UI);
 - no published PROMISE II result appears in the code that computes or shows numbers:

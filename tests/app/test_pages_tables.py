@@ -25,11 +25,11 @@ from analytics.report.frames import side_by_side, stack, subgroup_frame
 from ui.sidebar import COMPARE
 from ui.view_options import ViewOptions
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SUBGROUPS = "pages/subgroups.py"
 WOUNDS = "pages/wounds.py"
 PATIENTS = "pages/patients.py"
-# sidebar filters bound to the URL (tests/test_app.py uses the same)
+# sidebar filters bound to the URL (tests/app/test_app.py uses the same)
 URL_FILTERS = ("SEX", "DIALFL", "DIABFL", "AGEGR1", "RUTHCAT")
 ALL = "All patients in view"
 OPTIONS = ViewOptions()  # the defaults the pages start with
@@ -286,7 +286,7 @@ def test_empty_cohort_reads_as_plain_words(at, page, empty_filters):
 def test_extract_without_visits_or_adverse_events(at, monkeypatch, tmp_path):
     """A registry extract may have no visits and no adverse-event table: the pages say so
     in words, with no exception."""
-    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    demo = Path(__file__).resolve().parents[2] / "data" / "demo"
     for name in ("adsl.csv", "adtte.csv", "dataset.json"):
         (tmp_path / name).write_bytes((demo / name).read_bytes())
     monkeypatch.setenv("DVA_DATA_DIR", str(tmp_path))

@@ -15,7 +15,7 @@ import ui.context
 from analytics.analyses.headline import Headline, headline
 from analytics.model.filters import FilterState
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = (
     ("pages/overview.py", "Overview", ""),

@@ -19,7 +19,7 @@ import pytest
 
 from analytics.estimators.km import CI_TYPES, CIType, KaplanMeier
 
-REF = Path(__file__).resolve().parent / "reference" / "r_survival"
+REF = Path(__file__).resolve().parents[1] / "reference" / "r_survival"
 GROUPS = {"aml": "x", "lung": "sex", "veteran": "trt", "edge": "group"}
 TOL = 1e-6
 

@@ -24,7 +24,7 @@ from analytics.analyses.design import DEFAULT_SEED, GoldilocksDesign, parse_look
 from analytics.estimators.beta_binomial import critical_count, predictive_table
 from analytics.report import design_cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 GOAL, THRESHOLD, N = 0.54, 0.977, 105
 LOOKS = (60, 75, 90, 105)

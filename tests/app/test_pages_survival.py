@@ -23,7 +23,7 @@ from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 from analytics.report.summary import summarize, summary_json
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 MY_PAGES = ("pages/overview.py", "pages/afs.py", "pages/primary_endpoint.py", "pages/patency.py")
 MONTH = 365.25 / 12
 

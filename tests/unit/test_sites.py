@@ -31,7 +31,7 @@ from analytics.store import Store
 from charts import export
 from charts.funnel import funnel_figure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGE = "pages/sites.py"
 DAY = 183

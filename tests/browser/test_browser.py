@@ -24,8 +24,8 @@ from tests.serving import RENDER_TIMEOUT, no_failure, serve
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",
     "LS": "Limb salvage at 6 months",

@@ -20,7 +20,7 @@ from analytics.model.filters import FilterState
 from analytics.report.frames import subgroup_frame
 from analytics.store import DEMO_DIR, Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 LANDMARK = 183
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.analyses.design import DEFAULT_SEED, DesignResult, GoldilocksDesign
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGE = "pages/design.py"
 

@@ -6,7 +6,7 @@ the interactive mapping of an upload whose columns are not the data model's.
 Expected counts are read from the test's own files with the csv module, never from
 the loader; AppTest cannot drive st.file_uploader, so uploads are made with the
 functions the page calls and handed to the app through the session state, and
-tests/test_browser_data.py uploads through a real browser.
+tests/browser/test_browser_data.py uploads through a real browser.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from analytics.analyses.survival import endpoint_cumulative_incidence
 from analytics.estimators.competing import AalenJohansen, cumulative_incidence, one_minus_km
 from analytics.estimators.km import KaplanMeier
 
-REF = Path(__file__).resolve().parent / "reference" / "r_survival"
+REF = Path(__file__).resolve().parents[1] / "reference" / "r_survival"
 CAUSES = {"pcm": 1, "death": 2}
 TOL = 1e-6
 

@@ -19,7 +19,7 @@ import pytest
 
 from analytics.estimators import TIES, CoxPH, LogRankTest, Ties
 
-REF = Path(__file__).resolve().parent / "reference" / "r_survival"
+REF = Path(__file__).resolve().parents[1] / "reference" / "r_survival"
 DATASETS = ("aml", "lung", "veteran", "edge")
 # R's factor level order where it is not the sorted order.
 LEVELS = {"celltype": ["squamous", "smallcell", "adeno", "large"]}
