@@ -19,7 +19,7 @@ from analytics.estimators.describe import Row
 from analytics.model.filters import FilterState
 from analytics.model.schema import ADSL
 from analytics.report.frames import side_by_side
-from ui import data, fmt
+from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, small_group_caution
@@ -148,11 +148,11 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
         "Adverse events counted", [within, WHOLE], horizontal=True, key="patients_ae_window"
     )
     day = None if choice == WHOLE else landmark
-    overall = data.safety(ctx.store, ctx.filters, day)
+    overall = patient_results.safety(ctx.store, ctx.filters, day)
     summaries: dict[str, SafetySummary] = {
         name: overall.adverse_events
         if name == ALL
-        else data.safety(ctx.store, f, day).adverse_events
+        else patient_results.safety(ctx.store, f, day).adverse_events
         for name, f in cohorts.items()
     }
     ae = summaries[ALL]
@@ -259,7 +259,7 @@ def render() -> None:
         small_group_caution(data.count(ctx.store, filters), group=None if name == ALL else name)
     landmark = ctx.options.landmark
     tables = {
-        name: data.patient_tables(ctx.store, filters, landmark, procedure=name == ALL)
+        name: patient_results.patient_tables(ctx.store, filters, landmark, procedure=name == ALL)
         for name, filters in cohorts.items()
     }
 

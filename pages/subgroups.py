@@ -10,7 +10,7 @@ from analytics.estimators.km import CI_LABELS
 from analytics.model.schema import ADSL
 from analytics.report.frames import subgroup_frame
 from charts.forest import forest_figure
-from ui import data, fmt
+from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
@@ -114,7 +114,7 @@ def render() -> None:
         return
     endpoint, variables = choose(ctx)
     opts = ctx.options
-    res = data.subgroups(
+    res = patient_results.subgroups(
         ctx.store, ctx.filters, endpoint, variables, landmark=opts.landmark, ci_type=opts.ci_type
     )
     if res is None:

@@ -15,7 +15,7 @@ from analytics.model.schema import ADSL
 from analytics.report.frames import stack
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
-from ui import data, fmt
+from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
@@ -123,13 +123,15 @@ def render() -> None:
         "No scheduled visits are recorded for the patients in view, so there are no wound "
         "or Rutherford results to show."
     )
-    if not data.has_rows(ctx.store, "visits"):
+    if not patient_results.has_rows(ctx.store, "visits"):
         st.info(no_visits)  # the data have no visits at all: say so without reading patients
         return
     opts = ctx.options
-    overall = data.wounds(ctx.store, ctx.filters, opts.landmark)
+    overall = patient_results.wounds(ctx.store, ctx.filters, opts.landmark)
     courses: dict[str, WoundCourse] = {
-        name: overall.course if name == ALL else data.wounds(ctx.store, f, opts.landmark).course
+        name: overall.course
+        if name == ALL
+        else patient_results.wounds(ctx.store, f, opts.landmark).course
         for name, f in filters.items()
     }
     if not any(v.followed for c in courses.values() for v in c.visits):
@@ -145,7 +147,7 @@ def render() -> None:
         key="wounds_visit",
         width=360,
     )
-    ruths = {name: data.rutherford(ctx.store, f, visit) for name, f in filters.items()}
+    ruths = {name: patient_results.rutherford(ctx.store, f, visit) for name, f in filters.items()}
     theme = opts.theme
     main = overall.course.provenance
     key = (data.view_key(ctx.store, ctx.filters, opts), ctx.compare_by)
@@ -231,7 +233,7 @@ def render() -> None:
 
     at = visit_label(visit).lower()
     st.subheader(f"Rutherford class at {at}")
-    ruth_prov = data.rutherford(ctx.store, ctx.filters, visit).provenance
+    ruth_prov = patient_results.rutherford(ctx.store, ctx.filters, visit).provenance
     show_figure(
         cached_figure(
             "rutherford_change",
