@@ -20,7 +20,7 @@ import streamlit as st
 from analytics.analyses import views
 from analytics.analyses.headline import Headline
 from analytics.analyses.outcomes import Reinterventions
-from analytics.estimators.bayes import BayesResult, Imputation
+from analytics.estimators.bayes import BayesianEndpoint, BayesResult, Imputation
 from analytics.estimators.competing import CompetingRisksResult
 from analytics.model.filters import Clause, FilterState
 from analytics.model.schema import ADSL
@@ -234,16 +234,10 @@ def _bayes(
     impute: bool,
     imputation: Imputation,
 ) -> BayesResult | None:
-    return views.bayes_view(
-        _store,
-        filters_of(key),
-        day=day,
-        goal=goal,
-        threshold=threshold,
-        prior=prior,
-        impute=impute,
-        imputation=imputation,
+    model = BayesianEndpoint(
+        day=day, goal=goal, threshold=threshold, prior=prior, impute=impute, imputation=imputation
     )
+    return views.bayes_view(_store, filters_of(key), model)
 
 
 def bayes(

@@ -11,11 +11,8 @@ import pandas as pd
 
 from analytics.analyses.survival import endpoint_label, fit_km, patient_counts
 from analytics.estimators.bayes import (
-    DEFAULT_IMPUTATIONS,
-    DEFAULT_SEED,
     BayesianEndpoint,
     BayesResult,
-    Imputation,
 )
 from analytics.estimators.km import CIType, Landmark
 from analytics.model.provenance import Provenance
@@ -51,40 +48,17 @@ class Headline:
 
 
 def bayes_endpoint(
-    counts: pd.DataFrame,
-    endpoint: str,
-    provenance: Provenance,
-    *,
-    day: float = 183,
-    goal: float = 0.54,
-    threshold: float = 0.977,
-    prior: tuple[float, float] = (1.0, 1.0),
-    impute: bool = True,
-    imputation: Imputation = "pwe",
-    n_imputations: int = DEFAULT_IMPUTATIONS,
-    seed: int = DEFAULT_SEED,
+    counts: pd.DataFrame, endpoint: str, provenance: Provenance, model: BayesianEndpoint
 ) -> BayesResult:
-    """The Bayesian endpoint (``analytics.estimators.bayes``) from (AVAL, EVENT, N) counts."""
-    return (
-        BayesianEndpoint(
-            day=day,
-            goal=goal,
-            threshold=threshold,
-            prior=prior,
-            impute=impute,
-            imputation=imputation,
-            n_imputations=n_imputations,
-            seed=seed,
-        )
-        .fit(
-            counts["AVAL"].to_numpy(float),
-            counts["EVENT"].to_numpy(int),
-            counts["N"].to_numpy(float),
-            endpoint=endpoint,
-            provenance=provenance,
-        )
-        .result_
-    )
+    """The Bayesian endpoint (``analytics.estimators.bayes``) from (AVAL, EVENT, N) counts,
+    with the settings of `model` (a new, unfitted estimator: fitting sets its results)."""
+    return model.fit(
+        counts["AVAL"].to_numpy(float),
+        counts["EVENT"].to_numpy(int),
+        counts["N"].to_numpy(float),
+        endpoint=endpoint,
+        provenance=provenance,
+    ).result_
 
 
 def headline_estimates(
@@ -123,7 +97,8 @@ def headline(
     bayes = None
     if "AFS" in available:
         afs = patient_counts(cohort, "AFS")
-        bayes = bayes_endpoint(afs, "AFS", prov, day=day, goal=goal, threshold=threshold)
+        model = BayesianEndpoint(day=day, goal=goal, threshold=threshold)
+        bayes = bayes_endpoint(afs, "AFS", prov, model)
     return Headline(
         n=cohort.n,
         n_total=cohort.n_total,

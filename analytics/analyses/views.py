@@ -35,7 +35,7 @@ from analytics.analyses.survival import (
     competing_incidence,
     fit_km,
 )
-from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesResult, Imputation
+from analytics.estimators.bayes import BayesianEndpoint, BayesResult
 from analytics.estimators.competing import COMPETING_CENSOR_CODES, CompetingRisksResult
 from analytics.estimators.km import CIType, KMResult
 from analytics.model.filters import Clause, FilterState
@@ -169,36 +169,20 @@ def survival_view(
 def bayes_view(
     store: Store,
     filters: FilterState,
+    model: BayesianEndpoint | None = None,
     *,
     endpoint: str = "AFS",
-    day: float = 183,
-    goal: float = 0.54,
-    threshold: float = 0.977,
-    prior: tuple[float, float] = (1.0, 1.0),
-    impute: bool = True,
-    imputation: Imputation = "pwe",
-    n_imputations: int = DEFAULT_IMPUTATIONS,
-    seed: int = DEFAULT_SEED,
 ) -> BayesResult | None:
-    """The Bayesian endpoint (``analytics.estimators.bayes``) on the patients in view; None when
-    they have no record of `endpoint`."""
+    """The Bayesian endpoint (``analytics.estimators.bayes``) on the patients in view, with
+    the settings of `model` (a new, unfitted estimator; default: the design's settings);
+    None when they have no record of `endpoint`."""
     if endpoint not in store.endpoints():
         return None
     counts = store.tte_counts(filters, endpoint)
     if counts.empty:
         return None
     return bayes_endpoint(
-        counts,
-        endpoint,
-        store.provenance(filters),
-        day=day,
-        goal=goal,
-        threshold=threshold,
-        prior=prior,
-        impute=impute,
-        imputation=imputation,
-        n_imputations=n_imputations,
-        seed=seed,
+        counts, endpoint, store.provenance(filters), model or BayesianEndpoint()
     )
 
 
@@ -220,7 +204,8 @@ def headline_view(
     scanned = store.tte_counts_many(filters, codes) if codes else pd.DataFrame()
     counts = {str(k): part for k, part in scanned.groupby("PARAMCD")} if len(scanned) else {}
     estimates = headline_estimates(counts, labels, day, ci_type, prov)
-    bayes = bayes_view(store, filters, day=day, goal=goal, threshold=threshold)
+    model = BayesianEndpoint(day=day, goal=goal, threshold=threshold)
+    bayes = bayes_view(store, filters, model)
     return Headline(
         n=store.count(filters),
         n_total=store.count(),

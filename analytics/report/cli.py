@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED
+from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesianEndpoint
 from analytics.estimators.km import CI_TYPES
 from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
@@ -270,13 +270,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             by=by,
             reference=args.reference,
             bayes_endpoint=bayes_endpoint,
-            goal=view.goal if args.goal is None else args.goal,
-            threshold=args.threshold,
-            prior=args.prior,
-            impute=not args.no_imputation,
-            imputation=args.imputation,
-            n_imputations=args.imputations,
-            seed=args.seed,
+            bayes_model=BayesianEndpoint(
+                day=(args.landmark or (view.landmark,))[0],
+                goal=view.goal if args.goal is None else args.goal,
+                threshold=args.threshold,
+                prior=args.prior,
+                impute=not args.no_imputation,
+                imputation=args.imputation,
+                n_imputations=args.imputations,
+                seed=args.seed,
+            ),
         )
     except (DataError, FilterError) as exc:
         return arguments.fail(f"python -m analytics: {exc}")

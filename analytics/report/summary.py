@@ -12,12 +12,7 @@ from dataclasses import dataclass, field
 
 from analytics.analyses.survival import FEWER_THAN_TWO_GROUPS, GroupComparison
 from analytics.analyses.views import bayes_view, survival_view
-from analytics.estimators.bayes import (
-    DEFAULT_IMPUTATIONS,
-    DEFAULT_SEED,
-    BayesResult,
-    Imputation,
-)
+from analytics.estimators.bayes import BayesianEndpoint, BayesResult
 from analytics.estimators.km import CI_LABELS, CIType, KMResult
 from analytics.extract.report import QualityReport
 from analytics.model.filters import FilterState
@@ -59,17 +54,13 @@ def summarize(
     by: str | None = None,
     reference: str | None = None,
     bayes_endpoint: str | None = "AFS",
-    goal: float = 0.54,
-    threshold: float = 0.977,
-    prior: tuple[float, float] = (1.0, 1.0),
-    impute: bool = True,
-    imputation: Imputation = "pwe",
-    n_imputations: int = DEFAULT_IMPUTATIONS,
-    seed: int = DEFAULT_SEED,
+    bayes_model: BayesianEndpoint | None = None,
     with_quality: bool = True,
     compare: Sequence[str] | None = None,
 ) -> Summary:
-    """`compare` limits the group comparison to those endpoints (default: all)."""
+    """`compare` limits the group comparison to those endpoints (default: all).
+    `bayes_model` holds the Bayesian endpoint's settings (a new, unfitted estimator;
+    default: the design's settings at the first landmark)."""
     filters = filters or FilterState()
     prov = store.provenance(filters)
     available = store.endpoints()
@@ -119,19 +110,8 @@ def summarize(
             per_group.setdefault(level, {})[code] = km
     bayes = None
     if bayes_endpoint is not None:
-        bayes = bayes_view(
-            store,
-            filters,
-            endpoint=bayes_endpoint,
-            day=landmarks[0] if landmarks else 183,
-            goal=goal,
-            threshold=threshold,
-            prior=prior,
-            impute=impute,
-            imputation=imputation,
-            n_imputations=n_imputations,
-            seed=seed,
-        )
+        model = bayes_model or BayesianEndpoint(day=landmarks[0] if landmarks else 183)
+        bayes = bayes_view(store, filters, model, endpoint=bayes_endpoint)
     return Summary(
         n=view.n,
         n_total=view.n_total,

@@ -17,6 +17,7 @@ from analytics.analyses.outcomes import disposition, event_counts
 from analytics.analyses.safety import safety_view
 from analytics.analyses.tables import table1_view, table2_view
 from analytics.analyses.visits import rutherford_at, visit_cohort, wound_course
+from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 
 RACE = {
@@ -213,13 +214,12 @@ def test_dialysis_subgroups(demo_store, published, tol, flag, key):
 
 def test_bayesian_primary_endpoint(demo_store, published, tol):
     d, o = published["design"], published["outcomes_6_months"]
-    res = views.bayes_view(
-        demo_store,
-        EVERYONE,
+    model = BayesianEndpoint(
         day=LANDMARK,
         goal=d["performance_goal"],
         threshold=d["success_threshold_posterior_probability"],
     )
+    res = views.bayes_view(demo_store, EVERYONE, model)
     assert res is not None
     # the default imputation, the Goldilocks design's piecewise-exponential model
     assert res.imputed
