@@ -36,10 +36,11 @@ FigureSource = go.Figure | Callable[[], go.Figure]
 
 
 def export_lines(ctx: Context | None) -> list[str]:
-    """The lines every export carries: filters, then data source and notice."""
+    """The lines every export carries: the view, then data source and notice."""
     if ctx is None:
         return []
-    return [f"Filters: {ctx.filters.describe()}", source_text(ctx.store)]
+    # the view's printable form: filters, then the comparison and any changed option
+    return [ctx.view.describe(), source_text(ctx.store)]
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)

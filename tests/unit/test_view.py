@@ -13,6 +13,7 @@ from analytics.model.filters import MAX_FILTER_TEXT, Clause, FilterState
 from analytics.model.view import View
 from analytics.report.cli import main
 from ui.context import Context
+from ui.figure import export_lines
 from ui.view_options import ViewOptions
 
 
@@ -134,3 +135,12 @@ def test_the_dashboards_context_is_one_view_with_a_url(demo_store):
     assert ctx.view.to_query() == {"where": "DIALFL=N", "compare": "SEX", "landmark": "365",
                                    "ci": "log"}
     assert View.from_query(ctx.view.to_query()).key == ctx.view.key
+
+
+def test_every_export_prints_the_view(demo_store):
+    ctx = Context(demo_store, FilterState.parse(["DIALFL=Y"]), compare_by="SEX",
+                  options=ViewOptions(landmark=365))
+    first = export_lines(ctx)[0]
+    assert first == "Filters: DIALFL=Y; compared by SEX; landmark day 365"
+    plain = Context(demo_store, FilterState(), compare_by=None, options=ViewOptions())
+    assert export_lines(plain)[0] == "Filters: no filters (all patients)"
