@@ -7,8 +7,8 @@ user can read why and upload something else.
 
 Pages only render: every number they show comes from `analytics` through the
 context set here (`ui.context`), so all pages agree on the same patients. The whole
-view lives in the URL (every widget is bound to a query parameter, the page is the
-URL path), so a copied link reopens exactly the same numbers.
+view (`analytics.model.View`: filters, comparison, options) lives in the URL, the
+page in its path, so a copied link reopens exactly the same numbers.
 """
 
 from __future__ import annotations
@@ -85,17 +85,11 @@ def main() -> None:
         st.stop()
     total = store.count()
     sidebar.summary(top, n, total, choice)
-    if choice.options.presentation:
+    if choice.view.presentation:
         style.presentation()
-    notes.cohort_line(n, total, choice.filters)
-    context.publish(
-        context.Context(
-            store=store,
-            filters=choice.filters,
-            compare_by=choice.compare_by,
-            options=choice.options,
-        )
-    )
+    notes.link_problems(choice.problems)
+    notes.cohort_line(n, total, choice.view)
+    context.publish(context.Context(store=store, view=choice.view))
     page.run()
 
 

@@ -12,13 +12,14 @@ from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
+from ui.themes import screen_theme
 
 CODES = ("AFS", "LS", "OS")
 
 
 def figure_2b(ctx) -> None:
-    opt = ctx.options
-    view = data.survival(ctx.store, ctx.filters, CODES, opt)
+    opt = ctx.view
+    view = data.survival(ctx.store, opt, CODES)
     st.subheader(
         f"Amputation-free survival, limb salvage and survival to {fmt.at_day(opt.landmark)}"
     )
@@ -36,9 +37,9 @@ def figure_2b(ctx) -> None:
 
 
 def competing(ctx) -> None:
-    opt = ctx.options
+    opt = ctx.view
     st.subheader("Major amputation with death as a competing risk")
-    result = data.competing(ctx.store, ctx.filters, "LS", opt.landmark)
+    result = data.competing(ctx.store, opt, "LS")
     if result is None:
         st.info(
             "No major amputation among the patients in view, so there is no cumulative "
@@ -76,10 +77,10 @@ def competing(ctx) -> None:
             ci=opt.show_ci,
             fade_below=opt.min_at_risk or None,
             landmark_day=opt.landmark,
-            theme=theme or opt.screen_theme,
+            theme=theme or screen_theme(opt),
         )
 
-    key = (data.view_key(ctx.store, ctx.filters, opt), "LS")
+    key = (ctx.figure_key, "LS")
     show_figure(
         cached_figure("competing", key, build),
         "amputation_competing",

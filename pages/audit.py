@@ -71,7 +71,7 @@ def render() -> None:
     if no_patients(n, "there is nothing to audit"):
         return
     small_group_caution(n)
-    result = cached.audit(ctx.store, ctx.filters, ctx.options.landmark, ctx.options.ci_type)
+    result = cached.audit(ctx.store, ctx.view)
     if result.lacking:
         st.info(f"Not in this extract: {', '.join(result.lacking)}.")
     else:

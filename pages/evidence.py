@@ -34,6 +34,7 @@ from ui.notes import notice_text, small_group_caution
 from ui.sidebar import label
 from ui.survival import SHORT, group_name
 from ui.tables import show_table
+from ui.themes import screen_theme
 
 
 def cohort_name(ctx: Context, n: int) -> str:
@@ -50,21 +51,17 @@ def cohort(ctx: Context, ev: Evidence, n: int) -> tuple[tuple[CohortPoint, ...],
     # landmark this is the very call (and cache entry) of the survival pages
     views = {
         day: data.survival(
-            ctx.store,
-            ctx.filters,
-            SHOWN_ENDPOINTS,
-            replace(ctx.options, landmark=day),
-            by=ctx.compare_by,
+            ctx.store, replace(ctx.view, landmark=day), SHOWN_ENDPOINTS, by=ctx.compare_by
         )
         for day in sorted({p.day for p in wanted})
     }
-    method = f"Kaplan-Meier; 95% CI: {CI_LABELS[ctx.options.ci_type]}"
+    method = f"Kaplan-Meier; 95% CI: {CI_LABELS[ctx.view.ci_type]}"
     provenance = next(iter(views.values())).provenance.with_method(method)
     return cohort_points(views, wanted), provenance
 
 
 def figure(ctx: Context, ev: Evidence, n: int) -> None:
-    opt = ctx.options
+    opt = ctx.view
     points, provenance = cohort(ctx, ev, n)
     by = ctx.compare_by
     groups = {p.group for p in points if p.group is not None}
@@ -84,10 +81,10 @@ def figure(ctx: Context, ev: Evidence, n: int) -> None:
             goal_day=opt.landmark,
             footnote=footnote,
             title=title,
-            theme=theme or opt.screen_theme,
+            theme=theme or screen_theme(opt),
         )
 
-    key = (data.view_key(ctx.store, ctx.filters, opt), by, ev.fingerprint)
+    key = (ctx.figure_key, by, ev.fingerprint)
     show_figure(
         cached_figure("evidence", key, build),
         "published_evidence",

@@ -119,8 +119,8 @@ def cohort_flow(counts: CohortCounts) -> None:
 def render() -> None:
     ctx = current()
     st.title("Outcomes overview")
-    opt = ctx.options
-    counts = data.cohort_counts(ctx.store, ctx.filters, opt.landmark)
+    opt = ctx.view
+    counts = data.cohort_counts(ctx.store, opt)
     cohort_flow(counts)
     if no_patients(counts.in_view):
         return

@@ -16,8 +16,8 @@ REINT = ("REINT",)
 
 
 def patency(ctx) -> None:
-    opt = ctx.options
-    view = data.survival(ctx.store, ctx.filters, (*PATENCY, *REINT), opt)
+    opt = ctx.view
+    view = data.survival(ctx.store, opt, (*PATENCY, *REINT))
     st.subheader("Patency of the circuit")
     st.caption(
         "Primary: no occlusion and no further intervention. Primary-assisted: "
@@ -31,9 +31,9 @@ def patency(ctx) -> None:
 
 
 def reinterventions(ctx, view) -> None:
-    opt = ctx.options
+    opt = ctx.view
     st.subheader(f"Reinterventions by {fmt.at_day(opt.landmark)}")
-    reint = data.reinterventions(ctx.store, ctx.filters, opt.landmark)
+    reint = data.reinterventions(ctx.store, opt, opt.landmark)
     if reint is None:
         st.info("The data have no reintervention records.")
         return

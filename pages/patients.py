@@ -22,7 +22,7 @@ from analytics.report.frames import side_by_side
 from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.notes import no_patients, small_group_caution
+from ui.notes import no_patients, not_compared, small_group_caution
 from ui.tables import show_table
 
 ALL = "All patients in view"
@@ -120,7 +120,7 @@ def kind_metric(col: Any, row: Row, reint: Reinterventions | None, title: str) -
 
 def procedure(ctx: Context, proc: ProcedureSummary) -> None:
     st.subheader("Procedure")
-    reint = data.reinterventions(ctx.store, ctx.filters, proc.reintervention_day)
+    reint = data.reinterventions(ctx.store, ctx.view, proc.reintervention_day)
     cols = st.columns(4)
     row_metric(cols[0], proc.technical_success)
     row_metric(cols[1], proc.procedural_success)
@@ -142,17 +142,17 @@ def procedure(ctx: Context, proc: ProcedureSummary) -> None:
 
 def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     st.subheader("Adverse events")
-    landmark = ctx.options.landmark
+    landmark = ctx.view.landmark
     within = f"Onset by day {landmark:g} ({fmt.months(landmark)})"
     choice = st.radio(
         "Adverse events counted", [within, WHOLE], horizontal=True, key="patients_ae_window"
     )
     day = None if choice == WHOLE else landmark
-    overall = patient_results.safety(ctx.store, ctx.filters, day)
+    overall = patient_results.safety(ctx.store, ctx.view, day)
     summaries: dict[str, SafetySummary] = {
         name: overall.adverse_events
         if name == ALL
-        else patient_results.safety(ctx.store, f, day).adverse_events
+        else patient_results.safety(ctx.store, ctx.view.with_filters(f), day).adverse_events
         for name, f in cohorts.items()
     }
     ae = summaries[ALL]
@@ -255,11 +255,15 @@ def render() -> None:
     if no_patients(data.count(ctx.store, ctx.filters), "there is nothing to describe"):
         return
     cohorts = groups(ctx)
+    if ctx.compare_by:
+        not_compared(ctx.not_compared(), label(ctx.compare_by).lower())
     for name, filters in cohorts.items():
         small_group_caution(data.count(ctx.store, filters), group=None if name == ALL else name)
-    landmark = ctx.options.landmark
+    landmark = ctx.view.landmark
     tables = {
-        name: patient_results.patient_tables(ctx.store, filters, landmark, procedure=name == ALL)
+        name: patient_results.patient_tables(
+            ctx.store, ctx.view.with_filters(filters), landmark, procedure=name == ALL
+        )
         for name, filters in cohorts.items()
     }
 

@@ -9,12 +9,14 @@ import inspect
 import streamlit as st
 
 from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
+from analytics.model.view import View
 from charts.posterior import posterior_figure
 from ui import data, fmt
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import bayes_verdict, no_patients, small_group_caution
+from ui.themes import screen_theme
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
 PLAN = {
@@ -40,7 +42,7 @@ def _copy(src: str, dst: str) -> None:
 
 
 def controls(ctx) -> dict:
-    opt = ctx.options
+    opt = ctx.view
     st.session_state["pe_landmark"] = int(opt.landmark)
     st.session_state["pe_goal"] = round(100 * opt.goal)
     with st.container(border=True):
@@ -124,8 +126,8 @@ def controls(ctx) -> dict:
 
 def differences(settings: dict, ctx) -> list[str]:
     out = []
-    default_day = type(ctx.options)().landmark
-    default_goal = type(ctx.options)().goal
+    default_day = View().landmark
+    default_goal = View().goal
     if settings["day"] != default_day:
         out.append(f"landmark day {settings['day']:g} (plan: {default_day:g})")
     if settings["goal"] != default_goal:
@@ -180,7 +182,7 @@ def render() -> None:
         return
     settings = controls(ctx)
     small_group_caution(n)
-    result = data.bayes(ctx.store, ctx.filters, **settings)
+    result = data.bayes(ctx.store, ctx.view, **settings)
     if result is None:
         st.info(
             "The primary endpoint needs amputation-free survival records, and the "
@@ -189,7 +191,7 @@ def render() -> None:
         return
     # the sensitivity analysis is the other side of imputing: complete cases beside an
     # imputation, the plan's imputation beside complete cases
-    other = data.bayes(ctx.store, ctx.filters, **{**settings, "impute": not settings["impute"]})
+    other = data.bayes(ctx.store, ctx.view, **{**settings, "impute": not settings["impute"]})
     changed = differences(settings, ctx)
     if changed:
         st.warning("What-if analysis, not the analysis plan: " + "; ".join(changed) + ".")
@@ -205,7 +207,7 @@ def render() -> None:
             else f"Sensitivity: imputed from the {other.imputation_label}"
         )
         result_metrics(other, right, heading)
-    opt = ctx.options
+    opt = ctx.view
 
     def build(theme=None, title=None):
         return posterior_figure(
@@ -213,10 +215,10 @@ def render() -> None:
             endpoint_label=NAME,
             title=title,
             show_complete_case=result.imputed,
-            theme=theme or opt.screen_theme,
+            theme=theme or screen_theme(opt),
         )
 
-    key = (data.view_key(ctx.store, ctx.filters, opt), tuple(sorted(settings.items())))
+    key = (ctx.figure_key, tuple(sorted(settings.items())))
     show_figure(
         cached_figure("posterior", key, build),
         "primary_endpoint",

@@ -14,6 +14,7 @@ from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients
 from ui.sites import sites
 from ui.tables import show_table
+from ui.themes import figure_theme
 
 POOLED, BENCHMARK = "pooled", "benchmark"
 # The URL holds what these read (?sites_outcome=Major+amputation&sites_target=Benchmark),
@@ -168,16 +169,8 @@ def render() -> None:
     outcome, benchmark, min_n, missing = controls(ctx)
     if missing:
         st.info("Enter the benchmark in percent; until then the pooled proportion is the target.")
-    opts = ctx.options
-    res = sites(
-        ctx.store,
-        ctx.filters,
-        outcome,
-        day=opts.landmark,
-        benchmark=benchmark,
-        min_n=min_n,
-        ci_type=opts.ci_type,
-    )
+    opts = ctx.view
+    res = sites(ctx.store, opts, outcome, day=opts.landmark, benchmark=benchmark, min_n=min_n)
     if not res.sites:
         st.info(
             "The patients in view have no site identifier (SITEID), so there are no sites "
@@ -202,10 +195,10 @@ def render() -> None:
     st.markdown(summary(res))
     name = f"sites-{outcome}"
     if res.target is not None and not (single and res.target_kind == "pooled"):
-        key = (data.view_key(ctx.store, ctx.filters, opts), outcome, benchmark, min_n)
+        key = (ctx.figure_key, outcome, benchmark, min_n)
         title = outcome_label(outcome, res.landmark)
         show_figure(
-            cached_figure("funnel", key, lambda: funnel_figure(res, theme=opts.theme)),
+            cached_figure("funnel", key, lambda: funnel_figure(res, theme=figure_theme(opts))),
             name,
             slide=lambda: funnel_figure(res, title=title, theme="presentation"),
         )

@@ -16,6 +16,7 @@ from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
+from ui.themes import figure_theme
 
 # Identifiers and what happens after the procedure are not baseline subgroups.
 NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
@@ -113,10 +114,8 @@ def render() -> None:
     if no_patients(data.count(ctx.store, ctx.filters), "there are no subgroups to show"):
         return
     endpoint, variables = choose(ctx)
-    opts = ctx.options
-    res = patient_results.subgroups(
-        ctx.store, ctx.filters, endpoint, variables, landmark=opts.landmark, ci_type=opts.ci_type
-    )
+    opts = ctx.view
+    res = patient_results.subgroups(ctx.store, opts, endpoint, variables)
     if res is None:
         st.info("The patients in view have no records for this endpoint. Choose another.")
         return
@@ -130,9 +129,9 @@ def render() -> None:
         f"{', '.join(label(v) for v in DEFAULT_SUBGROUPS)}; the age split is derived from "
         "AGE, and the extract's own age groups (AGEGR1) can be added as another column."
     )
-    key = (data.view_key(ctx.store, ctx.filters, opts), endpoint, tuple(variables))
+    key = (ctx.figure_key, endpoint, tuple(variables))
     show_figure(
-        cached_figure("forest", key, lambda: forest_figure(res, theme=opts.theme)),
+        cached_figure("forest", key, lambda: forest_figure(res, theme=figure_theme(opts))),
         f"subgroups-{endpoint}",
         slide=lambda: forest_figure(res, theme="presentation"),
         caption=HETEROGENEITY,

@@ -19,8 +19,9 @@ from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import no_patients, small_group_caution
+from ui.notes import no_patients, not_compared, small_group_caution
 from ui.tables import show_table
+from ui.themes import figure_theme
 
 ALL = "All patients in view"
 SHARE = st.column_config.NumberColumn(format="percent")
@@ -114,6 +115,8 @@ def render() -> None:
     if no_patients(data.count(ctx.store, ctx.filters), "there are no wound results to show"):
         return
     filters, sizes, colours = groups(ctx)
+    if ctx.compare_by:
+        not_compared(ctx.not_compared(), label(ctx.compare_by).lower())
     if not filters:
         st.info("No group of the comparison has patients in view.")
         return
@@ -126,12 +129,12 @@ def render() -> None:
     if not patient_results.has_rows(ctx.store, "visits"):
         st.info(no_visits)  # the data have no visits at all: say so without reading patients
         return
-    opts = ctx.options
-    overall = patient_results.wounds(ctx.store, ctx.filters, opts.landmark)
+    opts = ctx.view
+    overall = patient_results.wounds(ctx.store, opts)
     courses: dict[str, WoundCourse] = {
         name: overall.course
         if name == ALL
-        else patient_results.wounds(ctx.store, f, opts.landmark).course
+        else patient_results.wounds(ctx.store, opts.with_filters(f)).course
         for name, f in filters.items()
     }
     if not any(v.followed for c in courses.values() for v in c.visits):
@@ -147,10 +150,13 @@ def render() -> None:
         key="wounds_visit",
         width=360,
     )
-    ruths = {name: patient_results.rutherford(ctx.store, f, visit) for name, f in filters.items()}
-    theme = opts.theme
+    ruths = {
+        name: patient_results.rutherford(ctx.store, opts.with_filters(f), visit)
+        for name, f in filters.items()
+    }
+    theme = figure_theme(opts)
     main = overall.course.provenance
-    key = (data.view_key(ctx.store, ctx.filters, opts), ctx.compare_by)
+    key = (ctx.figure_key, ctx.compare_by)
 
     st.subheader(f"At {visit_label(visit).lower()}")
     for name in courses:
@@ -233,7 +239,7 @@ def render() -> None:
 
     at = visit_label(visit).lower()
     st.subheader(f"Rutherford class at {at}")
-    ruth_prov = patient_results.rutherford(ctx.store, ctx.filters, visit).provenance
+    ruth_prov = patient_results.rutherford(ctx.store, ctx.view, visit).provenance
     show_figure(
         cached_figure(
             "rutherford_change",

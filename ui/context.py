@@ -12,6 +12,7 @@ pays for loading every row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -22,40 +23,46 @@ from analytics.model.view import View
 from analytics.store import Cohort, Store
 from charts.palette import colour_map
 from ui import data
-from ui.view_options import ViewOptions
 
 _KEY = "_dva_context"
 
 
 @dataclass(frozen=True, eq=False, init=False)
 class Context:
-    """The run's data, filters, comparison and view options.
+    """The run's data and its view (filters, comparison and options: one `View`).
 
     `cohort` and `headline` read like fields; they are computed (and cached) on first
     use unless given to the constructor.
     """
 
     store: Store
-    filters: FilterState
-    compare_by: str | None
-    options: ViewOptions
+    view: View
 
     def __init__(
         self,
         store: Store,
-        filters: FilterState,
+        view: View | None = None,
         cohort: Cohort | None = None,
         headline: Headline | None = None,
-        compare_by: str | None = None,
-        options: ViewOptions | None = None,
     ) -> None:
         object.__setattr__(self, "store", store)
-        object.__setattr__(self, "filters", filters)
-        object.__setattr__(self, "compare_by", compare_by)
-        object.__setattr__(self, "options", options or ViewOptions())
+        object.__setattr__(self, "view", view or View())
         object.__setattr__(self, "_cohort", cohort)
         object.__setattr__(self, "_headline", headline)
         object.__setattr__(self, "_groups", None)
+
+    @property
+    def filters(self) -> FilterState:
+        return self.view.filters
+
+    @property
+    def compare_by(self) -> str | None:
+        return self.view.compare
+
+    @property
+    def figure_key(self) -> tuple[Any, ...]:
+        """What the page's figures depend on: the data and the whole view."""
+        return data.figure_key(self.store, self.view)
 
     @property
     def cohort(self) -> Cohort:
@@ -69,9 +76,7 @@ class Context:
         """AFS, limb salvage and survival at the landmark, and the Bayesian verdict
         against the performance goal, for the filtered cohort."""
         if self._headline is None:
-            object.__setattr__(
-                self, "_headline", data.headline(self.store, self.filters, self.options)
-            )
+            object.__setattr__(self, "_headline", data.headline(self.store, self.view))
         return self._headline  # type: ignore[no-any-return]
 
     def levels(self, column: str) -> list[str]:
@@ -82,23 +87,13 @@ class Context:
         """Level -> colour, the same on every page whatever the filters show."""
         return colour_map(self.levels(column))
 
-    @property
-    def view(self) -> View:
-        """Filters, compare-by and options as the one value with a URL form
-        (`View.to_query`), a printable form and a cache key."""
-        o = self.options
-        return View(
-            filters=self.filters,
-            compare=self.compare_by,
-            landmark=o.landmark,
-            ci_type=o.ci_type,
-            goal=o.goal,
-            tick_months=o.tick_months,
-            show_ci=o.show_ci,
-            risk_rows=o.risk_rows,
-            min_at_risk=o.min_at_risk,
-            presentation=o.presentation,
-        )
+    def not_compared(self) -> int:
+        """Patients in view without a recorded value of `compare_by` (0 when nothing is
+        compared): they are in no group of a comparison."""
+        if self.compare_by is None:
+            return 0
+        sizes = data.group_sizes(self.store, self.filters, self.compare_by)
+        return data.count(self.store, self.filters) - sum(sizes.values())
 
     def groups(self) -> dict[str, Cohort]:
         """The filtered cohort split by `compare_by` (levels with patients, in level
@@ -113,8 +108,7 @@ class Context:
 
     def __repr__(self) -> str:
         # The default would print every data frame of the cohort.
-        by = f"; compare by {self.compare_by}" if self.compare_by else ""
-        return f"Context({self.filters.describe()}{by})"
+        return f"Context({self.view.describe()})"
 
 
 def publish(ctx: Context) -> None:

@@ -1,13 +1,15 @@
 """Cached calls into `analytics`: the one place the UI asks for numbers.
 
-Every function takes the store (not hashed) and keys its cache on the database
-file (whose name carries the data fingerprint and location), the filter clauses
-and the options that change the result. Results are small frozen objects, so
-Streamlit's copy on every cache hit costs little; the patient-level cohort is
-only loaded by pages that need patient rows.
+Every result is keyed on the data and the view: the database file (its name is the
+data fingerprint, the loader version and the location) and `View.results_key` (the
+filters, landmark, CI type and goal), plus whatever a page sets beside the view (an
+endpoint, a visit). The unhashed `_view` argument is the same value the key was
+made from. Results are small frozen objects, so Streamlit's copy on every cache hit
+costs little; the patient-level cohort is only loaded by pages that need patient rows.
 
-The pages of patient-level results (subgroups, wounds, patients and procedure) get
-theirs from `ui.patient_results`, keyed the same way.
+The patient-level results (subgroups, wounds, patients and procedure) are in
+`ui.patient_results`, the Sites and NICE audit pages' in `ui.sites` and `ui.audit`,
+keyed the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from analytics.estimators.bayes import BayesianEndpoint, BayesResult, Imputation
 from analytics.estimators.competing import CompetingRisksResult
 from analytics.model.filters import Clause, FilterState
 from analytics.model.schema import ADSL
+from analytics.model.view import View
 from analytics.store import Cohort, Store
-from ui.view_options import ViewOptions
 
 TTL = 3600  # seconds
 ENTRIES = 128
@@ -34,6 +36,7 @@ MAX_COMPARE_LEVELS = 12
 NOT_COMPARABLE = frozenset({"USUBJID", "STUDYID"})
 
 FilterKey = tuple[tuple[str, str, tuple[str, ...]], ...]
+ResultKey = tuple[Any, ...]
 
 
 def fkey(filters: FilterState) -> FilterKey:
@@ -47,12 +50,14 @@ def filters_of(key: FilterKey) -> FilterState:
 
 
 def src(store: Store) -> str:
+    """The data's part of every cache key: the database file."""
     return str(store.path)
 
 
-def view_key(store: Store, filters: FilterState, options: ViewOptions) -> tuple[Any, ...]:
-    """What every result and figure of a page depends on, as a plain tuple."""
-    return (src(store), fkey(filters), options.key())
+def figure_key(store: Store, view: View) -> tuple[Any, ...]:
+    """What a page's figures depend on: the data and the whole view (display settings
+    included)."""
+    return (src(store), view.key)
 
 
 # --- the data's shape ------------------------------------------------------------------
@@ -160,41 +165,32 @@ def group_sizes(store: Store, filters: FilterState, by: str) -> dict[str, int]:
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
-def _headline(
-    _store: Store, src: str, key: FilterKey, day: float, goal: float, ci_type: str
-) -> Headline:
-    return views.headline_view(_store, filters_of(key), day=day, goal=goal, ci_type=ci_type)  # type: ignore[arg-type]
+def _headline(_store: Store, src: str, key: ResultKey, _view: View) -> Headline:
+    v = _view
+    return views.headline_view(_store, v.filters, day=v.landmark, goal=v.goal, ci_type=v.ci_type)
 
 
-def headline(store: Store, filters: FilterState, options: ViewOptions) -> Headline:
-    return _headline(
-        store,
-        src(store),
-        fkey(filters),
-        float(options.landmark),
-        float(options.goal),
-        options.ci_type,
-    )
+def headline(store: Store, view: View) -> Headline:
+    return _headline(store, src(store), view.results_key, view)
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
 def _survival(
     _store: Store,
     src: str,
-    key: FilterKey,
+    key: ResultKey,
+    _view: View,
     codes: tuple[str, ...],
-    landmarks: tuple[float, ...],
-    ci_type: str,
     tick_months: float,
     by: str | None,
     reference: str | None,
 ) -> views.SurvivalView:
     return views.survival_view(
         _store,
-        filters_of(key),
+        _view.filters,
         codes,
-        landmarks=landmarks,
-        ci_type=ci_type,  # type: ignore[arg-type]
+        landmarks=(_view.landmark,),
+        ci_type=_view.ci_type,
         tick_months=tick_months,
         by=by,
         reference=reference,
@@ -203,20 +199,18 @@ def _survival(
 
 def survival(
     store: Store,
-    filters: FilterState,
+    view: View,
     codes: Sequence[str],
-    options: ViewOptions,
     by: str | None = None,
     reference: str | None = None,
 ) -> views.SurvivalView:
     return _survival(
         store,
         src(store),
-        fkey(filters),
+        view.results_key,
+        view,
         tuple(codes),
-        (float(options.landmark),),
-        options.ci_type,
-        float(options.tick_months),
+        float(view.tick_months),
         by,
         reference,
     )
@@ -226,7 +220,8 @@ def survival(
 def _bayes(
     _store: Store,
     src: str,
-    key: FilterKey,
+    key: ResultKey,
+    _view: View,
     day: float,
     goal: float,
     threshold: float,
@@ -237,12 +232,12 @@ def _bayes(
     model = BayesianEndpoint(
         day=day, goal=goal, threshold=threshold, prior=prior, impute=impute, imputation=imputation
     )
-    return views.bayes_view(_store, filters_of(key), model)
+    return views.bayes_view(_store, _view.filters, model)
 
 
 def bayes(
     store: Store,
-    filters: FilterState,
+    view: View,
     *,
     day: float,
     goal: float,
@@ -251,10 +246,13 @@ def bayes(
     impute: bool,
     imputation: Imputation = "pwe",
 ) -> BayesResult | None:
+    """The Bayesian endpoint of the patients in view, with the page's own settings
+    (which may differ from the view's landmark and goal)."""
     return _bayes(
         store,
         src(store),
-        fkey(filters),
+        view.results_key,
+        view,
         float(day),
         float(goal),
         float(threshold),
@@ -266,30 +264,32 @@ def bayes(
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
 def _competing(
-    _store: Store, src: str, key: FilterKey, paramcd: str, day: float
+    _store: Store, src: str, key: ResultKey, _view: View, paramcd: str
 ) -> CompetingRisksResult | None:
-    return views.competing_view(_store, filters_of(key), paramcd, landmarks=(day,))
+    return views.competing_view(_store, _view.filters, paramcd, landmarks=(_view.landmark,))
 
 
-def competing(
-    store: Store, filters: FilterState, paramcd: str, day: float
-) -> CompetingRisksResult | None:
-    return _competing(store, src(store), fkey(filters), paramcd, float(day))
+def competing(store: Store, view: View, paramcd: str) -> CompetingRisksResult | None:
+    return _competing(store, src(store), view.results_key, view, paramcd)
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
-def _cohort_counts(_store: Store, src: str, key: FilterKey, day: float) -> views.CohortCounts:
-    return views.cohort_counts(_store, filters_of(key), day)
+def _cohort_counts(_store: Store, src: str, key: ResultKey, _view: View) -> views.CohortCounts:
+    return views.cohort_counts(_store, _view.filters, _view.landmark)
 
 
-def cohort_counts(store: Store, filters: FilterState, day: float) -> views.CohortCounts:
-    return _cohort_counts(store, src(store), fkey(filters), float(day))
+def cohort_counts(store: Store, view: View) -> views.CohortCounts:
+    return _cohort_counts(store, src(store), view.results_key, view)
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
-def _reinterventions(_store: Store, src: str, key: FilterKey, day: float) -> Reinterventions | None:
-    return views.reintervention_view(_store, filters_of(key), day)
+def _reinterventions(
+    _store: Store, src: str, key: ResultKey, _view: View, day: float
+) -> Reinterventions | None:
+    return views.reintervention_view(_store, _view.filters, day)
 
 
-def reinterventions(store: Store, filters: FilterState, day: float) -> Reinterventions | None:
-    return _reinterventions(store, src(store), fkey(filters), float(day))
+def reinterventions(store: Store, view: View, day: float) -> Reinterventions | None:
+    """Reinterventions by `day` (the page's choice: the landmark, or the procedure
+    summary's day)."""
+    return _reinterventions(store, src(store), view.results_key, view, float(day))

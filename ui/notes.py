@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
+from analytics.analyses.views import ungrouped_note
 from analytics.estimators.bayes import BayesResult
-from analytics.model.filters import FilterState
+from analytics.model.view import View
 from analytics.store import Store
 from ui import fmt
 
@@ -36,9 +38,20 @@ def source_text(store: Store) -> str:
     return f"Data: {source}." + (f" {notice}" if notice else "")
 
 
-def cohort_line(n: int, total: int, filters: FilterState) -> None:
-    """Who is in view, above every page (the sidebar may be collapsed)."""
-    st.caption(f"**{fmt.patients(n, total)}** · Filters: {filters.describe()}")
+def cohort_line(n: int, total: int, view: View) -> None:
+    """N of M and the view in words, above every page."""
+    st.caption(f"**{fmt.patients(n, total)}** · {view.describe()}")
+
+
+def link_problems(problems: Sequence[str]) -> None:
+    """What the link asked for and could not be used, at the top of the page: a view
+    never changes silently."""
+    if problems:
+        st.warning(
+            "Part of this link could not be used, so the page shows the view without it: "
+            + "; ".join(problems)
+            + "."
+        )
 
 
 def no_patients(n: int, consequence: str = "there are no results to show") -> bool:
@@ -85,3 +98,10 @@ def bayes_verdict(result: BayesResult, where: Any = st) -> None:
         where.success(f"Performance goal met: {text}")
     else:
         where.info(f"Performance goal not met: {text}")
+
+
+def not_compared(n: int, by_label: str) -> None:
+    """Patients left out of a comparison for a missing value, counted and said."""
+    text = ungrouped_note(n, by_label)
+    if text:
+        st.caption(f"{text}.")

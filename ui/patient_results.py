@@ -1,7 +1,7 @@
 """Cached patient-level results for the Subgroups, Wounds and Patients pages: each
-computed once per filter state from aggregates or from the few rows it reads (never
-the whole cohort), keyed as every result of `ui.data` is (database file and filter
-clauses), so going back to a filter costs a cache lookup on a registry as on the demo.
+computed once per view from aggregates or from the few rows it reads (never the whole
+cohort), keyed as every result of `ui.data` is (database file and `View.results_key`),
+so going back to a view costs a cache lookup on a registry as on the demo.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from analytics.analyses.visits import (
     visit_names,
     wound_course,
 )
-from analytics.estimators.km import CIType
-from analytics.model.filters import FilterState
+from analytics.model.view import View
 from analytics.store import Store
-from ui.data import ENTRIES, TTL, FilterKey, filters_of, fkey, src
+from ui.data import ENTRIES, TTL, ResultKey, src
 
 # --- patient-level results: subgroups, wounds, patients and procedure ------------------
 #
@@ -55,33 +54,20 @@ def has_rows(store: Store, table: str) -> bool:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the subgroups…")
 def _subgroups(
-    _store: Store,
-    src: str,
-    key: FilterKey,
-    endpoint: str,
-    variables: tuple[str, ...],
-    landmark: float,
-    ci_type: str,
+    _store: Store, src: str, key: ResultKey, _view: View, endpoint: str, variables: tuple[str, ...]
 ) -> SubgroupResult | None:
+    v = _view
     return subgroup_view(
-        _store, filters_of(key), endpoint, list(variables), landmark=landmark, ci_type=ci_type
+        _store, v.filters, endpoint, list(variables), landmark=v.landmark, ci_type=v.ci_type
     )
 
 
 def subgroups(
-    store: Store,
-    filters: FilterState,
-    endpoint: str,
-    variables: Sequence[str],
-    *,
-    landmark: float,
-    ci_type: CIType,
+    store: Store, view: View, endpoint: str, variables: Sequence[str]
 ) -> SubgroupResult | None:
     """The forest-plot table of `endpoint` over `variables` (subject columns) for the
     patients in view; None when they have no record of the endpoint."""
-    return _subgroups(
-        store, src(store), fkey(filters), endpoint, tuple(variables), float(landmark), ci_type
-    )
+    return _subgroups(store, src(store), view.results_key, view, endpoint, tuple(variables))
 
 
 @dataclass(frozen=True)
@@ -94,27 +80,29 @@ class Wounds:
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing the wound results…")
-def _wounds(_store: Store, src: str, key: FilterKey, day: float) -> Wounds:
-    cohort = visit_cohort(_store, filters_of(key))
+def _wounds(_store: Store, src: str, key: ResultKey, _view: View) -> Wounds:
+    cohort = visit_cohort(_store, _view.filters)
     return Wounds(
         course=wound_course(cohort),
         visits=tuple(visit_names(cohort)),
-        nearest=nearest_visit(cohort, day),
+        nearest=nearest_visit(cohort, _view.landmark),
     )
 
 
-def wounds(store: Store, filters: FilterState, day: float) -> Wounds:
-    return _wounds(store, src(store), fkey(filters), float(day))
+def wounds(store: Store, view: View) -> Wounds:
+    return _wounds(store, src(store), view.results_key, view)
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Computing…")
-def _rutherford(_store: Store, src: str, key: FilterKey, visit: str) -> RutherfordAtVisit:
-    return rutherford_at(visit_cohort(_store, filters_of(key)), visit)
+def _rutherford(
+    _store: Store, src: str, key: ResultKey, _view: View, visit: str
+) -> RutherfordAtVisit:
+    return rutherford_at(visit_cohort(_store, _view.filters), visit)
 
 
-def rutherford(store: Store, filters: FilterState, visit: str) -> RutherfordAtVisit:
+def rutherford(store: Store, view: View, visit: str) -> RutherfordAtVisit:
     """Rutherford class at `visit` and its change from baseline."""
-    return _rutherford(store, src(store), fkey(filters), visit)
+    return _rutherford(store, src(store), view.results_key, view, visit)
 
 
 @dataclass(frozen=True)
@@ -126,9 +114,9 @@ class PatientTables:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Describing the patients…")
 def _patient_tables(
-    _store: Store, src: str, key: FilterKey, day: float, procedure: bool
+    _store: Store, src: str, key: ResultKey, _view: View, day: float, procedure: bool
 ) -> PatientTables:
-    filters = filters_of(key)
+    filters = _view.filters
     counts = ColumnCounts(_store, filters)
     t2 = table2_view(_store, filters, reintervention_day=day, counts=counts)
     return PatientTables(
@@ -141,10 +129,10 @@ def _patient_tables(
 
 
 def patient_tables(
-    store: Store, filters: FilterState, day: float, *, procedure: bool = False
+    store: Store, view: View, day: float, *, procedure: bool = False
 ) -> PatientTables:
     """Table 1, Table 2 (reinterventions by `day`) and, if asked, the procedure summary."""
-    return _patient_tables(store, src(store), fkey(filters), float(day), bool(procedure))
+    return _patient_tables(store, src(store), view.results_key, view, float(day), bool(procedure))
 
 
 @dataclass(frozen=True)
@@ -155,11 +143,11 @@ class Safety:
 
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner="Counting adverse events…")
-def _safety(_store: Store, src: str, key: FilterKey, day: float | None) -> Safety:
-    return Safety(*safety_view(_store, filters_of(key), day))
+def _safety(_store: Store, src: str, key: ResultKey, _view: View, day: float | None) -> Safety:
+    return Safety(*safety_view(_store, _view.filters, day))
 
 
-def safety(store: Store, filters: FilterState, day: float | None) -> Safety:
+def safety(store: Store, view: View, day: float | None) -> Safety:
     """Adverse events and minor amputations with onset by `day` (None: the whole
     follow-up), and deaths by cause."""
-    return _safety(store, src(store), fkey(filters), None if day is None else float(day))
+    return _safety(store, src(store), view.results_key, view, None if day is None else float(day))

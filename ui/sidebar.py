@@ -1,10 +1,10 @@
 """The sidebar: the global filters, compare-by and view options, built once in app.py.
 
-Every widget is bound to the URL (``bind="query-params"``, its key is the query
-parameter), so a copied link reopens exactly the same view. Only filters whose
-column holds values in the loaded data are offered: a registry extract may lack
-some. The filters become one `FilterState`; each of its clauses is shown as a
-removable chip, with one Reset for all.
+The sidebar is drawn from the view the URL holds and returns the view its widgets
+make (`ui.view_state` keeps the two in step), so a copied link reopens exactly the
+same view. Only filters whose column holds values in the loaded data are offered: a
+registry extract may lack some. Each filter clause is shown as a removable chip,
+with one Reset for all.
 """
 
 from __future__ import annotations
@@ -12,30 +12,22 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 
-from analytics.estimators.km import CI_TYPES
 from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
 from analytics.model.schema import ADSL
+from analytics.model.view import AGE, CI_TYPES, COMPARE, ENROL, TEXT, View
 from analytics.store import Store
-from ui import data
+from ui import data, view_state
 from ui.fmt import patients
-from ui.view_options import ViewOptions
+from ui.view_state import ENROL_COLUMN, MORE_FILTERS, PRESENT, PRIMARY_FILTERS, Ranges
 
-# Multiselect filters: the key and URL parameter is the column name (?DIALFL=Y).
-PRIMARY_FILTERS = ("SEX", "AGEGR1", "DIALFL", "DIABFL", "CKDFL", "RUTHCAT")
-MORE_FILTERS = ("RACE", "ETHNIC", "PRIORFL", "XARTERY", "SITEID", "STUDYID")
-AGE = "AGE"  # range slider, ?AGE=60&AGE=80
-ENROL = "ENRL"  # enrolment period by quarter, ?ENRL=2020-Q1&ENRL=2021-Q4
-TEXT = "where"  # any other clauses, ?where=BMI>=30; SMOKSTAT=CURRENT
-COMPARE = "compare"
-PRESENT = "present"
-DEFAULTS = ViewOptions()
+DEFAULTS = View()
 
 Kind = Literal["multi", "low", "high", "text"]
 
@@ -58,11 +50,14 @@ class Chip:
 
 @dataclass(frozen=True)
 class Selection:
-    filters: FilterState
+    view: View
     chips: tuple[Chip, ...]
     defaults: dict[str, Any]  # filter widget key -> its value with no filter
-    compare_by: str | None
-    options: ViewOptions
+    problems: tuple[str, ...]  # what the link asked for and could not be used
+
+    @property
+    def filters(self) -> FilterState:
+        return self.view.filters
 
 
 def label(column: str) -> str:
@@ -139,10 +134,33 @@ def _same(item: str) -> str:
 # --- the filters ---------------------------------------------------------------------
 
 
+def ranges(store: Store) -> Ranges:
+    """What each widget can hold for these data."""
+    have = data.populated(store)
+    choices = {}
+    for column in (*PRIMARY_FILTERS, *MORE_FILTERS):
+        levels = data.levels(store, column) if column in have else []
+        if len(levels) >= 2:  # one value everywhere: nothing to choose
+            choices[column] = levels
+    rng = data.value_range(store, AGE)
+    age = (int(rng[0]), int(rng[1])) if rng is not None else None
+    dates = data.value_range(store, ENROL_COLUMN)
+    periods = []
+    if dates is not None:
+        qs = quarters(pd.Timestamp(dates[0]).date(), pd.Timestamp(dates[1]).date())
+        periods = [(q[0], q[1].isoformat(), q[2].isoformat()) for q in qs]
+    return Ranges(
+        choices=choices,
+        age=age if age and age[0] < age[1] else None,
+        quarters=periods if len(periods) >= 2 else [],
+        compare=data.compare_columns(store),
+    )
+
+
 class _Builder:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, ranges: Ranges) -> None:
         self.store = store
-        self.have = data.populated(store)
+        self.ranges = ranges
         self.clauses: list[tuple[Clause, Owner]] = []
         self.defaults: dict[str, Any] = {}
 
@@ -150,26 +168,20 @@ class _Builder:
         self.clauses.append((clause, owner))
 
     def choice(self, column: str) -> None:
-        if column not in self.have:
+        options = self.ranges.choices.get(column)
+        if not options:
             return
-        options = data.levels(self.store, column)
-        if len(options) < 2:
-            return  # one value everywhere: nothing to choose
-        chosen = st.multiselect(
-            label(column), options, key=column, bind="query-params", placeholder="All"
-        )
+        chosen = st.multiselect(label(column), options, key=column, placeholder="All")
         self.defaults[column] = []
         if chosen:
             self.add(Clause(column, "in", tuple(str(v) for v in chosen)), Owner("multi", column))
 
     def age(self) -> None:
-        rng = data.value_range(self.store, AGE)
-        if rng is None:
+        if self.ranges.age is None:
             return
-        lo, hi = int(rng[0]), int(rng[1])
-        if lo >= hi:
-            return
-        a, b = st.slider("Age at enrolment (years)", lo, hi, (lo, hi), key=AGE, bind="query-params")
+        lo, hi = self.ranges.age
+        # the value makes it a range slider; the URL's view is in the session state
+        a, b = st.slider("Age at enrolment (years)", lo, hi, (lo, hi), key=AGE)
         self.defaults[AGE] = (lo, hi)
         if a > lo:
             self.add(Clause(AGE, ">=", (str(a),)), Owner("low", AGE, lo))
@@ -177,35 +189,25 @@ class _Builder:
             self.add(Clause(AGE, "<=", (str(b),)), Owner("high", AGE, hi))
 
     def enrolment(self) -> None:
-        rng = data.value_range(self.store, "ENRLDT")
-        if rng is None:
-            return
-        qs = quarters(pd.Timestamp(rng[0]).date(), pd.Timestamp(rng[1]).date())
-        if len(qs) < 2:
+        qs = self.ranges.quarters
+        if not qs:
             return
         names = [q[0] for q in qs]
         a, b = st.select_slider(
-            "Enrolment period (quarter)",
-            names,
-            (names[0], names[-1]),
-            key=ENROL,
-            bind="query-params",
+            "Enrolment period (quarter)", names, (names[0], names[-1]), key=ENROL
         )
         self.defaults[ENROL] = (names[0], names[-1])
         first = {q[0]: q[1] for q in qs}
         last = {q[0]: q[2] for q in qs}
         if a != names[0]:
-            clause = Clause("ENRLDT", ">=", (first[a].isoformat(),))
-            self.add(clause, Owner("low", ENROL, names[0]))
+            self.add(Clause(ENROL_COLUMN, ">=", (first[a],)), Owner("low", ENROL, names[0]))
         if b != names[-1]:
-            clause = Clause("ENRLDT", "<=", (last[b].isoformat(),))
-            self.add(clause, Owner("high", ENROL, names[-1]))
+            self.add(Clause(ENROL_COLUMN, "<=", (last[b],)), Owner("high", ENROL, names[-1]))
 
     def text(self) -> None:
         raw = st.text_input(
             "Other filters",
             key=TEXT,
-            bind="query-params",
             placeholder="e.g. BMI>=30; SMOKSTAT=CURRENT",
             help="Clauses on any patient column, separated by ';': COL=V1,V2 (one of), "
             "COL!=V (not), COL>=X, COL<=X.",
@@ -241,8 +243,8 @@ def chip_text(clause: Clause) -> str:
     }[clause.op]
 
 
-def _filters(store: Store) -> _Builder:
-    b = _Builder(store)
+def _filters(store: Store, ranges: Ranges) -> _Builder:
+    b = _Builder(store, ranges)
     st.header("Filters")
     for column in PRIMARY_FILTERS[:2]:
         b.choice(column)
@@ -260,25 +262,22 @@ def _filters(store: Store) -> _Builder:
 # --- compare-by and view options ---------------------------------------------------------
 
 
-def _compare(store: Store) -> str | None:
-    columns = data.compare_columns(store)
+def _compare(columns: list[str]) -> str | None:
     names = {c: label(c) for c in columns}
     choice: str | None = st.selectbox(
         "Compare by",
         [None, *columns],
         format_func=lambda c: "Nothing (all patients together)" if c is None else names[c],
         key=COMPARE,
-        bind="query-params",
         help="Curves, log-rank test and hazard ratios per level of a patient characteristic.",
     )
     return choice
 
 
-def _options() -> ViewOptions:
+def _options(filters: FilterState, compare: str | None) -> View:
     presentation = st.toggle(
         "Presentation mode",
         key=PRESENT,
-        bind="query-params",
         help="Large type and high-contrast figures for a projector; the sidebar starts "
         "collapsed and the pages are listed at the top.",
     )
@@ -287,73 +286,51 @@ def _options() -> ViewOptions:
             "Landmark (days)",
             1,
             3650,
-            int(DEFAULTS.landmark),
-            1,
+            step=1,
             key="landmark",
-            bind="query-params",
             help="Day of the headline estimates (183 = 6 months).",
         )
-        goal = st.number_input(
-            "AFS performance goal (%)",
-            1,
-            99,
-            round(100 * DEFAULTS.goal),
-            1,
-            key="goal",
-            bind="query-params",
-        )
+        goal = st.number_input("AFS performance goal (%)", 1, 99, step=1, key="goal")
         ci_type = st.selectbox(
             "Confidence interval",
             CI_TYPES,
             key="ci",
-            bind="query-params",
             help="log-log: SAS PROC LIFETEST's default; log: R survfit's default; plain: "
             "linear, clipped to 0-100%.",
         )
-        ticks = st.radio(
-            "Time-axis ticks every (months)",
-            (3, 6),
-            key="ticks",
-            bind="query-params",
-            horizontal=True,
-        )
-        show_ci = st.toggle("Shade the 95% CI", DEFAULTS.show_ci, key="band", bind="query-params")
-        risk_rows = st.toggle(
-            "Events and censored rows in the risk table",
-            DEFAULTS.risk_rows,
-            key="riskrows",
-            bind="query-params",
-        )
+        ticks = st.radio("Time-axis ticks every (months)", (3, 6), key="ticks", horizontal=True)
+        show_ci = st.toggle("Shade the 95% CI", key="band")
+        risk_rows = st.toggle("Events and censored rows in the risk table", key="riskrows")
         min_at_risk = st.number_input(
-            "Draw lighter below this many at risk",
-            0,
-            1000,
-            DEFAULTS.min_at_risk,
-            1,
-            key="minrisk",
-            bind="query-params",
+            "Draw lighter below this many at risk", 0, 1000, step=1, key="minrisk"
         )
-    return ViewOptions(
+    return View(
+        filters=filters,
+        compare=compare,
         landmark=float(landmark),
         ci_type=ci_type,
+        goal=goal / 100,
         tick_months=float(ticks),
         show_ci=bool(show_ci),
         risk_rows=bool(risk_rows),
         min_at_risk=int(min_at_risk),
         presentation=bool(presentation),
-        goal=goal / 100,
     )
 
 
 def build(store: Store) -> Selection:
-    """Draw the filters, compare-by and options in the sidebar; return what they say."""
+    """Draw the sidebar from the view the URL holds; return the view it makes, which
+    the URL then holds."""
+    limits = ranges(store)
+    view_state.sync(store, limits)
     with st.sidebar:
-        b = _filters(store)
+        b = _filters(store, limits)
         filters, chips = b.selection()
         st.header("Compare and show")
-        compare_by = _compare(store)
-        options = _options()
-    return Selection(filters, chips, b.defaults, compare_by, options)
+        compare = _compare(limits.compare)
+        view = _options(filters, compare)
+    problems = view_state.settle(store, view)
+    return Selection(replace(view, problems=problems), chips, b.defaults, problems)
 
 
 def summary(where: Any, n: int, total: int, selection: Selection) -> None:

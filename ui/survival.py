@@ -20,8 +20,9 @@ from charts.theme import Mode, Theme
 from ui import data, fmt
 from ui.context import Context
 from ui.figure import cached_figure, show_figure
-from ui.notes import small_group_caution
+from ui.notes import not_compared, small_group_caution
 from ui.sidebar import label
+from ui.themes import screen_theme
 
 SHORT = {
     "AFS": "Amputation-free survival",
@@ -56,7 +57,7 @@ def curves_figure(
 ) -> go.Figure:
     """Kaplan-Meier curves with the at-risk table, drawn with the view options (on the
     page's theme unless `theme` says otherwise)."""
-    opt = ctx.options
+    opt = ctx.view
     return km_figure(
         results,
         levels=list(order),
@@ -69,7 +70,7 @@ def curves_figure(
         landmark_day=opt.landmark,
         goal=goal,
         goal_label=goal_label,
-        theme=theme or opt.screen_theme,
+        theme=theme or screen_theme(opt),
     )
 
 
@@ -106,7 +107,7 @@ def show_curves(
             title=title if with_title else None,
         )
 
-    key = (data.view_key(ctx.store, ctx.filters, ctx.options), tuple(codes), y_title, goal)
+    key = (ctx.figure_key, tuple(codes), y_title, goal)
     fig = cached_figure(f"curves_{name}", key, build)
     show_figure(fig, name, slide=lambda: build("presentation", with_title=True))
     return True
@@ -194,14 +195,15 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
     code = st.selectbox(
         "Endpoint to compare", list(codes), format_func=short, key=key, bind="query-params"
     )
-    opt = ctx.options
-    view = data.survival(ctx.store, ctx.filters, [code], opt, by=by)
+    opt = ctx.view
+    view = data.survival(ctx.store, opt, [code], by=by)
     per_level = view.groups.get(code, {})
     if not per_level:
         st.info(f"No {short(code).lower()} records among the patients in view.")
         return
     for level, km in per_level.items():
         small_group_caution(int(km.n), group=group_name(by, level))
+    not_compared(view.n_ungrouped, label(by).lower())
     results = {group_name(by, lv): km for lv, km in per_level.items()}
     order = [group_name(by, lv) for lv in ctx.levels(by)]
     title = f"{short(code)} by {label(by).lower()}"
@@ -224,9 +226,7 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
         )
     else:
         st.info(f"No test: {view.comparison_note.get(code, 'nothing to compare')}.")
-    fig = cached_figure(
-        "compare", (data.view_key(ctx.store, ctx.filters, opt), key, code, by), build
-    )
+    fig = cached_figure("compare", (ctx.figure_key, key, code, by), build)
     show_figure(fig, f"{key}_{code}_by_{by}", slide=lambda: build("presentation", True))
     st.table(comparison_frame(view, code, by, opt.landmark), hide_index=True, border="horizontal")
     if cmp is not None:

@@ -88,6 +88,21 @@ class SurvivalView:
     comparison_note: dict[str, str] = field(default_factory=dict)  # code -> why none
     provenance: Provenance = field(default_factory=Provenance)
 
+    @property
+    def n_ungrouped(self) -> int:
+        """Patients in view without a recorded value of `by`: in no group, so in no
+        curve, test or hazard ratio of the comparison (0 when nothing is compared)."""
+        return self.n - sum(self.group_n.values()) if self.by is not None else 0
+
+
+def ungrouped_note(n: int, by_label: str) -> str | None:
+    """The sentence every page and the command line print for patients left out of a
+    comparison for a missing value; None when there are none."""
+    if n <= 0:
+        return None
+    who = "1 patient" if n == 1 else f"{n:,} patients"
+    return f"{who} without a recorded {by_label} {'is' if n == 1 else 'are'} not in the comparison"
+
 
 def survival_view(
     store: Store,

@@ -17,7 +17,7 @@ import calendar
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
@@ -60,10 +60,15 @@ class View:
     ignored: tuple[str, ...] = field(default=(), compare=False)
 
     @property
+    def _clauses(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        # exact, unlike the clause text, where a value holds a comma
+        return tuple((c.column, c.op, c.values) for c in self.filters.clauses)
+
+    @property
     def key(self) -> tuple[Any, ...]:
         """A plain, stable tuple for cache keys (equal views, equal keys)."""
         return (
-            tuple(str(c) for c in self.filters.clauses),
+            self._clauses,
             self.compare,
             float(self.landmark),
             self.ci_type,
@@ -90,10 +95,41 @@ class View:
             parts.append(f"performance goal {100 * self.goal:g}%")
         return "; ".join(parts)
 
+    @property
+    def results_key(self) -> tuple[Any, ...]:
+        """The part of `key` that changes a result whatever the page: the filters and the
+        landmark, CI type and goal. Comparison, ticks and display settings are left out,
+        so a page passes the ones its result depends on beside it."""
+        return (
+            self._clauses,
+            float(self.landmark),
+            self.ci_type,
+            float(self.goal),
+        )
+
+    def with_filters(self, filters: FilterState) -> View:
+        """This view restricted to other filters (one group of a comparison)."""
+        return replace(self, filters=filters, problems=(), ignored=())
+
     def to_query(self) -> dict[str, str]:
-        """URL parameters (codes, never labels); defaults are left out."""
+        """URL parameters (codes, never labels); defaults are left out.
+
+        A one-of clause on a column reads ``COL=V1,V2`` as the sidebar's lists write it;
+        every other clause, and a value holding a comma, goes in ``where``."""
         query: dict[str, str] = {}
-        where = [str(c) for c in self.filters.clauses]
+        where: list[str] = []
+        for clause in self.filters.clauses:
+            listed = (
+                clause.op == "in"
+                and _COLUMN.fullmatch(clause.column)
+                and clause.column not in query
+                and clause.column not in (AGE, ENROL)
+                and not any("," in v or not v for v in clause.values)
+            )
+            if listed:
+                query[clause.column] = ",".join(clause.values)
+            else:
+                where.append(str(clause))
         if where:
             query[TEXT] = "; ".join(where)
         if self.compare:

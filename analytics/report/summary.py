@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from analytics.analyses.survival import FEWER_THAN_TWO_GROUPS, GroupComparison
-from analytics.analyses.views import bayes_view, survival_view
+from analytics.analyses.views import bayes_view, survival_view, ungrouped_note
 from analytics.estimators.bayes import BayesianEndpoint, BayesResult
 from analytics.estimators.km import CI_LABELS, CIType, KMResult
 from analytics.extract.report import QualityReport
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
+from analytics.model.view import View
 from analytics.store import Store
 
 
@@ -42,6 +43,8 @@ class Summary:
     provenance: Provenance = field(default_factory=Provenance)
     by: str | None = None
     comparison_note: dict[str, str] = field(default_factory=dict)  # code -> why none
+    view: View = field(default_factory=View)  # the dashboard view with these numbers
+    n_ungrouped: int = 0  # patients without a recorded value of `by`
 
 
 def summarize(
@@ -109,9 +112,16 @@ def summarize(
         for level, km in levels_km.items():
             per_group.setdefault(level, {})[code] = km
     bayes = None
+    model = bayes_model or BayesianEndpoint(day=landmarks[0] if landmarks else 183)
     if bayes_endpoint is not None:
-        model = bayes_model or BayesianEndpoint(day=landmarks[0] if landmarks else 183)
         bayes = bayes_view(store, filters, model, endpoint=bayes_endpoint)
+    shown = View(
+        filters=filters,
+        compare=by,
+        landmark=float(landmarks[0]) if landmarks else View().landmark,
+        ci_type=ci_type,
+        goal=model.goal,
+    )
     return Summary(
         n=view.n,
         n_total=view.n_total,
@@ -126,6 +136,8 @@ def summarize(
         provenance=prov.with_method(summary_method),
         by=by,
         comparison_note=view.comparison_note,
+        view=shown,
+        n_ungrouped=view.n_ungrouped,
     )
 
 
@@ -196,13 +208,22 @@ def summary_json(s: Summary) -> dict[str, object]:
         for code, note in s.comparison_note.items()
         if note != FEWER_THAN_TWO_GROUPS
     ]
+    left_out = ungrouped_note(s.n_ungrouped, s.by or "")
+    if left_out:
+        notes.append(left_out)
+    cohort: dict[str, object] = {
+        "n": s.n,
+        "n_total": s.n_total,
+        "filters": s.filters.to_strings(),
+        # the view in words, and the query of the dashboard URL that shows it
+        "view": s.view.describe(),
+        "view_query": s.view.url_query(),
+        "notes": notes,
+    }
+    if s.by is not None:
+        cohort["not_compared"] = s.n_ungrouped
     out: dict[str, object] = {
-        "cohort": {
-            "n": s.n,
-            "n_total": s.n_total,
-            "filters": s.filters.to_strings(),
-            "notes": notes,
-        },
+        "cohort": cohort,
         "endpoints": {code: km_json(km) for code, km in s.endpoints.items()},
     }
     if s.by is not None:

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import ui.context
 from analytics.analyses.headline import Headline, headline
 from analytics.model.filters import FilterState
+from analytics.model.view import View
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -128,12 +129,62 @@ def test_query_parameter_opens_filtered_view(at, dialysis):
     assert shown_metrics(at) == expected_metrics(head)
 
 
-def test_unknown_query_value_is_ignored(at, demo_cohort):
-    at.query_params["DIALFL"] = "maybe"
+def link_warning(at: AppTest) -> str:
+    return " ".join(w.value for w in at.main.warning if "could not be used" in w.value)
+
+
+def test_unusable_link_parts_are_named_not_dropped_silently(at, demo_cohort):
+    at.query_params["DIALFL"] = ["maybe", "y"]
+    at.query_params["compare"] = "NOSUCH"
+    at.query_params["ci"] = "bogus"
     at.run()
     assert not at.exception
     assert at.multiselect(key="DIALFL").value == []
     assert shown_metrics(at) == expected_metrics(headline(demo_cohort))
+    said = link_warning(at)
+    assert "DIALFL='maybe': not a value in these data (values: Y, N)" in said
+    assert "DIALFL='y': not a value in these data; did you mean 'Y'?" in said
+    assert "compare=NOSUCH" in said
+    assert "ci='bogus'" in said
+    # the notice stays while the view is the one the link gave, and goes with a change
+    at.run()
+    assert link_warning(at) == said
+    at.multiselect(key="SEX").set_value(["F"]).run()
+    assert link_warning(at) == ""
+
+
+def test_the_sidebar_is_drawn_from_the_links_view_and_returns_it(at):
+    query = {
+        "DIALFL": "Y",
+        "AGE": ["60", "80"],
+        "ENRL": ["2020-Q2", "2021-Q1"],
+        "where": "BMI>=25",
+        "compare": "SEX",
+        "landmark": "365",
+        "ci": "log",
+        "goal": "60",
+        "ticks": "6",
+        "band": "false",
+        "minrisk": "5",
+    }
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    assert not link_warning(at)
+    view = at.session_state["_dva_context"].view
+    assert view.key == View.from_query(query).key
+    assert at.slider(key="AGE").value == (60, 80)
+    assert at.select_slider(key="ENRL").value == ("2020-Q2", "2021-Q1")
+    assert at.text_input(key="where").value == "BMI>=25"
+    assert at.selectbox(key="compare").value == "SEX"
+    assert (at.number_input(key="landmark").value, at.selectbox(key="ci").value) == (365, "log")
+    # what cannot go on a slider exactly (a bound outside the data) stays a text clause
+    at2 = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at2.query_params["where"] = "AGE>=200"
+    at2.run()
+    assert at2.text_input(key="where").value == "AGE>=200"
+    assert at2.session_state["_dva_context"].view.filters == FilterState.parse(["AGE>=200"])
 
 
 def test_reset_clears_filters(at, demo_cohort):

@@ -22,6 +22,7 @@ from analytics.estimators import CoxPH, LogRankTest
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 from analytics.report.summary import summarize, summary_json
+from ui.themes import figure_theme
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 MY_PAGES = ("pages/overview.py", "pages/afs.py", "pages/primary_endpoint.py", "pages/patency.py")
@@ -131,7 +132,7 @@ def test_afs_figure_2b_table_matches_analytics(at, demo_cohort):
 def test_afs_with_filter_and_compare_by_matches_analytics(at, demo_store, diabetic):
     filters, cohort = diabetic
     assert 0 < cohort.n < cohort.n_total
-    open_page(at, "pages/afs.py", DIABFL="Y", compare="On dialysis")
+    open_page(at, "pages/afs.py", DIABFL="Y", compare="DIALFL")
     assert at.selectbox(key="compare").value == "DIALFL"
     assert table_rows(at, "Endpoint") == expected_estimates(cohort, AFS_CODES)
 
@@ -180,7 +181,7 @@ def test_small_groups_get_a_caution(at, demo_store):
     sizes = demo_store.group_sizes(filters, "SEX")
     small = {lv: n for lv, n in sizes.items() if n < 10}
     assert small, "the demo has fewer than 10 women on dialysis"
-    open_page(at, "pages/afs.py", DIALFL="Y", compare="Sex")
+    open_page(at, "pages/afs.py", DIALFL="Y", compare="SEX")
     warnings = " ".join(w.value for w in at.warning)
     for level, n in small.items():
         assert f"Only {n} patient" in warnings
@@ -296,7 +297,7 @@ def test_patency_matches_analytics(at, diabetic):
 
 
 def test_patency_compare_by(at, demo_cohort):
-    open_page(at, "pages/patency.py", compare="Sex")
+    open_page(at, "pages/patency.py", compare="SEX")
     at.selectbox(key="patency_compare").set_value("SP").run()
     assert not at.exception
     t, e = times_events(demo_cohort, "SP")
@@ -334,7 +335,7 @@ def test_view_options_come_from_the_url(at, demo_cohort):
     ]
     assert "Probability the AFS rate exceeds 60%" in shown
     ctx = at.session_state["_dva_context"]
-    assert (ctx.options.landmark, ctx.options.ci_type, ctx.options.goal) == (365, "log", 0.6)
+    assert (ctx.view.landmark, ctx.view.ci_type, ctx.view.goal) == (365, "log", 0.6)
 
 
 # --- empty cohort, every page -----------------------------------------------------------
@@ -352,11 +353,11 @@ def test_empty_cohort_reads_as_plain_words(at, page):
 @pytest.mark.slow
 @pytest.mark.parametrize("page", MY_PAGES)
 def test_every_page_runs_with_filters_and_compare_by(at, page):
-    open_page(at, page, SEX="M", AGE=["50", "85"], compare="Diabetes mellitus", present="true")
+    open_page(at, page, SEX="M", AGE=["50", "85"], compare="DIABFL", present="true")
     assert not at.error
     ctx = at.session_state["_dva_context"]
     assert ctx.compare_by == "DIABFL"
-    assert ctx.options.presentation
+    assert ctx.view.presentation
     assert set(ctx.filters.to_strings()) == {"AGE<=85", "AGE>=50", "SEX=M"}
 
 
@@ -364,7 +365,7 @@ def test_every_page_runs_with_filters_and_compare_by(at, page):
 
 
 def test_context_contract(at, demo_store):
-    open_page(at, "pages/overview.py", DIALFL="Y", compare="Sex")
+    open_page(at, "pages/overview.py", DIALFL="Y", compare="SEX")
     ctx = at.session_state["_dva_context"]
     filters = FilterState.from_mapping({"DIALFL": ["Y"]})
     assert ctx.filters == filters
@@ -378,10 +379,9 @@ def test_context_contract(at, demo_store):
     for level, group in groups.items():
         assert set(group.adsl["SEX"]) == {level}
         assert set(group.adsl["DIALFL"]) == {"Y"}
-    th = ctx.options.theme
-    assert th.name == "normal"
-    assert ctx.options.min_at_risk == 10
-    assert np.isclose(ctx.options.goal, 0.54)
+    assert figure_theme(ctx.view).name == "normal"
+    assert ctx.view.min_at_risk == 10
+    assert np.isclose(ctx.view.goal, 0.54)
 
 
 def test_a_level_without_events_shows_why_it_has_no_hazard_ratio(demo_store):

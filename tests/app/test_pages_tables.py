@@ -21,9 +21,9 @@ from analytics.analyses.tables import table1_view, table2_view
 from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
 from analytics.model.filters import FilterState
 from analytics.model.schema import ADSL
+from analytics.model.view import View
 from analytics.report.frames import side_by_side, stack, subgroup_frame
 from ui.sidebar import COMPARE
-from ui.view_options import ViewOptions
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SUBGROUPS = "pages/subgroups.py"
@@ -32,7 +32,7 @@ PATIENTS = "pages/patients.py"
 # sidebar filters bound to the URL (tests/app/test_app.py uses the same)
 URL_FILTERS = ("SEX", "DIALFL", "DIABFL", "AGEGR1", "RUTHCAT")
 ALL = "All patients in view"
-OPTIONS = ViewOptions()  # the defaults the pages start with
+OPTIONS = View()  # the defaults the pages start with
 
 
 @pytest.fixture

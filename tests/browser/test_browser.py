@@ -190,7 +190,7 @@ def afs_row(page: Page, cohort) -> None:
 
 
 def test_afs_filter_change_and_copied_url(server, browser, page, demo_store, demo_cohort):
-    page.goto(f"{server}/afs?compare=Sex&ticks=6")
+    page.goto(f"{server}/afs?compare=SEX&ticks=6")
     settle(page, "Amputation-free survival")
     afs_row(page, demo_cohort)
     open_multiselect(page, "On dialysis")
@@ -200,7 +200,7 @@ def test_afs_filter_change_and_copied_url(server, browser, page, demo_store, dem
     afs_row(page, dialysis)
     expect(page).to_have_url(re.compile(r"/afs\?"), timeout=RENDER_TIMEOUT)
     url = page.url
-    for part in ("DIALFL=Y", "compare=Sex", "ticks=6"):
+    for part in ("DIALFL=Y", "compare=SEX", "ticks=6"):
         assert part in url, url
     settle(page, "Amputation-free survival")
     logrank = page.get_by_text(re.compile(r"^Log-rank p")).first.inner_text()
@@ -216,6 +216,26 @@ def test_afs_filter_change_and_copied_url(server, browser, page, demo_store, dem
         expect(fresh.get_by_role("combobox", name="Compare by")).to_have_value("Sex")
     finally:
         shared.close()
+
+
+def test_switching_pages_keeps_the_view(server, page, dialysis_headline):
+    page.goto(f"{server}/afs?DIALFL=Y&compare=SEX&landmark=183")
+    settle(page, "Amputation-free survival")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+    expect(metric(page, KM_LABELS["AFS"])).to_be_visible(timeout=RENDER_TIMEOUT)
+    expect_headline(page, dialysis_headline)
+    expect(page).to_have_url(re.compile(r"DIALFL=Y"), timeout=RENDER_TIMEOUT)
+    # codes in the URL, words on the page; the default landmark is left out
+    assert "compare=SEX" in page.url, page.url
+    assert "landmark" not in page.url, page.url
+
+
+def test_a_link_that_cannot_be_used_is_named_on_the_page(server, page):
+    page.goto(f"{server}/?DIALFL=y&compare=NOSUCH")
+    alert = page.get_by_text(re.compile("Part of this link could not be used"))
+    expect(alert).to_be_visible(timeout=RENDER_TIMEOUT)
+    expect(alert).to_contain_text("did you mean 'Y'")
+    expect(alert).to_contain_text("compare=NOSUCH")
 
 
 def test_exports_carry_filters_and_notice(server, page, demo_store):

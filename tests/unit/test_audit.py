@@ -429,7 +429,7 @@ def test_page_with_nobody_in_view_says_so(at):
 def test_page_shows_quality_of_life_when_the_extract_has_it(small, result):
     # run the page file by itself, with the context app.py would publish
     at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
-    at.session_state[ui.context._KEY] = ui.context.Context(store=small, filters=FilterState())
+    at.session_state[ui.context._KEY] = ui.context.Context(store=small)
     at.run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]

@@ -23,10 +23,10 @@ from analytics.analyses.evidence import evidence_frame, not_drawn, panels
 from analytics.analyses.evidence_file import EVIDENCE_FILE, load_evidence, month_day
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
+from analytics.model.view import View
 from charts.evidence import evidence_figure
 from tests.helpers import ROOT, SHARED
 from ui.survival import SHORT
-from ui.view_options import ViewOptions
 
 APP = str(ROOT / "app.py")
 PAGE = "pages/evidence.py"
@@ -260,7 +260,7 @@ def test_a_study_added_to_the_file_shows_without_code_change(tmp_path):
 
 def test_the_goal_is_drawn_on_the_afs_panel_of_the_landmark_only():
     ev = load_evidence()
-    goal = ViewOptions().goal
+    goal = View().goal
     fig = evidence_figure(ev, goal=goal, goal_day=183).to_plotly_json()
     lines = [s for s in fig["layout"]["shapes"] if s.get("name") == "goal"]
     assert len(lines) == 1

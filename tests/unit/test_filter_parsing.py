@@ -106,6 +106,8 @@ def test_a_padded_url_clause_is_refused_plainly_and_quickly(monkeypatch, padding
     at.run()
     assert time.perf_counter() - start < 5.0
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "These filters were not applied" in errors
-    assert "characters long" in errors
+    said = " ".join(w.value for w in at.main.warning)
+    assert "Part of this link could not be used" in said
+    assert "where: the filter text is" in said
+    assert "characters long" in said
+    assert at.text_input(key="where").value == ""

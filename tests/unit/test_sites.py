@@ -475,7 +475,7 @@ def test_page_names_studies_and_counts_patients_without_a_site(tmp_path):
     store = Store.open(tmp_path / "registry")
     try:
         at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
-        at.session_state[ui.context._KEY] = ui.context.Context(store=store, filters=FilterState())
+        at.session_state[ui.context._KEY] = ui.context.Context(store=store)
         at.run()
         assert not at.exception
         assert not at.error, [e.value for e in at.error]

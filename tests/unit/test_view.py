@@ -14,7 +14,6 @@ from analytics.model.view import View
 from analytics.report.cli import main
 from ui.context import Context
 from ui.figure import export_lines
-from ui.view_options import ViewOptions
 
 
 def test_defaults_are_the_dashboards():
@@ -124,23 +123,43 @@ def test_cli_view_gives_the_numbers_of_the_same_options(capsys):
     assert by_view["cohort"]["n"] < by_view["cohort"]["n_total"]
 
 
+def test_the_json_prints_its_view_and_the_link_query_that_reproduces_it(capsys):
+    first = _summary(capsys, "--filter", "DIALFL=N", "--filter", "AGE>=60", "--by", "SEX",
+                     "--landmark", "365", "--ci", "log", "--goal", "0.6")
+    assert first["cohort"]["view"] == (
+        "Filters: AGE>=60; DIALFL=N; compared by SEX; landmark day 365; log confidence "
+        "intervals; performance goal 60%"
+    )
+    query = first["cohort"]["view_query"]
+    assert View.from_text(query).key == View(
+        FilterState.parse(["DIALFL=N", "AGE>=60"]), compare="SEX", landmark=365, ci_type="log",
+        goal=0.6).key
+    again = _summary(capsys, "--view", query)
+    first.pop("provenance", None)
+    again.pop("provenance", None)
+    assert again == first
+
+
 def test_cli_view_problems_exit_2_naming_the_clause(capsys):
     assert main(["summary", "--view", "DIALFL=N&ci=bogus"]) == 2
     assert "ci='bogus'" in capsys.readouterr().err
 
 
 def test_the_dashboards_context_is_one_view_with_a_url(demo_store):
-    ctx = Context(demo_store, FilterState.parse(["DIALFL=N"]), compare_by="SEX",
-                  options=ViewOptions(landmark=365, ci_type="log"))
-    assert ctx.view.to_query() == {"where": "DIALFL=N", "compare": "SEX", "landmark": "365",
-                                   "ci": "log"}
+    view = View(FilterState.parse(["DIALFL=N", "BMI>=30"]), compare="SEX", landmark=365,
+                ci_type="log")
+    ctx = Context(demo_store, view)
+    assert ctx.view is view
+    assert (ctx.filters, ctx.compare_by) == (view.filters, "SEX")
+    # one-of clauses as the sidebar's lists write them, the rest in `where`
+    assert ctx.view.to_query() == {"DIALFL": "N", "where": "BMI>=30", "compare": "SEX",
+                                   "landmark": "365", "ci": "log"}
     assert View.from_query(ctx.view.to_query()).key == ctx.view.key
 
 
 def test_every_export_prints_the_view(demo_store):
-    ctx = Context(demo_store, FilterState.parse(["DIALFL=Y"]), compare_by="SEX",
-                  options=ViewOptions(landmark=365))
+    ctx = Context(demo_store, View(FilterState.parse(["DIALFL=Y"]), compare="SEX", landmark=365))
     first = export_lines(ctx)[0]
     assert first == "Filters: DIALFL=Y; compared by SEX; landmark day 365"
-    plain = Context(demo_store, FilterState(), compare_by=None, options=ViewOptions())
+    plain = Context(demo_store)
     assert export_lines(plain)[0] == "Filters: no filters (all patients)"
