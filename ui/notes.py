@@ -44,11 +44,11 @@ def cohort_line(n: int, total: int, view: View) -> None:
 
 
 def link_problems(problems: Sequence[str]) -> None:
-    """What the link asked for and could not be used, at the top of the page: a view
-    never changes silently."""
+    """What the link or the filter text asked for and could not be used, at the top
+    of the page (the sidebar may be collapsed): a view never changes silently."""
     if problems:
         st.warning(
-            "Part of this link could not be used, so the page shows the view without it: "
+            "Part of this view could not be used, so the page shows it without that part: "
             + "; ".join(problems)
             + "."
         )

@@ -163,6 +163,7 @@ class _Builder:
         self.ranges = ranges
         self.clauses: list[tuple[Clause, Owner]] = []
         self.defaults: dict[str, Any] = {}
+        self.problems: list[str] = []  # "Other filters" that could not be used
 
     def add(self, clause: Clause, owner: Owner) -> None:
         self.clauses.append((clause, owner))
@@ -220,6 +221,7 @@ class _Builder:
             self.store.subject_where(state)  # unknown columns, non-numbers: say so now
         except FilterError as exc:
             st.error(f"These filters were not applied: {exc}.")
+            self.problems.append(f"{TEXT}: {exc}")
             return
         for clause in state.clauses:
             self.add(clause, Owner("text", TEXT, str(clause)))
@@ -329,7 +331,7 @@ def build(store: Store) -> Selection:
         st.header("Compare and show")
         compare = _compare(limits.compare)
         view = _options(filters, compare)
-    problems = view_state.settle(store, view)
+    problems = (*view_state.settle(store, view), *b.problems)
     return Selection(replace(view, problems=problems), chips, b.defaults, problems)
 
 

@@ -122,7 +122,7 @@ def _loader_version() -> str:
     h = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for step in ("model", "extract", "store"):
-        for path in sorted((package / step).glob("*.py")):
+        for path in sorted((package / step).rglob("*.py")):
             h.update(path.read_bytes())
     return h.hexdigest()[:8]
 

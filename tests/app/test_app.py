@@ -244,6 +244,8 @@ def test_other_filters_take_any_clause_and_refuse_nonsense_plainly(at, demo_stor
     at.text_input(key="where").set_value("NOSUCH>=1").run()
     assert not at.exception
     assert any("not applied" in e.value for e in at.sidebar.error)
+    # and at the top of the page, where a collapsed sidebar cannot hide it
+    assert "where: unknown column 'NOSUCH'" in link_warning(at)
     assert f"{demo_store.count():,} of {demo_store.count():,}" in patients_line(at)
 
 

@@ -232,7 +232,7 @@ def test_switching_pages_keeps_the_view(server, page, dialysis_headline):
 
 def test_a_link_that_cannot_be_used_is_named_on_the_page(server, page):
     page.goto(f"{server}/?DIALFL=y&compare=NOSUCH")
-    alert = page.get_by_text(re.compile("Part of this link could not be used"))
+    alert = page.get_by_text(re.compile("Part of this view could not be used"))
     expect(alert).to_be_visible(timeout=RENDER_TIMEOUT)
     expect(alert).to_contain_text("did you mean 'Y'")
     expect(alert).to_contain_text("compare=NOSUCH")

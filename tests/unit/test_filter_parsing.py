@@ -107,7 +107,7 @@ def test_a_padded_url_clause_is_refused_plainly_and_quickly(monkeypatch, padding
     assert time.perf_counter() - start < 5.0
     assert not at.exception
     said = " ".join(w.value for w in at.main.warning)
-    assert "Part of this link could not be used" in said
+    assert "Part of this view could not be used" in said
     assert "where: the filter text is" in said
     assert "characters long" in said
     assert at.text_input(key="where").value == ""
