@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from analytics.estimators.km import KMResult
 from analytics.model.schema import DAYS_PER_MONTH
-from charts._text import count, esc, interval, month_label, pct
+from charts._text import count, esc, estimable, interval, month_label, pct
 from charts.theme import Theme
 
 
@@ -157,7 +157,8 @@ def add_landmark(
             "thickness": max(1.5, th.line_width * 0.6),
             "width": th.marker_size * 0.5,
         }
-        if not (np.isfinite(lm.lower) and np.isfinite(lm.upper)):
+        ok = estimable(lm.lower, lm.upper)
+        if not ok:
             err = {"visible": False}
         fig.add_trace(
             go.Scatter(
@@ -174,8 +175,12 @@ def add_landmark(
                 },
                 hovertemplate=(
                     f"{esc(lab)} at day %{{customdata[0]:.0f}}: %{{y:.1f}}% "
-                    "(95% CI %{customdata[1]:.1f}–%{customdata[2]:.1f}); "
-                    "%{customdata[3]:.0f} at risk<extra></extra>"
+                    + (
+                        "(95% CI %{customdata[1]:.1f}–%{customdata[2]:.1f}); "
+                        if ok
+                        else "(95% CI not estimable); "
+                    )
+                    + "%{customdata[3]:.0f} at risk<extra></extra>"
                 ),
                 showlegend=False,
                 legendgroup=lab,

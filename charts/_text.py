@@ -20,8 +20,17 @@ def share(x: float) -> str:
     return f"{100 * x:g}%"
 
 
+def estimable(lower: float | None, upper: float | None) -> bool:
+    """Whether an interval says anything: finite limits that differ. An estimate of 0
+    or 1 (no event, or everyone had one) has a zero-width interval, which would read as
+    certainty ("100.0% (95% CI 100.0-100.0)") where there is only too little data."""
+    if lower is None or upper is None:
+        return False
+    return math.isfinite(lower) and math.isfinite(upper) and upper - lower > 1e-9
+
+
 def interval(lower: float | None, upper: float | None, kind: str = "CI") -> str:
-    if lower is None or upper is None or not (math.isfinite(lower) and math.isfinite(upper)):
+    if not estimable(lower, upper):
         return f"95% {kind} not estimable"
     return f"95% {kind} {100 * lower:.1f}–{100 * upper:.1f}"
 

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from analytics.model.schema import DAYS_PER_MONTH
 from charts._curves import Steps, curve_traces
 from charts._draw import add_caption, caption, legend
-from charts._text import count, esc, interval, month_label, pct
+from charts._text import count, esc, estimable, interval, month_label, pct
 from charts.palette import OKABE_ITO
 from charts.survival import tick_days
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
@@ -194,7 +194,7 @@ def cif_figure(
         )
         for i, ((series, c, colour, _, _), _s) in enumerate(zip(curves, steps, strict=True)):
             lm = c.landmark(landmark_day)
-            ok = np.isfinite(lm.lower) and np.isfinite(lm.upper)
+            ok = estimable(lm.lower, lm.upper)
             err = (
                 {
                     "type": "data",
@@ -223,8 +223,12 @@ def cif_figure(
                     },
                     hovertemplate=(
                         f"{esc(series)} at day %{{customdata[0]:.0f}}: %{{y:.1f}}% "
-                        "(95% CI %{customdata[1]:.1f}–%{customdata[2]:.1f})"
-                        "<extra></extra>"
+                        + (
+                            "(95% CI %{customdata[1]:.1f}–%{customdata[2]:.1f})"
+                            if ok
+                            else "(95% CI not estimable)"
+                        )
+                        + "<extra></extra>"
                     ),
                     showlegend=False,
                     legendgroup=series,

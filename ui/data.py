@@ -266,7 +266,10 @@ def bayes(
 def _competing(
     _store: Store, src: str, key: ResultKey, _view: View, paramcd: str
 ) -> CompetingRisksResult | None:
-    return views.competing_view(_store, _view.filters, paramcd, landmarks=(_view.landmark,))
+    v = _view
+    return views.competing_view(
+        _store, v.filters, paramcd, landmarks=(v.landmark,), ci_type=v.ci_type
+    )
 
 
 def competing(store: Store, view: View, paramcd: str) -> CompetingRisksResult | None:

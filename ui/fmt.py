@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 
 from analytics.model.schema import DAYS_PER_MONTH
+from charts._text import estimable, interval
+
+__all__ = ["estimable", "interval"]  # the charts' forms, so pages and figures agree
 
 
 def pct(x: float) -> str:
@@ -14,12 +17,6 @@ def pct(x: float) -> str:
 def share(x: float) -> str:
     """A set proportion such as a performance goal: 0.54 reads 54%."""
     return f"{100 * x:g}%"
-
-
-def interval(lower: float, upper: float, kind: str = "CI") -> str:
-    if not (math.isfinite(lower) and math.isfinite(upper)):
-        return f"95% {kind} not estimable"
-    return f"95% {kind} {100 * lower:.1f}–{100 * upper:.1f}"
 
 
 def estimate_with_interval(x: float, lower: float, upper: float, kind: str = "CI") -> str:
@@ -88,7 +85,7 @@ def at_day(day: float) -> str:
 
 def ci_range(lower: float, upper: float) -> str:
     """The limits of a 95% interval in percent, "56.0–74.3", for a table column."""
-    if not (math.isfinite(lower) and math.isfinite(upper)):
+    if not estimable(lower, upper):
         return "not estimable"
     return f"{100 * lower:.1f}–{100 * upper:.1f}"
 

@@ -237,10 +237,11 @@ def competing_incidence(
     competing: Sequence[int] = COMPETING_CENSOR_CODES,
     alpha: float = 0.05,
     provenance: Provenance | None = None,
+    ci_type: CIType = "log",
 ) -> CompetingRisksResult | None:
     """Cumulative incidence of the endpoint's event (CNSR 0) from (AVAL, CNSR, N)
-    counts, the censoring reasons in `competing` competing, beside 1 - KM; None when
-    the counts hold no such event."""
+    counts, the censoring reasons in `competing` competing, beside 1 - KM (its
+    interval of type `ci_type`); None when the counts hold no such event."""
     code = cause_codes(counts["CNSR"].to_numpy(), competing)
     if not np.any(code == 1):
         return None
@@ -253,6 +254,7 @@ def competing_incidence(
         landmarks=landmarks,
         endpoint=paramcd,
         provenance=provenance,
+        ci_type=ci_type,
     )
 
 
@@ -270,6 +272,7 @@ def endpoint_cumulative_incidence(
     competing_codes: Sequence[int] = COMPETING_CENSOR_CODES,
     landmarks: ArrayLike = (30, 183, 365),
     alpha: float = 0.05,
+    ci_type: CIType = "log",
 ) -> CompetingRisksResult:
     """`competing_incidence` of a cohort's rows; ValueError when it has no record or
     no event of `paramcd`."""
@@ -283,6 +286,7 @@ def endpoint_cumulative_incidence(
         competing=competing_codes,
         alpha=alpha,
         provenance=cohort.provenance,
+        ci_type=ci_type,
     )
     if result is None:
         raise ValueError(f"no {paramcd} events among the {cohort.n} patients selected")

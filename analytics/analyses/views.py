@@ -239,10 +239,12 @@ def competing_view(
     *,
     landmarks: Sequence[float] = (183,),
     competing_codes: Sequence[int] = COMPETING_CENSOR_CODES,
+    ci_type: CIType = "log-log",
 ) -> CompetingRisksResult | None:
     """``analytics.analyses.survival.endpoint_cumulative_incidence`` from aggregates: the
     endpoint's event (CNSR 0) against the competing censoring reasons; None when the
-    patients in view have no such event."""
+    patients in view have no such event. The 1 - KM interval is of `ci_type`, the
+    view's, as on the Kaplan-Meier curves and the NICE audit."""
     rows = queries.censoring_counts(store.cursor(), store.subject_where(filters), paramcd)
     if rows.empty:
         return None
@@ -252,6 +254,7 @@ def competing_view(
         landmarks=landmarks,
         competing=competing_codes,
         provenance=store.provenance(filters),
+        ci_type=ci_type,
     )
 
 

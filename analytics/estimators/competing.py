@@ -384,8 +384,12 @@ def cumulative_incidence(
     landmarks: ArrayLike = (30, 183, 365),
     endpoint: str = "",
     provenance: Provenance | None = None,
+    ci_type: CIType = "log",
 ) -> CompetingRisksResult:
-    """Aalen-Johansen and 1 - KM for the same cause, ready to show side by side."""
+    """Aalen-Johansen and 1 - KM for the same cause, ready to show side by side.
+
+    `ci_type` is the 1 - KM interval's: give the one the Kaplan-Meier curves of the
+    same view use, so the same quantity shows the same interval on every page."""
     aj = AalenJohansen(alpha=alpha).fit(durations, events, weights)
     base = provenance or Provenance()
     if cause not in aj.causes_:
@@ -395,7 +399,9 @@ def cumulative_incidence(
         cause=cause,
         n=aj.n_,
         aalen_johansen=aj.curve(cause, landmarks, base),
-        one_minus_km=one_minus_km(durations, events, cause, weights, "log", alpha, landmarks, base),
+        one_minus_km=one_minus_km(
+            durations, events, cause, weights, ci_type, alpha, landmarks, base
+        ),
         provenance=base.with_method(
             f"cumulative incidence of cause {cause}: Aalen-Johansen (competing events "
             "accounted for) beside 1 - Kaplan-Meier (competing events censored)"
