@@ -88,7 +88,7 @@ def render() -> None:
         result.to_frame(),
         name="nice-audit",
         title="NICE IPG773 audit",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=result.provenance,
         column_config={c: PERCENT for c in ("Estimate", "Lower", "Upper")},
     )

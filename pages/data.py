@@ -18,7 +18,9 @@ import streamlit as st
 from analytics.extract import ExtractMapping, QualityReport
 from analytics.extract import upload as uploads
 from ui import mapping_form, sidebar, source, upload
+from ui.context import published_view
 from ui.errors import shown_plainly
+from ui.notes import view_not_applied
 from ui.tables import height
 
 SEVERITIES = {"All": None, "Errors": "error", "Warnings": "warning"}
@@ -226,6 +228,7 @@ def main() -> None:
     st.title("Data")
     loaded = source.current()
     with shown_plainly("the data in use"):
+        view_not_applied(published_view(), "the checks are of the whole extract")
         in_use(loaded)
         show_report("data", source.report(loaded))
     st.subheader("Upload an extract")

@@ -15,10 +15,11 @@ from analytics.analyses.design_results import PowerCurve
 from analytics.report.frames import table_csv
 from charts.design import power_curve_figure, stopping_figure
 from ui import fmt
-from ui.context import through_router
+from ui.context import published_view, through_router
 from ui.design import PLAN, STATED_ALPHA, STATED_POWER, controls, differences
 from ui.errors import shown_plainly
 from ui.figure import show_figure
+from ui.notes import view_not_applied
 
 CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
 CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
@@ -124,7 +125,7 @@ def table(res: DesignResult) -> None:
     title = "Operating characteristics of the simulated Goldilocks design"
     st.download_button(
         f"Download: {title.lower()} (CSV)",
-        lambda: table_csv(frame, title, "none (simulated trials)", res.provenance),
+        lambda: table_csv(frame, title, "Filters: none (simulated trials)", res.provenance),
         file_name="design_operating_characteristics.csv",
         mime="text/csv",
         on_click="ignore",
@@ -220,6 +221,9 @@ def render() -> None:
         "months (if high, enrolment stops), and that the trial would meet it at the "
         "maximum sample size (if low, it stops for futility). Here the design is simulated "
         "for a true AFS rate you choose. No patient data are used."
+    )
+    view_not_applied(
+        published_view(), "the design is simulated, not computed from the patients in view"
     )
     settings, rate, simulations, seed = controls()
     if settings is None:

@@ -22,7 +22,6 @@ from analytics.analyses.evidence import (
 )
 from analytics.analyses.evidence_file import Evidence, load_evidence
 from analytics.estimators.km import CI_LABELS
-from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.store import PROJECT_ROOT
 from charts.evidence import COHORT_NAME, evidence_figure
@@ -114,7 +113,7 @@ def table(ev: Evidence) -> None:
         name="evidence",
         title="Published evidence",
         # the published figures are not filtered: the CSV says "Filters: none"
-        filters=FilterState(),
+        view=None,
         label="Download the table (CSV)",
         file_name="published_evidence.csv",
         column_config={

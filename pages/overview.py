@@ -3,15 +3,19 @@ landmark, and the Bayesian verdict on the primary endpoint against the goal."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from analytics.analyses.headline import Headline
-from analytics.analyses.views import CohortCounts
+from analytics.analyses.views import CohortCounts, level_filter
 from analytics.estimators.km import CI_LABELS
+from analytics.model.filters import FilterState
 from ui import data, fmt, notes
-from ui.context import current
+from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.notes import no_patients, small_group_caution
+from ui.notes import no_patients, not_compared, small_group_caution
+from ui.sidebar import label
+from ui.tables import show_table
 
 NAMES = {
     "AFS": "Amputation-free survival",
@@ -20,9 +24,12 @@ NAMES = {
 }
 
 
-def km_metrics(head: Headline) -> None:
+def km_metrics(head: Headline, everyone: Headline | None) -> None:
+    """The three survival endpoints at the landmark; with filters active, each beside
+    its value for all patients (`everyone`)."""
     at = fmt.months(head.day)
     found = {est.paramcd: est for est in head.estimates}
+    whole = {est.paramcd: est for est in everyone.estimates} if everyone else {}
     for column, code in zip(st.columns(len(NAMES)), NAMES, strict=True):
         with column:
             est = found.get(code)
@@ -43,6 +50,12 @@ def km_metrics(head: Headline) -> None:
                 f"{fmt.count(lm.cumulative_events)} events so far among "
                 f"{fmt.count(est.n)} patients."
             )
+            if code in whole and everyone is not None:
+                all_lm = whole[code].landmark
+                st.markdown(
+                    f"**{fmt.points(lm.estimate - all_lm.estimate)}** vs all "
+                    f"{fmt.count(everyone.n)} patients ({fmt.pct(all_lm.estimate)})"
+                )
     st.caption(
         f"Percentages are Kaplan-Meier estimates of the share of patients free of the event at "
         f"day {head.day:g}, with 95% confidence intervals; at risk counts patients still "
@@ -50,6 +63,48 @@ def km_metrics(head: Headline) -> None:
     )
     method = f"Kaplan-Meier; 95% CI: {CI_LABELS[head.ci_type]}"
     st.caption(head.provenance.with_method(method).footnote())
+
+
+def by_group(ctx: Context) -> None:
+    """The headline of each level of the compare-by column, one row per group."""
+    by = ctx.compare_by
+    assert by is not None
+    st.subheader(f"By {label(by).lower()}")
+    sizes = data.group_sizes(ctx.store, ctx.filters, by)
+    rows = []
+    provenance = None
+    for level in ctx.levels(by):
+        if not sizes.get(level):
+            continue
+        head = data.headline(ctx.store, ctx.view.with_filters(level_filter(ctx.filters, by, level)))
+        provenance = provenance or head.provenance
+        found = {est.paramcd: est.landmark for est in head.estimates}
+        row: dict[str, object] = {label(by): level, "Patients": head.n}
+        for code, name in NAMES.items():
+            lm = found.get(code)
+            row[name] = (
+                "no records"
+                if lm is None
+                else (f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})")
+            )
+        b = head.bayes
+        row[f"P(AFS rate > {fmt.share(ctx.view.goal)})"] = (
+            "–" if b is None else fmt.probability(b.probability_above_goal)
+        )
+        rows.append(row)
+    show_table(
+        pd.DataFrame(rows),
+        name="overview-by-group",
+        title=f"Outcomes at {fmt.months(ctx.view.landmark)} by {label(by).lower()}",
+        view=ctx.view,
+        provenance=provenance,
+    )
+    st.caption(
+        f"Kaplan-Meier estimates at day {ctx.view.landmark:g} with 95% CI, and the posterior "
+        "probability that the group's AFS rate exceeds the performance goal (each group on "
+        "its own: no multiplicity adjustment, descriptive)."
+    )
+    not_compared(ctx.not_compared(), label(by).lower())
 
 
 def primary_endpoint(head: Headline) -> None:
@@ -112,8 +167,8 @@ def cohort_flow(counts: CohortCounts) -> None:
                 f"Followed to day {counts.day:g}, or died before it.",
             )
         )
-    for column, (label, value, delta, help_text) in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(label, value, delta, delta_color="off", delta_arrow="off", help=help_text)
+    for column, (name, value, delta, help_text) in zip(st.columns(len(cards)), cards, strict=True):
+        column.metric(name, value, delta, delta_color="off", delta_arrow="off", help=help_text)
 
 
 def render() -> None:
@@ -126,8 +181,11 @@ def render() -> None:
         return
     small_group_caution(counts.in_view)
     head = ctx.headline
+    everyone = data.headline(ctx.store, opt.with_filters(FilterState())) if opt.filters else None
     st.subheader(f"Outcomes at {fmt.months(head.day)}")
-    km_metrics(head)
+    km_metrics(head, everyone)
+    if ctx.compare_by:
+        by_group(ctx)
     st.subheader(
         f"Primary endpoint: AFS at {fmt.months(head.day)} against the "
         f"{fmt.share(opt.goal)} performance goal"

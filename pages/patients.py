@@ -55,7 +55,7 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
     first = tables[ALL]
     frame = first.to_frame() if len(tables) == 1 else side_by_side(tables)
     show_table(
-        frame, name=name, title=first.title, filters=ctx.filters, provenance=first.provenance
+        frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance
     )
 
 
@@ -188,7 +188,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
             by_group,
             name="adverse-events-by-group",
             title="Adverse events by group",
-            filters=ctx.filters,
+            view=ctx.view,
             provenance=ae.provenance,
             column_config={
                 c: SHARE for c in ("Any share", "Serious share", "Device-related share")
@@ -204,7 +204,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
             ae.to_frame(),
             name="adverse-events",
             title="Adverse events by term",
-            filters=ctx.filters,
+            view=ctx.view,
             provenance=ae.provenance,
             column_config={
                 "Share of patients": SHARE,
@@ -243,7 +243,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
             dead.to_frame(),
             name="deaths-by-cause",
             title="Deaths by cause",
-            filters=ctx.filters,
+            view=ctx.view,
             provenance=dead.provenance,
             column_config={"Share of deaths": SHARE},
         )

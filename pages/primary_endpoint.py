@@ -5,17 +5,22 @@ what-if controls and the complete-case sensitivity analysis beside it."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from analytics.analyses.views import level_filter
 from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from analytics.model.view import View
 from charts.posterior import posterior_figure
 from ui import data, fmt
-from ui.context import current
+from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import bayes_verdict, no_patients, small_group_caution
+from ui.notes import bayes_verdict, no_patients, not_compared, small_group_caution
+from ui.sidebar import label
+from ui.tables import show_table
 from ui.themes import screen_theme
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
@@ -227,6 +232,51 @@ def render() -> None:
     st.caption(f"Method: {result.provenance.method}.")
     if other is not None:
         st.caption(f"Sensitivity analysis: {other.provenance.method}.")
+    if ctx.compare_by:
+        per_group(ctx, settings)
+
+
+def per_group(ctx: Context, settings: dict[str, Any]) -> None:
+    """The same analysis in each group of the compare-by column: descriptive, as a
+    trial's primary endpoint is of the whole population."""
+    by = ctx.compare_by
+    assert by is not None
+    st.subheader(f"By {label(by).lower()}")
+    sizes = data.group_sizes(ctx.store, ctx.filters, by)
+    rows = []
+    for level in ctx.levels(by):
+        if not sizes.get(level):
+            continue
+        group = ctx.view.with_filters(level_filter(ctx.filters, by, level))
+        b = data.bayes(ctx.store, group, **settings)
+        verdict = (
+            "no AFS records"
+            if b is None
+            else (b.verdict_note or ("goal met" if b.success else "goal not met"))
+        )
+        rows.append(
+            {
+                label(by): level,
+                "Patients": sizes[level],
+                "Posterior mean": "–" if b is None else fmt.pct(b.posterior_mean),
+                "95% credible interval": "–" if b is None else fmt.ci_range(*b.credible_interval),
+                f"P(AFS rate > {fmt.share(settings['goal'])})": "–"
+                if b is None
+                else fmt.probability(b.probability_above_goal),
+                "Verdict": verdict,
+            }
+        )
+    show_table(
+        pd.DataFrame(rows),
+        name="primary-endpoint-by-group",
+        title=f"Primary endpoint by {label(by).lower()}",
+        view=ctx.view,
+    )
+    st.caption(
+        "Each group analysed on its own with the settings above: descriptive, with no "
+        "adjustment for several groups; the trial's verdict is the one of all patients."
+    )
+    not_compared(ctx.not_compared(), label(by).lower())
 
 
 with shown_plainly("the primary endpoint"):

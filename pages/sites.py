@@ -129,7 +129,7 @@ def table(ctx: Context, res: SiteComparison, name: str) -> None:
         frame,
         name="sites",
         title=f"Sites: {outcome_label(res.outcome.key, res.landmark)}",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=res.provenance,
         label="Download the table (CSV)",
         file_name=f"{name}.csv",

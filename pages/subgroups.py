@@ -84,7 +84,7 @@ def table(ctx: Context, res: SubgroupResult) -> None:
         subgroup_frame(res),
         name="subgroups",
         title=f"Subgroups: {res.label}",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=res.provenance,
         label="Download the table (CSV)",
         file_name=f"subgroups-{res.endpoint}.csv",

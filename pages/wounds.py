@@ -223,7 +223,7 @@ def render() -> None:
         name="wounds-by-visit",
         title="Wounds by visit",
         label="Download: wounds by visit (CSV)",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=main,
         column_config={
             c: SHARE
@@ -260,7 +260,7 @@ def render() -> None:
         name="rutherford-change",
         title=f"Rutherford change at {at}",
         label=f"Download: rutherford change at {at} (CSV)",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=ruth_prov,
         column_config={c: SHARE for c in ("Decreased share", "Unchanged share", "Increased share")},
     )
@@ -269,7 +269,7 @@ def render() -> None:
         name="rutherford-classes",
         title=f"Rutherford class at {at}",
         label=f"Download: rutherford class at {at} (CSV)",
-        filters=ctx.filters,
+        view=ctx.view,
         provenance=ruth_prov,
         column_config={"Share": SHARE},
     )

@@ -120,6 +120,12 @@ def published() -> Context | None:
     return st.session_state.get(_KEY)
 
 
+def published_view() -> View | None:
+    """This session's view if app.py has set one (the Data page also runs without)."""
+    ctx = published()
+    return None if ctx is None else ctx.view
+
+
 def through_router() -> None:
     """Make sure this run goes through app.py (the router), not the page alone."""
     if PagesManager.uses_pages_directory:

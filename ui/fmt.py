@@ -98,3 +98,11 @@ def reintervention_kind(count_: int, patients: int, not_recorded: int) -> tuple[
             f"kind not recorded for {not_recorded} of {patients} patients with a reintervention"
         )
     return count(count_), f"kind not recorded: {not_recorded}" if not_recorded else ""
+
+
+def points(difference: float) -> str:
+    """A difference of two proportions in percentage points: "+6.7 points"."""
+    value = 100 * difference
+    if round(value, 1) == 0:
+        return "no difference"
+    return f"{value:+.1f} points".replace("-", "−")

@@ -105,3 +105,10 @@ def not_compared(n: int, by_label: str) -> None:
     text = ungrouped_note(n, by_label)
     if text:
         st.caption(f"{text}.")
+
+
+def view_not_applied(view: View | None, why: str) -> None:
+    """One line on a page the sidebar's filters and comparison do not change, when
+    some are set: a reader must not think the page shows them."""
+    if view is not None and (view.filters or view.compare):
+        st.caption(f"The filters and comparison in the sidebar do not apply here: {why}.")

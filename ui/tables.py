@@ -1,8 +1,8 @@
 """A table on the page with its CSV download, as the patient-level pages show them.
 
 The table is shown whole up to `MAX_ROWS` rows (scrolling beyond). The CSV carries
-the table's title, the active filters and the provenance footnote as ``#`` header
-lines (``analytics.report.frames.table_csv``; read it back with
+the table's title, the view (filters, comparison, changed options) and the provenance
+footnote as ``#`` header lines (``analytics.report.frames.table_csv``; read it back with
 ``pandas.read_csv(f, comment="#")``); it is written only when the button is clicked.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
+from analytics.model.view import View
 from analytics.report.frames import table_csv
 
 ROW_PX = 35  # st.dataframe's row height
@@ -28,10 +28,10 @@ def height(rows: int) -> int:
 
 
 def _csv(
-    frame: pd.DataFrame, title: str, filters: str, provenance: Provenance | None
+    frame: pd.DataFrame, title: str, view: str, provenance: Provenance | None
 ) -> Callable[[], bytes]:
     def make() -> bytes:
-        return table_csv(frame, title, filters, provenance)
+        return table_csv(frame, title, view, provenance)
 
     return make
 
@@ -41,7 +41,7 @@ def show_table(
     *,
     name: str,
     title: str,
-    filters: FilterState,
+    view: View | None,
     provenance: Provenance | None = None,
     column_config: Mapping[str, Any] | None = None,
     label: str | None = None,
@@ -49,7 +49,8 @@ def show_table(
 ) -> None:
     """`frame` as an interactive table (key ``<name>_table``), then its download button
     (key ``<name>_download``), labelled "Download: <title> (CSV)" unless `label` says
-    otherwise, saving ``<name>.csv`` unless `file_name` says otherwise."""
+    otherwise, saving ``<name>.csv`` unless `file_name` says otherwise. The CSV prints
+    `view` in words (None: a table no filter touches, such as published figures)."""
     st.dataframe(
         frame,
         hide_index=True,
@@ -59,7 +60,7 @@ def show_table(
     )
     st.download_button(
         label or f"Download: {title} (CSV)",
-        _csv(frame, title, filters.describe(), provenance),
+        _csv(frame, title, view.describe() if view else "Filters: none", provenance),
         file_name=file_name or f"{name}.csv",
         mime="text/csv",
         on_click="ignore",

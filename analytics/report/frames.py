@@ -160,11 +160,12 @@ def write_csv(frame: pd.DataFrame, buf: io.StringIO, **options: object) -> None:
 
 
 def table_csv(
-    frame: pd.DataFrame, title: str, filters: str, provenance: Provenance | None = None
+    frame: pd.DataFrame, title: str, view: str, provenance: Provenance | None = None
 ) -> bytes:
-    """UTF-8 CSV of `frame` after comment lines: the title, ``Filters: ...`` (the active
-    filters as the page describes them) and the provenance footnote."""
-    lines = [_comment(title), _comment(f"Filters: {filters}")]
+    """UTF-8 CSV of `frame` after comment lines: the title, the view in words as the
+    page prints it (``Filters: ...; compared by ...``, `View.describe`) and the
+    provenance footnote."""
+    lines = [_comment(title), _comment(view)]
     if provenance is not None:
         lines.append(_comment(provenance.footnote()))
     buf = io.StringIO()

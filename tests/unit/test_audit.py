@@ -359,7 +359,7 @@ def test_whole_audit_table_and_its_csv(result):
     dial = frame[frame["Item"] == "On dialysis"].iloc[0]
     assert (dial["n"], dial["Denominator"], dial["Missing"]) == (3, 7, 1)
     back = pd.read_csv(
-        io.BytesIO(table_csv(frame, "NICE IPG773 audit", "none", result.provenance)),
+        io.BytesIO(table_csv(frame, "NICE IPG773 audit", "Filters: none", result.provenance)),
         comment="#",
     )
     assert list(back["Item"]) == list(frame["Item"])

@@ -49,7 +49,7 @@ def test_text_cells_and_column_names_are_neutralised_numbers_are_not():
     assert list(out["Change"]) == [-1.5] * 6
     assert "'=col" in out.columns
     assert list(frame["Site"]) == HOSTILE  # the input is left as it was
-    data = table_csv(frame, "Sites", "none")
+    data = table_csv(frame, "Sites", "Filters: none")
     assert_inert(data)
     back = pd.read_csv(io.BytesIO(data), comment="#")
     assert back["Change"].tolist() == [-1.5] * 6

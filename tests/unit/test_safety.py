@@ -193,7 +193,8 @@ def test_side_by_side_and_stack(store):
 def test_table_csv_names_the_filters(store):
     dialysis = FilterState.parse(["DIALFL=Y"])
     ae = safety_view(store, dialysis)[0]
-    data = table_csv(ae.to_frame(), "Adverse events", dialysis.describe(), ae.provenance)
+    view = f"Filters: {dialysis.describe()}"
+    data = table_csv(ae.to_frame(), "Adverse events", view, ae.provenance)
     lines = data.decode().splitlines()
     assert lines[0] == "# Adverse events"
     assert lines[1] == f"# Filters: {dialysis.describe()}"
