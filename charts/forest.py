@@ -64,6 +64,7 @@ def forest_figure(
     """
     th = get_theme(theme)
     rows = table_rows(table)
+    names = {v.variable: v.label for v in table.variables}  # hovers read the label
     levels = [r.level for r in rows if r.level is not None]
     n_rows = len(rows)
     row_px = th.table_row_px * 1.05
@@ -97,7 +98,8 @@ def forest_figure(
             arrows_r.append(float(i))
         sizes.append(th.marker_size * (0.7 + 0.9 * math.sqrt(lv.n / max_n)))
         custom.append([lv.n, lv.events, num(lv.estimate), num(lv.lower), num(lv.upper), lo, hi])
-        texts.append(f"{r.variable}: {lv.level}" + (f" — {lv.reason}" if lv.reason else ""))
+        reason = f" — {lv.reason}" if lv.reason else ""
+        texts.append(f"{names.get(r.variable, r.variable)}: {lv.level}{reason}")
     fig.add_trace(
         go.Scatter(
             x=np.array(hr),

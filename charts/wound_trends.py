@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analytics.analyses.visits import WoundCourse
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.provenance import Provenance
 from charts._draw import finish_layout
 from charts._text import esc, month_label
@@ -68,7 +69,7 @@ def wound_area_figure(
         q1 = np.array([v.area_q1 for v in vs], dtype=np.float64)
         q3 = np.array([v.area_q3 for v in vs], dtype=np.float64)
         n = np.array([v.measured for v in vs], dtype=np.float64)
-        labels = np.array([v.visit for v in vs], dtype=object)
+        labels = np.array([DEFAULT_LABELS.value("AVISIT", v.visit) for v in vs], dtype=object)
         if x.size:
             fig.add_trace(
                 go.Scatter(
@@ -166,7 +167,7 @@ def all_healed_figure(
                 line={"color": cols[name], "width": th.line_width},
                 marker={"color": cols[name], "size": th.marker_size},
                 name=esc(name) if len(names) > 1 else "All patients in view",
-                text=np.array([v.visit for v in vs], dtype=object),
+                text=np.array([DEFAULT_LABELS.value("AVISIT", v.visit) for v in vs], dtype=object),
                 customdata=np.column_stack([k, d]) if x.size else None,
                 hovertemplate=(
                     f"<b>{esc(name)}</b> · %{{text}}<br>all wounds healed: "

@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.analyses.visits import RutherfordAtVisit, WoundCourse
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.provenance import Provenance
 from charts._draw import finish_layout
 from charts._text import count, esc
@@ -282,7 +283,8 @@ def rutherford_change_figure(
     yaxis.update(autorange="reversed", fixedrange=True, ticks="")
     fig.update_yaxes(**yaxis)
     notes = [
-        f"Rutherford class at {first.visit.lower()} against baseline, among patients with a "
+        f"Rutherford class at {DEFAULT_LABELS.value('AVISIT', first.visit).lower()} against "
+        "baseline, among patients with a "
         "class at both (paired); numbers in the bars: patients (share)",
     ]
     longest = max(len(str(lab)) for lab in labels)

@@ -13,7 +13,6 @@ from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
-from ui.sidebar import label
 from ui.survival import show_comparison, show_curves, show_estimates
 from ui.tables import show_table
 from ui.themes import screen_theme
@@ -107,7 +106,10 @@ def competing_by_group(ctx: Context) -> None:
         result = data.competing(
             ctx.store, ctx.view.with_filters(level_filter(ctx.filters, by, level)), "LS"
         )
-        row: dict[str, object] = {label(by): level, "Patients": sizes[level]}
+        row: dict[str, object] = {
+            ctx.labels.column(by): ctx.labels.value(by, level),
+            "Patients": sizes[level],
+        }
         if result is None:
             row["Death as competing risk"] = row["1 − Kaplan-Meier"] = "no amputation"
         else:
@@ -121,7 +123,7 @@ def competing_by_group(ctx: Context) -> None:
     show_table(
         pd.DataFrame(rows),
         name="amputation-competing-by-group",
-        title=f"Major amputation by {fmt.months(day)} by {label(by).lower()}",
+        title=f"Major amputation by {fmt.months(day)} by {ctx.labels.column(by).lower()}",
         view=ctx.view,
     )
     st.caption(

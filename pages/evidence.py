@@ -30,7 +30,6 @@ from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import notice_text, small_group_caution
-from ui.sidebar import label
 from ui.survival import SHORT, group_name
 from ui.tables import show_table
 from ui.themes import screen_theme
@@ -64,7 +63,7 @@ def figure(ctx: Context, ev: Evidence, n: int) -> None:
     points, provenance = cohort(ctx, ev, n)
     by = ctx.compare_by
     groups = {p.group for p in points if p.group is not None}
-    names = {lv: group_name(by, lv) for lv in groups} if by else {}
+    names = {lv: group_name(ctx.labels, by, lv) for lv in groups} if by else {}
     colours = ctx.colours(by) if by else {}
     footnote = provenance.footnote() + " Published figures: " + ev.path.name + "."
 
@@ -95,7 +94,7 @@ def figure(ctx: Context, ev: Evidence, n: int) -> None:
         f"{CI_LABELS[opt.ci_type]}: the numbers the survival pages show at those days."
     ]
     if by:
-        notes.append(f"One square per group ({label(by)}) under the whole cohort's.")
+        notes.append(f"One square per group ({ctx.labels.column(by)}) under the whole cohort's.")
     notes.append(
         f"The performance goal ({fmt.share(opt.goal)}) is drawn on the amputation-free "
         f"survival panel at the landmark, day {opt.landmark:g}, when there is one."

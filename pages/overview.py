@@ -14,7 +14,6 @@ from ui import data, fmt, notes
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, not_compared, small_group_caution
-from ui.sidebar import label
 from ui.tables import show_table
 
 NAMES = {
@@ -69,7 +68,7 @@ def by_group(ctx: Context) -> None:
     """The headline of each level of the compare-by column, one row per group."""
     by = ctx.compare_by
     assert by is not None
-    st.subheader(f"By {label(by).lower()}")
+    st.subheader(f"By {ctx.labels.column(by).lower()}")
     sizes = data.group_sizes(ctx.store, ctx.filters, by)
     rows = []
     provenance = None
@@ -79,7 +78,10 @@ def by_group(ctx: Context) -> None:
         head = data.headline(ctx.store, ctx.view.with_filters(level_filter(ctx.filters, by, level)))
         provenance = provenance or head.provenance
         found = {est.paramcd: est.landmark for est in head.estimates}
-        row: dict[str, object] = {label(by): level, "Patients": head.n}
+        row: dict[str, object] = {
+            ctx.labels.column(by): ctx.labels.value(by, level),
+            "Patients": head.n,
+        }
         for code, name in NAMES.items():
             lm = found.get(code)
             row[name] = (
@@ -95,7 +97,7 @@ def by_group(ctx: Context) -> None:
     show_table(
         pd.DataFrame(rows),
         name="overview-by-group",
-        title=f"Outcomes at {fmt.months(ctx.view.landmark)} by {label(by).lower()}",
+        title=f"Outcomes at {fmt.months(ctx.view.landmark)} by {ctx.labels.column(by).lower()}",
         view=ctx.view,
         provenance=provenance,
     )
@@ -104,7 +106,7 @@ def by_group(ctx: Context) -> None:
         "probability that the group's AFS rate exceeds the performance goal (each group on "
         "its own: no multiplicity adjustment, descriptive)."
     )
-    not_compared(ctx.not_compared(), label(by).lower())
+    not_compared(ctx.not_compared(), ctx.labels.column(by).lower())
 
 
 def primary_endpoint(head: Headline) -> None:

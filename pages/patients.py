@@ -17,24 +17,16 @@ from analytics.analyses.safety import SafetySummary
 from analytics.analyses.tables import SummaryTable
 from analytics.estimators.describe import Row
 from analytics.model.filters import FilterState
-from analytics.model.schema import ADSL
 from analytics.report.frames import side_by_side
 from ui import data, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, not_compared, small_group_caution
-from ui.tables import show_table
+from ui.tables import in_words, show_table
 
 ALL = "All patients in view"
 SHARE = st.column_config.NumberColumn(format="percent")
 WHOLE = "Whole follow-up"
-
-
-def label(column: str) -> str:
-    try:
-        return ADSL.column(column).label
-    except KeyError:
-        return column
 
 
 def groups(ctx: Context) -> dict[str, FilterState]:
@@ -46,7 +38,7 @@ def groups(ctx: Context) -> dict[str, FilterState]:
         sizes = data.group_sizes(ctx.store, ctx.filters, by)
         for level in ctx.levels(by):
             if sizes.get(level, 0) > 0:
-                out[f"{label(by)}: {level}"] = views.level_filter(ctx.filters, by, level)
+                out[ctx.labels.level(by, level)] = views.level_filter(ctx.filters, by, level)
     return out
 
 
@@ -54,9 +46,7 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
     """One summary table: alone, or side by side with the compare-by groups."""
     first = tables[ALL]
     frame = first.to_frame() if len(tables) == 1 else side_by_side(tables)
-    show_table(
-        frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance
-    )
+    show_table(frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance)
 
 
 def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> None:
@@ -201,7 +191,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
         )
     else:
         show_table(
-            ae.to_frame(),
+            in_words(ae.to_frame(), ctx.labels, {"Term": "AETERM"}),
             name="adverse-events",
             title="Adverse events by term",
             view=ctx.view,
@@ -225,7 +215,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     )
     for col, term in zip(cols[1:], minor.terms, strict=True):
         col.metric(
-            term.term.capitalize(),
+            ctx.labels.value("AETERM", term.term),
             f"{term.events} amputations",
             f"{term.patients} patients",
             delta_color="off",
@@ -240,7 +230,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     else:
         st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
         show_table(
-            dead.to_frame(),
+            in_words(dead.to_frame(), ctx.labels, {"Cause of death": "DTHCAUS"}),
             name="deaths-by-cause",
             title="Deaths by cause",
             view=ctx.view,
@@ -256,7 +246,7 @@ def render() -> None:
         return
     cohorts = groups(ctx)
     if ctx.compare_by:
-        not_compared(ctx.not_compared(), label(ctx.compare_by).lower())
+        not_compared(ctx.not_compared(), ctx.labels.column(ctx.compare_by).lower())
     for name, filters in cohorts.items():
         small_group_caution(data.count(ctx.store, filters), group=None if name == ALL else name)
     landmark = ctx.view.landmark

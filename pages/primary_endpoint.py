@@ -19,7 +19,6 @@ from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import bayes_verdict, no_patients, not_compared, small_group_caution
-from ui.sidebar import label
 from ui.tables import show_table
 from ui.themes import screen_theme
 
@@ -241,7 +240,7 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
     trial's primary endpoint is of the whole population."""
     by = ctx.compare_by
     assert by is not None
-    st.subheader(f"By {label(by).lower()}")
+    st.subheader(f"By {ctx.labels.column(by).lower()}")
     sizes = data.group_sizes(ctx.store, ctx.filters, by)
     rows = []
     for level in ctx.levels(by):
@@ -256,7 +255,7 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
         )
         rows.append(
             {
-                label(by): level,
+                ctx.labels.column(by): ctx.labels.value(by, level),
                 "Patients": sizes[level],
                 "Posterior mean": "–" if b is None else fmt.pct(b.posterior_mean),
                 "95% credible interval": "–" if b is None else fmt.ci_range(*b.credible_interval),
@@ -269,14 +268,14 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
     show_table(
         pd.DataFrame(rows),
         name="primary-endpoint-by-group",
-        title=f"Primary endpoint by {label(by).lower()}",
+        title=f"Primary endpoint by {ctx.labels.column(by).lower()}",
         view=ctx.view,
     )
     st.caption(
         "Each group analysed on its own with the settings above: descriptive, with no "
         "adjustment for several groups; the trial's verdict is the one of all patients."
     )
-    not_compared(ctx.not_compared(), label(by).lower())
+    not_compared(ctx.not_compared(), ctx.labels.column(by).lower())
 
 
 with shown_plainly("the primary endpoint"):

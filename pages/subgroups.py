@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, DERIVED, SubgroupResult
+from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, SubgroupResult
 from analytics.estimators.km import CI_LABELS
-from analytics.model.schema import ADSL
 from analytics.report.frames import subgroup_frame
 from charts.forest import forest_figure
 from ui import data, fmt, patient_results
@@ -26,15 +25,6 @@ HETEROGENEITY = (
     "over a variable's levels; the study has one arm, so there is no treatment-by-subgroup "
     "interaction to test."
 )
-
-
-def label(column: str) -> str:
-    if column in DERIVED:
-        return DERIVED[column].label
-    try:
-        return ADSL.column(column).label
-    except KeyError:
-        return column
 
 
 def candidate_columns(ctx: Context) -> list[str]:
@@ -63,7 +53,7 @@ def choose(ctx: Context) -> tuple[str, list[str]]:
     extra = right.multiselect(
         "Add subgroup variables",
         candidate_columns(ctx),
-        format_func=label,
+        format_func=ctx.labels.column,
         key="subgroups_extra",
         placeholder="Any other baseline column",
         help="Numeric columns with many values are split at their median.",
@@ -115,10 +105,12 @@ def render() -> None:
         return
     endpoint, variables = choose(ctx)
     opts = ctx.view
-    res = patient_results.subgroups(ctx.store, opts, endpoint, variables)
-    if res is None:
+    found = patient_results.subgroups(ctx.store, opts, endpoint, variables)
+    if found is None:
         st.info("The patients in view have no records for this endpoint. Choose another.")
         return
+    res = found.in_words(ctx.labels)
+    names = {v.variable for v in res.variables}
     small_group_caution(res.n, group=f"the patients with {res.label.lower()} records")
     st.caption(
         f"{fmt.count(res.n)} patients with {res.label.lower()} records, "
@@ -126,8 +118,9 @@ def render() -> None:
         f"({fmt.months(res.landmark)}), 95% CI {CI_LABELS[res.ci_type]}; hazard ratios "
         "against each variable's reference level. Levels with fewer than "
         f"{res.min_n} patients or no events are listed but not estimated. Prespecified: "
-        f"{', '.join(label(v) for v in DEFAULT_SUBGROUPS)}; the age split is derived from "
-        "AGE, and the extract's own age groups (AGEGR1) can be added as another column."
+        f"{', '.join(res.variable(v).label for v in DEFAULT_SUBGROUPS if v in names)}; the "
+        "age split is derived from the age at enrolment, and the extract's own age groups "
+        "can be added as another variable."
     )
     key = (ctx.figure_key, endpoint, tuple(variables))
     show_figure(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from analytics.analyses import views
 from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
 from analytics.model.filters import FilterState
-from analytics.model.schema import ADSL
 from analytics.report.frames import stack
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
@@ -20,7 +20,7 @@ from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, not_compared, small_group_caution
-from ui.tables import show_table
+from ui.tables import in_words, show_table
 from ui.themes import figure_theme
 
 ALL = "All patients in view"
@@ -28,11 +28,9 @@ SHARE = st.column_config.NumberColumn(format="percent")
 AREA = st.column_config.NumberColumn(format="%.2f")
 
 
-def label(column: str) -> str:
-    try:
-        return ADSL.column(column).label
-    except KeyError:
-        return column
+def worded(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """A visit table with its visits and Rutherford classes in clinical words."""
+    return in_words(frame, ctx.labels, {"Visit": "AVISIT", "Rutherford class": "RUTHCAT"})
 
 
 def visit_label(visit: str) -> str:
@@ -49,9 +47,10 @@ def groups(ctx: Context) -> tuple[dict[str, FilterState], dict[str, int], dict[s
     colours = ctx.colours(by)
     sizes = data.group_sizes(ctx.store, ctx.filters, by)
     levels = [lv for lv in ctx.levels(by) if sizes.get(lv, 0) > 0]
-    filters = {f"{label(by)}: {lv}": views.level_filter(ctx.filters, by, lv) for lv in levels}
+    name = ctx.labels.level
+    filters = {name(by, lv): views.level_filter(ctx.filters, by, lv) for lv in levels}
     n = {name: data.count(ctx.store, f) for name, f in filters.items()}
-    names = {f"{label(by)}: {lv}": colours[lv] for lv in levels if lv in colours}
+    names = {name(by, lv): colours[lv] for lv in levels if lv in colours}
     return filters, n, names
 
 
@@ -116,7 +115,7 @@ def render() -> None:
         return
     filters, sizes, colours = groups(ctx)
     if ctx.compare_by:
-        not_compared(ctx.not_compared(), label(ctx.compare_by).lower())
+        not_compared(ctx.not_compared(), ctx.labels.column(ctx.compare_by).lower())
     if not filters:
         st.info("No group of the comparison has patients in view.")
         return
@@ -219,7 +218,7 @@ def render() -> None:
         caption="Share of patients assessed for it at each visit.",
     )
     show_table(
-        stack({n: c.to_frame() for n, c in courses.items()}, "Group"),
+        worded(ctx, stack({n: c.to_frame() for n, c in courses.items()}, "Group")),
         name="wounds-by-visit",
         title="Wounds by visit",
         label="Download: wounds by visit (CSV)",
@@ -256,7 +255,7 @@ def render() -> None:
         caption="Change from baseline among patients with a class at both.",
     )
     show_table(
-        stack({n: r.change_frame() for n, r in ruths.items()}, "Group"),
+        worded(ctx, stack({n: r.change_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-change",
         title=f"Rutherford change at {at}",
         label=f"Download: rutherford change at {at} (CSV)",
@@ -265,7 +264,7 @@ def render() -> None:
         column_config={c: SHARE for c in ("Decreased share", "Unchanged share", "Increased share")},
     )
     show_table(
-        stack({n: r.to_frame() for n, r in ruths.items()}, "Group"),
+        worded(ctx, stack({n: r.to_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-classes",
         title=f"Rutherford class at {at}",
         label=f"Download: rutherford class at {at} (CSV)",

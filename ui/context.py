@@ -19,6 +19,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from analytics.analyses.headline import Headline
 from analytics.model.filters import FilterState
+from analytics.model.labels import Labels
 from analytics.model.view import View
 from analytics.store import Cohort, Store
 from charts.palette import colour_map
@@ -58,6 +59,11 @@ class Context:
     @property
     def compare_by(self) -> str | None:
         return self.view.compare
+
+    @property
+    def labels(self) -> Labels:
+        """Clinical words for the codes of these data."""
+        return self.store.labels
 
     @property
     def figure_key(self) -> tuple[Any, ...]:

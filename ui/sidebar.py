@@ -10,7 +10,6 @@ with one Reset for all.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
-from analytics.model.schema import ADSL
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
+from analytics.model.labels import Labels
 from analytics.model.view import AGE, CI_TYPES, COMPARE, ENROL, TEXT, View
 from analytics.store import Store
 from ui import data, view_state
@@ -61,11 +61,8 @@ class Selection:
 
 
 def label(column: str) -> str:
-    try:
-        text = ADSL.column(column).label
-    except KeyError:
-        return column
-    return re.sub(r"\s*\([^)]*\)$", "", text)
+    """A column's clinical label as the sidebar shows it (no unit)."""
+    return DEFAULT_LABELS.column(column)
 
 
 def presentation_requested() -> bool:
@@ -172,7 +169,14 @@ class _Builder:
         options = self.ranges.choices.get(column)
         if not options:
             return
-        chosen = st.multiselect(label(column), options, key=column, placeholder="All")
+        words = self.store.labels
+        chosen = st.multiselect(
+            words.column(column),
+            options,
+            key=column,
+            placeholder="All",
+            format_func=lambda code: words.value(column, code),
+        )
         self.defaults[column] = []
         if chosen:
             self.add(Clause(column, "in", tuple(str(v) for v in chosen)), Owner("multi", column))
@@ -230,19 +234,9 @@ class _Builder:
         owners: dict[Clause, list[Owner]] = {}
         for clause, owner in self.clauses:
             owners.setdefault(clause, []).append(owner)
-        chips = tuple(Chip(c, chip_text(c), tuple(o)) for c, o in owners.items())
+        words = self.store.labels
+        chips = tuple(Chip(c, words.clause(c), tuple(o)) for c, o in owners.items())
         return FilterState(tuple(owners)), chips
-
-
-def chip_text(clause: Clause) -> str:
-    name = label(clause.column)
-    values = ", ".join(clause.values)
-    return {
-        "in": f"{name}: {values}",
-        "not_in": f"{name}: not {values}",
-        ">=": f"{name} ≥ {values}",
-        "<=": f"{name} ≤ {values}",
-    }[clause.op]
 
 
 def _filters(store: Store, ranges: Ranges) -> _Builder:
@@ -264,8 +258,8 @@ def _filters(store: Store, ranges: Ranges) -> _Builder:
 # --- compare-by and view options ---------------------------------------------------------
 
 
-def _compare(columns: list[str]) -> str | None:
-    names = {c: label(c) for c in columns}
+def _compare(columns: list[str], labels: Labels) -> str | None:
+    names = {c: labels.column(c) for c in columns}
     choice: str | None = st.selectbox(
         "Compare by",
         [None, *columns],
@@ -329,7 +323,7 @@ def build(store: Store) -> Selection:
         b = _filters(store, limits)
         filters, chips = b.selection()
         st.header("Compare and show")
-        compare = _compare(limits.compare)
+        compare = _compare(limits.compare, store.labels)
         view = _options(filters, compare)
     problems = (*view_state.settle(store, view), *b.problems)
     return Selection(replace(view, problems=problems), chips, b.defaults, problems)
@@ -349,7 +343,7 @@ def summary(where: Any, n: int, total: int, selection: Selection) -> None:
                         args=(chip.owners,),
                         icon=":material/close:",
                         icon_position="right",
-                        help=f"Remove this filter ({chip.clause})",
+                        help="Remove this filter",
                     )
         else:
             st.caption("No filters: all patients.")

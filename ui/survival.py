@@ -15,13 +15,14 @@ import streamlit as st
 
 from analytics.analyses.views import SurvivalView
 from analytics.estimators.km import CI_LABELS, KMResult
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
+from analytics.model.labels import Labels
 from charts.survival import km_figure
 from charts.theme import Mode, Theme
 from ui import data, fmt
 from ui.context import Context
 from ui.figure import cached_figure, show_figure
 from ui.notes import not_compared, small_group_caution
-from ui.sidebar import label
 from ui.themes import screen_theme
 
 SHORT = {
@@ -39,9 +40,9 @@ def short(code: str) -> str:
     return SHORT.get(code, code)
 
 
-def group_name(column: str, level: str) -> str:
+def group_name(labels: Labels, column: str, level: str) -> str:
     """A level as legends and tables show it: "On dialysis: Y"."""
-    return f"{label(column)}: {level}"
+    return labels.level(column, level)
 
 
 def curves_figure(
@@ -150,7 +151,9 @@ def show_estimates(view: SurvivalView, codes: Sequence[str], day: float) -> None
     )
 
 
-def comparison_frame(view: SurvivalView, code: str, by: str, day: float) -> pd.DataFrame:
+def comparison_frame(
+    view: SurvivalView, code: str, by: str, day: float, labels: Labels = DEFAULT_LABELS
+) -> pd.DataFrame:
     """One row per level: patients, events, estimate at the landmark, hazard ratio
     against the reference with its 95% CI and Wald p."""
     cmp = view.comparison.get(code)
@@ -169,7 +172,7 @@ def comparison_frame(view: SurvivalView, code: str, by: str, day: float) -> pd.D
             hr, p = cmp.not_estimable.get(level, "not estimable"), ""
         rows.append(
             {
-                label(by): level,
+                labels.column(by): labels.value(by, level),
                 "Patients": fmt.count(km.n),
                 "Events": fmt.count(km.events),
                 f"At {fmt.months(day)}": fmt.estimate_with_interval(
@@ -202,11 +205,11 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
         st.info(f"No {short(code).lower()} records among the patients in view.")
         return
     for level, km in per_level.items():
-        small_group_caution(int(km.n), group=group_name(by, level))
-    not_compared(view.n_ungrouped, label(by).lower())
-    results = {group_name(by, lv): km for lv, km in per_level.items()}
-    order = [group_name(by, lv) for lv in ctx.levels(by)]
-    title = f"{short(code)} by {label(by).lower()}"
+        small_group_caution(int(km.n), group=group_name(ctx.labels, by, level))
+    not_compared(view.n_ungrouped, ctx.labels.column(by).lower())
+    results = {group_name(ctx.labels, by, lv): km for lv, km in per_level.items()}
+    order = [group_name(ctx.labels, by, lv) for lv in ctx.levels(by)]
+    title = f"{short(code)} by {ctx.labels.column(by).lower()}"
 
     def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
         return curves_figure(
@@ -228,6 +231,15 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
         st.info(f"No test: {view.comparison_note.get(code, 'nothing to compare')}.")
     fig = cached_figure("compare", (ctx.figure_key, key, code, by), build)
     show_figure(fig, f"{key}_{code}_by_{by}", slide=lambda: build("presentation", True))
-    st.table(comparison_frame(view, code, by, opt.landmark), hide_index=True, border="horizontal")
+    st.table(
+        comparison_frame(view, code, by, opt.landmark, ctx.labels),
+        hide_index=True,
+        border="horizontal",
+    )
     if cmp is not None:
-        st.caption(f"Method: {cmp.method}. Hazard ratios with Wald 95% CI and p.")
+        # the method names the reference by its code (as the command line's JSON does)
+        method = cmp.method.replace(
+            f"reference {cmp.by}={cmp.reference}",
+            f"reference {ctx.labels.level(cmp.by, cmp.reference)}",
+        )
+        st.caption(f"Method: {method}. Hazard ratios with Wald 95% CI and p.")

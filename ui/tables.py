@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.view import View
 from analytics.report.frames import table_csv
@@ -66,3 +67,13 @@ def show_table(
         on_click="ignore",
         key=f"{name}_download",
     )
+
+
+def in_words(frame: pd.DataFrame, labels: Labels, columns: Mapping[str, str]) -> pd.DataFrame:
+    """`frame` with the codes of some columns in clinical words: `columns` maps a table
+    column to the data-model column whose codes it holds ("Term" -> "AETERM")."""
+    out = frame.copy()
+    for shown, code in columns.items():
+        if shown in out:
+            out[shown] = [labels.value(code, v) for v in out[shown]]
+    return out

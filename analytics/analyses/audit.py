@@ -257,15 +257,16 @@ def _quality_of_life(cohort: Cohort, visit: str, recorded: bool) -> tuple[Row, .
 
 
 def _lacking(have: frozenset[str], codes: set[str], qol: bool) -> tuple[str, ...]:
+    # in words: the page shows them (the Data page's quality report names the columns)
     needs: Sequence[tuple[str, bool]] = (
-        ("dialysis (DIALFL)", "DIALFL" in have),
-        ("crossing artery (XARTERY)", "XARTERY" in have),
-        ("crossing vein (XVEIN)", "XVEIN" in have),
-        ("anticoagulation duration (ACDURD)", "ACDURD" in have),
-        ("reinterventions (REINT)", "REINT" in codes),
-        ("limb salvage (LS)", "LS" in codes),
-        ("overall survival (OS)", "OS" in codes),
-        (f"quality of life ({QOL_COLUMN})", qol),
+        ("dialysis", "DIALFL" in have),
+        ("crossing artery", "XARTERY" in have),
+        ("crossing vein", "XVEIN" in have),
+        ("anticoagulation duration", "ACDURD" in have),
+        ("reinterventions", "REINT" in codes),
+        ("limb salvage", "LS" in codes),
+        ("overall survival", "OS" in codes),
+        ("quality of life", qol),
     )
     return tuple(what for what, present in needs if not present)
 

@@ -7,13 +7,14 @@ do not hold it, and the result: one row per level, one entry per variable.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from analytics.estimators.cox_likelihood import Ties
 from analytics.estimators.km import CIType
+from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ADSL
 
@@ -28,6 +29,8 @@ class DerivedSplit:
     label: str
     source: str  # the subject column it is read from
     cut: float
+    words: tuple[str, str] = ("", "")  # the two levels as a reader reads them
+    plain_label: str = ""  # the variable as a reader reads it
 
     @property
     def levels(self) -> tuple[str, str]:
@@ -43,7 +46,14 @@ class DerivedSplit:
 
 
 # The paper's age subgroups, <=70 and >70 years, from the age itself.
-AGE_SPLIT = DerivedSplit("AGE <=70 / >70", "Age <=70 / >70 (from AGE)", "AGE", 70)
+AGE_SPLIT = DerivedSplit(
+    "AGE <=70 / >70",
+    "Age <=70 / >70 (from AGE)",
+    "AGE",
+    70,
+    words=("70 or younger", "Over 70"),
+    plain_label="Age at enrolment, split at 70 years",
+)
 DERIVED: dict[str, DerivedSplit] = {AGE_SPLIT.name: AGE_SPLIT}
 
 DEFAULT_SUBGROUPS: tuple[str, ...] = (
@@ -175,6 +185,38 @@ class SubgroupResult:
             if var.variable == name:
                 return var
         raise KeyError(f"no subgroup variable {name!r}")
+
+    def in_words(self, labels: Labels) -> SubgroupResult:
+        """The same result with variables and levels named in clinical words, for a
+        table or figure a person reads (the codes stay in this result)."""
+
+        def word(variable: str, level: str | None) -> str | None:
+            if level is None:
+                return None
+            split = DERIVED.get(variable)
+            if split is not None:
+                return dict(zip(split.levels, split.words, strict=True)).get(level, level)
+            return labels.value(variable, level)
+
+        def name(variable: str) -> str:
+            split = DERIVED.get(variable)
+            return split.plain_label if split else labels.column(variable)
+
+        return replace(
+            self,
+            variables=tuple(
+                replace(
+                    var,
+                    label=name(var.variable),
+                    reference=word(var.variable, var.reference),
+                    levels=tuple(
+                        replace(lv, level=word(var.variable, lv.level) or lv.level)
+                        for lv in var.levels
+                    ),
+                )
+                for var in self.variables
+            ),
+        )
 
 
 def absent_variable(name: str, n: int, column_present: bool = True) -> SubgroupVariable:

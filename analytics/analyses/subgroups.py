@@ -377,8 +377,8 @@ class SubgroupAnalysis:
             f"{pct} Wald CI, Wald p) on levels with n >= {self.min_n} and events >= "
             f"{self.min_events}; heterogeneity p: heterogeneity across levels (log-rank; "
             "single-arm study: no treatment interaction to test); "
-            f"age subgroups {' / '.join(AGE_SPLIT.levels)} years derived from "
-            f"{AGE_SPLIT.source}"
+            f"age subgroups {' / '.join(AGE_SPLIT.levels)} years derived from the age at "
+            "enrolment"
         )
 
 

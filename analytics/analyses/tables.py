@@ -25,6 +25,7 @@ from analytics.analyses.outcomes import (
 )
 from analytics.estimators.describe import QUANTILE_NOTE, Row, numeric_row
 from analytics.model.filters import FilterState
+from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.schema import ADSL
 from analytics.store import Store, queries
@@ -73,6 +74,7 @@ class Counts(Protocol):
     counts with weight 1 per patient)."""
 
     n: int
+    labels: Labels  # the words rows show for the columns' codes
 
     def __contains__(self, column: object) -> bool: ...
 
@@ -89,6 +91,7 @@ class ColumnCounts:
     def __init__(self, store: Store, filters: FilterState) -> None:
         self.store = store
         self.filters = filters
+        self.labels = store.labels
         self.n = store.count(filters)
         self.columns = store.subject_columns()
         self._memo: dict[tuple[str, ...], pd.DataFrame] = {}
@@ -119,7 +122,8 @@ def _total(counts: pd.DataFrame, mask: pd.Series | np.ndarray) -> int:
 def categorical(
     c: Counts, section: str, col: str, labels: dict[str, str] | None = None
 ) -> list[Row]:
-    """One count row per level (schema codes first, then any others seen)."""
+    """One count row per level (schema codes first, then any others seen), named in
+    clinical words (`labels` overrides a level's words)."""
     if col not in c:
         return [Row(section, section, "absent")]
     counts = c.of(col)
@@ -134,7 +138,7 @@ def categorical(
     return [
         Row(
             section,
-            labels.get(lv, lv),
+            labels.get(lv, c.labels.value(col, lv)),
             "count",
             n=_total(counts, values == lv),
             denominator=int(denom),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from analytics.estimators.describe import QUANTILE_NOTE, quartiles
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH, VISIT_SCHEDULE, WOUND_STATUS
 from analytics.store import Cohort, Store, queries
@@ -326,7 +327,8 @@ def rutherford_at(cohort: Cohort, visit: str = "MONTH 6") -> RutherfordAtVisit:
     """Rutherford class distribution at `visit` and the change from baseline."""
     v = cohort.visits
     method = (
-        f"Rutherford class at {visit} among patients with a class recorded; change against "
+        f"Rutherford class at {DEFAULT_LABELS.value('AVISIT', visit).lower()} among patients "
+        "with a class recorded; change against "
         "baseline among patients with a class at both (paired)"
     )
     if v.empty or "RUTHCAT" not in v or "AVISIT" not in v:

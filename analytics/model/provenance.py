@@ -42,6 +42,8 @@ class Provenance:
     data_source: str = "unknown"
     method: str = ""
     versions: tuple[tuple[str, str], ...] = field(default_factory=software_versions)
+    # the filters in clinical words, as footnotes print them (the codes stay in `filters`)
+    filter_words: tuple[str, ...] = field(default=(), compare=False)
 
     def with_method(self, method: str) -> Provenance:
         return replace(self, method=method)
@@ -56,7 +58,7 @@ class Provenance:
         }
 
     def footnote(self) -> str:
-        filt = "; ".join(self.filters) if self.filters else "none"
+        filt = "; ".join(self.filter_words or self.filters) if self.filters else "none"
         return (
             f"Data: {self.data_source} (fingerprint {self.data_fingerprint[:12]}). "
             f"Filters: {filt}. Method: {self.method}."

@@ -30,6 +30,8 @@ from analytics.model.filters import (
     FilterState,
     split_clauses,
 )
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
+from analytics.model.labels import Labels
 
 CIType = Literal["log-log", "log", "plain"]
 CI_TYPES: tuple[CIType, ...] = ("log-log", "log", "plain")
@@ -80,12 +82,12 @@ class View:
             self.presentation,
         )
 
-    def describe(self) -> str:
-        """One printable line: the filters, the comparison and options that differ from
-        the defaults."""
-        parts = [f"Filters: {self.filters.describe()}"]
+    def describe(self, labels: Labels = DEFAULT_LABELS) -> str:
+        """One printable line in clinical words: the filters, the comparison and the
+        options that differ from the defaults."""
+        parts = [f"Filters: {labels.filters(self.filters)}"]
         if self.compare:
-            parts.append(f"compared by {self.compare}")
+            parts.append(f"compared by {labels.column(self.compare)}")
         default = View()
         if self.landmark != default.landmark:
             parts.append(f"landmark day {self.landmark:g}")

@@ -45,6 +45,7 @@ class Summary:
     comparison_note: dict[str, str] = field(default_factory=dict)  # code -> why none
     view: View = field(default_factory=View)  # the dashboard view with these numbers
     n_ungrouped: int = 0  # patients without a recorded value of `by`
+    by_label: str = ""  # `by` in clinical words
 
 
 def summarize(
@@ -138,6 +139,7 @@ def summarize(
         comparison_note=view.comparison_note,
         view=shown,
         n_ungrouped=view.n_ungrouped,
+        by_label=store.labels.column(by) if by else "",
     )
 
 
@@ -208,7 +210,7 @@ def summary_json(s: Summary) -> dict[str, object]:
         for code, note in s.comparison_note.items()
         if note != FEWER_THAN_TWO_GROUPS
     ]
-    left_out = ungrouped_note(s.n_ungrouped, s.by or "")
+    left_out = ungrouped_note(s.n_ungrouped, s.by_label.lower())
     if left_out:
         notes.append(left_out)
     cohort: dict[str, object] = {

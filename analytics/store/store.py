@@ -19,6 +19,8 @@ import pandas as pd
 from analytics.extract.issues import DataError, DataIssue, FileReport
 from analytics.extract.report import QualityReport
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
+from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.schema import TABLES
 from analytics.store import queries
@@ -183,7 +185,13 @@ class Store:
             filters=tuple(filters.to_strings()),
             data_fingerprint=self.fingerprint,
             data_source=self.meta.get("source", "unknown"),
+            filter_words=tuple(self.labels.clause(c) for c in filters.clauses),
         )
+
+    @property
+    def labels(self) -> Labels:
+        """Clinical words for the codes of these data: the data model's."""
+        return DEFAULT_LABELS
 
     def subject_where(self, filters: FilterState) -> tuple[str, list[object]]:
         return queries.where_clause(filters, self.column_types["adsl"])

@@ -49,9 +49,9 @@ def test_points_read_as_a_signed_difference():
 def test_the_overview_gives_every_group_its_headline(demo_store):
     at = run("pages/overview.py", compare="SEX")
     frame = table(at, "Sex")
-    assert list(frame["Sex"]) == ["M", "F"]
-    for _, row in frame.iterrows():
-        head = headline(demo_store.cohort(FilterState.parse([f"SEX={row['Sex']}"])))
+    assert list(frame["Sex"]) == ["Male", "Female"]  # words, in the schema's order
+    for code, (_, row) in zip(("M", "F"), frame.iterrows(), strict=True):
+        head = headline(demo_store.cohort(FilterState.parse([f"SEX={code}"])))
         lm = head.estimate("AFS").landmark
         assert row["Patients"] == head.n
         assert row["Amputation-free survival"] == (
@@ -63,7 +63,7 @@ def test_the_overview_gives_every_group_its_headline(demo_store):
 def test_the_primary_endpoint_is_given_per_group_as_descriptive(demo_store):
     at = run("pages/primary_endpoint.py", compare="SEX")
     frame = table(at, "Sex")
-    assert set(frame["Sex"]) == {"M", "F"}
+    assert set(frame["Sex"]) == {"Male", "Female"}
     assert "no adjustment for several groups" in " ".join(c.value for c in at.main.caption)
 
 
@@ -71,8 +71,9 @@ def test_the_primary_endpoint_is_given_per_group_as_descriptive(demo_store):
 def test_competing_risks_are_given_per_group(demo_store, ci_type):
     at = run("pages/afs.py", compare="SEX", ci=ci_type)
     frame = table(at, "Sex")
-    for _, row in frame.iterrows():
-        cohort = demo_store.cohort(FilterState.parse([f"SEX={row['Sex']}"]))
+    for code, (_, row) in zip(("M", "F"), frame.iterrows(), strict=True):
+        assert row["Sex"] == {"M": "Male", "F": "Female"}[code]
+        cohort = demo_store.cohort(FilterState.parse([f"SEX={code}"]))
         res = endpoint_cumulative_incidence(cohort, "LS", landmarks=(183,), ci_type=ci_type)
         for column, curve in (("Death as competing risk", res.aalen_johansen),
                               ("1 − Kaplan-Meier", res.one_minus_km)):

@@ -29,7 +29,7 @@ def _summary(capsys, *args: str) -> dict:
 def test_the_json_counts_and_names_them(capsys, missing, demo_cohort):
     out = _summary(capsys, "--by", BY)
     assert out["cohort"]["not_compared"] == missing
-    assert f"{missing} patients without a recorded {BY} are not in the comparison" in (
+    assert f"{missing} patients without a recorded diabetes type are not in the comparison" in (
         out["cohort"]["notes"]
     )
     assert sum(g["n"] for g in out["groups"].values()) == demo_cohort.n - missing

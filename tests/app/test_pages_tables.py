@@ -16,14 +16,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.analyses.safety import safety_view
-from analytics.analyses.subgroups import AGE_SPLIT, DEFAULT_SUBGROUPS, SubgroupAnalysis
+from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, SubgroupAnalysis
 from analytics.analyses.tables import table1_view, table2_view
 from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as W  # the words the pages show
 from analytics.model.schema import ADSL
 from analytics.model.view import View
 from analytics.report.frames import side_by_side, stack, subgroup_frame
 from ui.sidebar import COMPARE
+from ui.tables import in_words
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SUBGROUPS = "pages/subgroups.py"
@@ -76,7 +78,11 @@ def group_cohorts(store, filters: dict[str, str], by: str) -> dict[str, object]:
 
 
 def group_name(by: str, level: str) -> str:
-    return f"{ADSL.column(by).label}: {level}"
+    return f"{ADSL.column(by).label}: {W.value(by, level)}"
+
+
+def visits_in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    return in_words(frame, W, {"Visit": "AVISIT", "Rutherford class": "RUTHCAT"})
 
 
 def frames_equal(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -125,7 +131,7 @@ def expected_subgroups(cohort, endpoint: str, variables: list[str]) -> pd.DataFr
         .fit(cohort, endpoint, variables)
         .result_
     )
-    return subgroup_frame(res)
+    return subgroup_frame(res.in_words(W))
 
 
 def test_subgroups_table_matches_analytics(at, demo_store):
@@ -156,8 +162,11 @@ def test_subgroups_age_split_from_age_and_the_extracts_own_age_groups(at, demo_s
     shown = at.dataframe[0].value
     variables = [*DEFAULT_SUBGROUPS, "AGEGR1"]
     frames_equal(shown, expected_subgroups(demo_store.cohort(), "AFS", variables))
-    assert list(shown.loc[shown["Variable"] == AGE_SPLIT.label, "Level"]) == ["<=70", ">70"]
-    assert (shown["Variable"] == ADSL.column("AGEGR1").label).any()
+    age = shown.loc[shown["Variable"] == "Age at enrolment, split at 70 years", "Level"]
+    assert list(age) == ["70 or younger", "Over 70"]
+    assert (shown["Variable"] == "Age group").any()
+    assert {"70 or younger", "Over 70"} <= set(shown["Level"])
+    assert not shown["Level"].isin(["<=70", ">70"]).any()  # words, not codes
     captions = [c.value for c in at.caption]
     assert any("heterogeneity across levels (log-rank)" in c for c in captions)
 
@@ -183,9 +192,9 @@ def test_wounds_page_matches_analytics(at, demo_store):
     assert shown["Rutherford class decreased"] == [
         (pct(ruth.share("decreased")), f"{ruth.decreased} of {ruth.paired} paired")
     ]
-    frames_equal(at.dataframe[0].value, stack({ALL: course.to_frame()}, "Group"))
-    frames_equal(at.dataframe[1].value, stack({ALL: ruth.change_frame()}, "Group"))
-    frames_equal(at.dataframe[2].value, stack({ALL: ruth.to_frame()}, "Group"))
+    frames_equal(at.dataframe[0].value, visits_in_words(stack({ALL: course.to_frame()}, "Group")))
+    frames_equal(at.dataframe[1].value, visits_in_words(stack({ALL: ruth.change_frame()}, "Group")))
+    frames_equal(at.dataframe[2].value, visits_in_words(stack({ALL: ruth.to_frame()}, "Group")))
 
 
 def test_wounds_page_per_group_and_other_visit(at, demo_store):
@@ -202,10 +211,12 @@ def test_wounds_page_per_group_and_other_visit(at, demo_store):
     shown = by_group(at.dataframe[0].value)
     assert set(shown) == set(groups)
     for name, cohort in groups.items():
-        frames_equal(shown[name], wound_course(cohort).to_frame())
+        frames_equal(shown[name], visits_in_words(wound_course(cohort).to_frame()))
     change = by_group(at.dataframe[1].value)
     for name, cohort in groups.items():
-        frames_equal(change[name], rutherford_at(cohort, "MONTH 12").change_frame())
+        frames_equal(
+            change[name], visits_in_words(rutherford_at(cohort, "MONTH 12").change_frame())
+        )
     healed = metrics(at)["Target wound healed"]
     expected = []
     for cohort in groups.values():
@@ -228,8 +239,8 @@ def test_patients_page_matches_analytics(at, demo_store):
     frames_equal(frames[0], t1.to_frame())
     frames_equal(frames[1], t2.to_frame())
     ae, _, dead = safety_view(demo_store, state, day)
-    frames_equal(frames[2], ae.to_frame())
-    frames_equal(frames[3], dead.to_frame())
+    frames_equal(frames[2], in_words(ae.to_frame(), W, {"Term": "AETERM"}))
+    frames_equal(frames[3], in_words(dead.to_frame(), W, {"Cause of death": "DTHCAUS"}))
     shown = metrics(at)
     assert shown["Any adverse event"] == [
         (pct(ae.share(ae.any_patients)), f"{ae.any_patients} of {ae.n} patients")
@@ -251,7 +262,7 @@ def test_patients_page_whole_follow_up(at, demo_store):
     assert not at.exception
     assert not at.error
     ae = safety_view(demo_store, FilterState(), None)[0]
-    frames_equal(at.dataframe[2].value, ae.to_frame())
+    frames_equal(at.dataframe[2].value, in_words(ae.to_frame(), W, {"Term": "AETERM"}))
 
 
 def test_patients_page_side_by_side_groups(at, demo_store):

@@ -253,10 +253,10 @@ def test_exports_carry_filters_and_notice(server, page, demo_store):
         page.get_by_role("button", name="SVG").first.click()
     root = ET.fromstring(Path(svg.value.path()).read_bytes())
     assert root.tag.endswith("svg")
-    assert "Filters: DIALFL=Y" in "".join(root.itertext())
+    assert "Filters: On dialysis = Yes" in "".join(root.itertext())
     with page.expect_download(timeout=RENDER_TIMEOUT) as csv:
         page.get_by_role("button", name="CSV of the numbers").first.click()
     text = Path(csv.value.path()).read_text(encoding="utf-8")
     head = [line for line in text.splitlines() if line.startswith("#")]
-    assert "# Filters: DIALFL=Y" in head
+    assert "# Filters: On dialysis = Yes" in head
     assert any(demo_store.meta["notice"] in line for line in head)

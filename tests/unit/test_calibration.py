@@ -19,6 +19,7 @@ from analytics.analyses.tables import table1_view, table2_view
 from analytics.analyses.visits import rutherford_at, visit_cohort, wound_course
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as W  # the words the tables show
 
 RACE = {
     "White": "WHITE",
@@ -90,13 +91,13 @@ def test_table1_counts(t1, published):
     assert t1.row("Male", "Sex").n == p["male"]
     assert t1.row("Female", "Sex").n == p["female"]
     for name, code in RACE.items():
-        assert t1.row(code, "Race").n == p["race"][name], name
+        assert t1.row(W.value("RACE", code), "Race").n == p["race"][name], name
     for name, code in ETHNIC.items():
-        assert t1.row(code, "Ethnic group").n == p["ethnicity"][name], name
+        assert t1.row(W.value("ETHNIC", code), "Ethnic group").n == p["ethnicity"][name], name
     assert t1.row("Black, or Hispanic or Latino").n == p["black_hispanic_or_latino_combined"]
     assert t1.row("History of smoking").n == p["smoking_history"]
-    assert t1.row("CURRENT", "Smoking").n == p["smoking_current"]
-    assert t1.row("FORMER", "Smoking").n == p["smoking_former"]
+    assert t1.row("Current", "Smoking").n == p["smoking_current"]
+    assert t1.row("Former", "Smoking").n == p["smoking_former"]
     for label, key in [
         ("Prior stroke", "prior_stroke"),
         ("Prior myocardial infarction", "prior_mi"),
@@ -110,12 +111,12 @@ def test_table1_counts(t1, published):
         row = t1.row(label)
         assert row.missing == 0, label
         assert row.n == p[key], label
-    assert t1.row("TYPE 1", "Diabetes type").n == p["diabetes_type1"]
-    assert t1.row("TYPE 2", "Diabetes type").n == p["diabetes_type2"]
-    assert t1.row("5", "Rutherford class").n == p["rutherford_5"]
-    assert t1.row("6", "Rutherford class").n == p["rutherford_6"]
+    assert t1.row("Type 1", "Diabetes type").n == p["diabetes_type1"]
+    assert t1.row("Type 2", "Diabetes type").n == p["diabetes_type2"]
+    assert t1.row("5 (minor tissue loss)", "Rutherford class").n == p["rutherford_5"]
+    assert t1.row("6 (major tissue loss)", "Rutherford class").n == p["rutherford_6"]
     for name, code in NO_OPTION.items():
-        assert t1.row(code).n == p["no_option_reason"][name], name
+        assert t1.row(W.value("NOOPTRS", code)).n == p["no_option_reason"][name], name
 
 
 def test_table1_continuous(t1, published, tol):
@@ -133,9 +134,9 @@ def test_table2(t2, published, tol):
     p = published["procedure_table2"]
     assert t2.row("Technical success").n == p["technical_success"]
     for name, code in VEIN.items():
-        assert t2.row(code, "Crossing vein").n == p["crossing_vein"][name]
+        assert t2.row(W.value("XVEIN", code), "Crossing vein").n == p["crossing_vein"][name]
     for name, code in ARTERY.items():
-        assert t2.row(code, "Crossing artery").n == p["crossing_artery"][name]
+        assert t2.row(W.value("XARTERY", code), "Crossing artery").n == p["crossing_artery"][name]
     assert within_median(t2.row("Procedure time, min").median, p["procedure_minutes_median"], tol)
     assert within_median(t2.row("Radiation dose, mGy").median, p["radiation_mgy_median"], tol)
     assert within_median(t2.row("Contrast volume, mL").median, p["contrast_ml_median"], tol)

@@ -547,10 +547,10 @@ def test_forest_keeps_small_levels_as_text_and_draws_hr_on_log_axis(forest_table
     (hr,) = traces(fig, "subgroup")
     labels = [str(t) for t in hr.text]
     assert len(labels) == sum(len(v.levels) for v in forest_table.variables)
-    asian = labels.index("RACE: ASIAN — n = 2 < 5: too few patients to estimate")
+    asian = labels.index("Race: ASIAN — n = 2 < 5: too few patients to estimate")
     assert np.isnan(hr.x[asian])
     f = forest_table.variables[0].levels[1]
-    i = labels.index("SEX: F")
+    i = labels.index("Sex: F")
     assert hr.x[i] == pytest.approx(f.hazard_ratio)
     assert hr.error_x.array[i] == pytest.approx(f.hr_upper - f.hazard_ratio)
     assert f"{f.hazard_ratio:.2f} ({f.hr_lower:.2f}–{f.hr_upper:.2f})" in texts

@@ -23,6 +23,7 @@ from analytics.analyses.evidence import evidence_frame, not_drawn, panels
 from analytics.analyses.evidence_file import EVIDENCE_FILE, load_evidence, month_day
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.view import View
 from charts.evidence import evidence_figure
 from tests.helpers import ROOT, SHARED
@@ -343,7 +344,7 @@ def test_compared_groups_get_a_point_each(at, demo_store):
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     for level in ("Y", "N"):
         group = demo_store.cohort(FilterState.from_mapping({"DIALFL": [level]}))
-        got = point(cohort_trace(fig, AFS_6, group=level))
+        got = point(cohort_trace(fig, AFS_6, group=DEFAULT_LABELS.value("DIALFL", level)))
         assert got == pytest.approx(expected(group), abs=1e-9)
 
 

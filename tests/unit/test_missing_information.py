@@ -17,6 +17,7 @@ from analytics.analyses.procedure import procedure_view
 from analytics.analyses.subgroups import AGE_SPLIT, SubgroupAnalysis
 from analytics.analyses.tables import table1_view, table2_view
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.report.frames import subgroup_frame
 from analytics.store import DEMO_DIR, Store
 
@@ -216,7 +217,7 @@ def test_subgroups_page_on_an_extract_without_dialysis(monkeypatch, tmp_path):
         res = SubgroupAnalysis().fit(store.cohort(), "AFS").result_
     finally:
         store.close()
-    expected = subgroup_frame(res)
+    expected = subgroup_frame(res.in_words(DEFAULT_LABELS))
     cols = ["Variable", "Level", "n", "Events", "Missing", "Note"]
     assert (
         shown[cols]
@@ -227,8 +228,8 @@ def test_subgroups_page_on_an_extract_without_dialysis(monkeypatch, tmp_path):
     dial = shown[shown["Variable"] == "On dialysis"]
     assert len(dial) == 1
     assert dial["Note"].iloc[0].startswith("not in the data")
-    age = shown[shown["Variable"] == AGE_SPLIT.label]
-    assert list(age["Level"]) == ["<=70", ">70"]
+    age = shown[shown["Variable"] == AGE_SPLIT.plain_label]
+    assert list(age["Level"]) == list(AGE_SPLIT.words)
     captions = " ".join(c.value for c in at.caption)
     assert "heterogeneity across levels (log-rank)" in captions
 

@@ -20,6 +20,7 @@ from analytics.analyses.safety import (
 )
 from analytics.analyses.tables import ColumnCounts, N, table1_view, table2_view
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.store import Store
 
 DAYS = (183, 30, 365, 10)
@@ -27,6 +28,8 @@ DAYS = (183, 30, 365, 10)
 
 class RowCounts:
     """The value counts of a frame of patient rows, each patient weighing 1."""
+
+    labels = DEFAULT_LABELS
 
     def __init__(self, adsl: pd.DataFrame) -> None:
         self.adsl = adsl

@@ -101,11 +101,16 @@ def test_pathological_text_is_refused_fast():
 
 def test_describe_prints_filters_comparison_and_changed_options():
     text = View.from_text("DIALFL=N&compare=SEX&landmark=365&ci=log").describe()
-    assert text.startswith("Filters: DIALFL=N")
-    assert "compared by SEX" in text
+    # clinical words, never the codes of the URL
+    assert text.startswith("Filters: On dialysis = No")
+    assert "compared by Sex" in text
     assert "landmark day 365" in text
     assert "log confidence intervals" in text
-    assert View().describe() == "Filters: no filters (all patients)"
+    assert "DIALFL" not in text
+    assert View().describe() == "Filters: none (all patients)"
+    words = View.from_text("where=AGE>=60; RUTHCAT=6; ENRLDT<=2021-03-31").describe()
+    assert words == ("Filters: Age at enrolment ≥ 60 years; Enrolment date ≤ 31 Mar 2021; "
+                     "Rutherford class at baseline = 6 (major tissue loss)")
 
 
 def _summary(capsys, *argv: str) -> dict:
@@ -127,7 +132,8 @@ def test_the_json_prints_its_view_and_the_link_query_that_reproduces_it(capsys):
     first = _summary(capsys, "--filter", "DIALFL=N", "--filter", "AGE>=60", "--by", "SEX",
                      "--landmark", "365", "--ci", "log", "--goal", "0.6")
     assert first["cohort"]["view"] == (
-        "Filters: AGE>=60; DIALFL=N; compared by SEX; landmark day 365; log confidence "
+        "Filters: Age at enrolment ≥ 60 years; On dialysis = No; compared by Sex; landmark "
+        "day 365; log confidence "
         "intervals; performance goal 60%"
     )
     query = first["cohort"]["view_query"]
@@ -160,6 +166,6 @@ def test_the_dashboards_context_is_one_view_with_a_url(demo_store):
 def test_every_export_prints_the_view(demo_store):
     ctx = Context(demo_store, View(FilterState.parse(["DIALFL=Y"]), compare="SEX", landmark=365))
     first = export_lines(ctx)[0]
-    assert first == "Filters: DIALFL=Y; compared by SEX; landmark day 365"
+    assert first == "Filters: On dialysis = Yes; compared by Sex; landmark day 365"
     plain = Context(demo_store)
-    assert export_lines(plain)[0] == "Filters: no filters (all patients)"
+    assert export_lines(plain)[0] == "Filters: none (all patients)"

@@ -258,7 +258,7 @@ def test_healing_status_figure_draws_the_counts(cohort, demo_visits):
 def test_area_and_all_healed_figures(cohort):
     course = wound_course(cohort)
     area = _csv(wound_area_figure({"All": course}))
-    m6 = area[area["visit"] == "MONTH 6"].iloc[0]
+    m6 = area[area["visit"] == "Month 6"].iloc[0]  # the visit in words, as the hover reads
     v = course.visit("MONTH 6")
     assert (m6["median_cm2"], m6["q1_cm2"], m6["q3_cm2"], m6["measured"]) == (
         v.area_median,
@@ -266,9 +266,9 @@ def test_area_and_all_healed_figures(cohort):
         v.area_q3,
         v.measured,
     )
-    assert "MONTH 12" not in set(area["visit"])  # nothing measured there
+    assert "Month 12" not in set(area["visit"])  # nothing measured there
     healed = _csv(all_healed_figure({"All": course}, colours={"All": "#000000"}))
-    m6 = healed[healed["visit"] == "MONTH 6"].iloc[0]
+    m6 = healed[healed["visit"] == "Month 6"].iloc[0]
     assert (m6["patients"], m6["assessed"]) == (v.all_healed, v.all_assessed)
 
 
