@@ -88,6 +88,7 @@ def main() -> None:
     if choice.view.presentation:
         style.presentation()
     notes.link_problems(choice.problems)
+    notes.post_baseline(choice.view, store.labels)
     notes.cohort_line(n, total, choice.view)
     context.publish(context.Context(store=store, view=choice.view))
     page.run()

@@ -9,7 +9,9 @@ import streamlit as st
 
 from analytics.analyses.views import ungrouped_note
 from analytics.estimators.bayes import BayesResult
-from analytics.model.view import View
+from analytics.model.labels import Labels
+from analytics.model.schema import is_baseline
+from analytics.model.view import IMMORTAL_TIME, View
 from analytics.store import Store
 from ui import fmt
 
@@ -112,3 +114,10 @@ def view_not_applied(view: View | None, why: str) -> None:
     some are set: a reader must not think the page shows them."""
     if view is not None and (view.filters or view.compare):
         st.caption(f"The filters and comparison in the sidebar do not apply here: {why}.")
+
+
+def post_baseline(view: View, labels: Labels) -> None:
+    """Above every page while the comparison is by something known only after the
+    procedure: what the groups can and cannot say."""
+    if view.compare and not is_baseline(view.compare):
+        st.warning(f"Compared by {labels.column(view.compare)}, {IMMORTAL_TIME}.")

@@ -21,7 +21,8 @@ import streamlit as st
 from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
-from analytics.model.view import AGE, CI_TYPES, COMPARE, ENROL, TEXT, View
+from analytics.model.schema import is_baseline
+from analytics.model.view import AGE, CI_TYPES, COMPARE, ENROL, POST_BASELINE, TEXT, View
 from analytics.store import Store
 from ui import data, view_state
 from ui.fmt import patients
@@ -258,16 +259,35 @@ def _filters(store: Store, ranges: Ranges) -> _Builder:
 # --- compare-by and view options ---------------------------------------------------------
 
 
-def _compare(columns: list[str], labels: Labels) -> str | None:
-    names = {c: labels.column(c) for c in columns}
+def _drop_post_baseline() -> None:
+    # turning the option off takes away a comparison it allowed
+    chosen = st.session_state.get(COMPARE)
+    if not st.session_state.get(POST_BASELINE) and chosen and not is_baseline(chosen):
+        st.session_state[COMPARE] = None
+
+
+def _compare(columns: list[str], labels: Labels) -> tuple[str | None, bool]:
+    """The compare-by column, from the baseline characteristics unless the user asks
+    for post-baseline ones too; and whether they did."""
+    post = st.toggle(
+        "Post-baseline characteristics too (descriptive only)",
+        key=POST_BASELINE,
+        on_change=_drop_post_baseline,
+        help="Compare by something known only after the procedure (technical success, "
+        "death, disposition...). The groups then hold only patients who lived long enough "
+        "to show it (immortal-time bias): a description, not an effect.",
+    )
+    offered = [c for c in columns if post or is_baseline(c)]
+    names = {c: labels.column(c) + ("" if is_baseline(c) else " (post-baseline)") for c in offered}
     choice: str | None = st.selectbox(
         "Compare by",
-        [None, *columns],
+        [None, *offered],
         format_func=lambda c: "Nothing (all patients together)" if c is None else names[c],
         key=COMPARE,
-        help="Curves, log-rank test and hazard ratios per level of a patient characteristic.",
+        help="Curves, log-rank test and hazard ratios per level of a baseline "
+        "characteristic (known before the procedure).",
     )
-    return choice
+    return choice, post
 
 
 def _options(filters: FilterState, compare: str | None) -> View:
@@ -323,8 +343,8 @@ def build(store: Store) -> Selection:
         b = _filters(store, limits)
         filters, chips = b.selection()
         st.header("Compare and show")
-        compare = _compare(limits.compare, store.labels)
-        view = _options(filters, compare)
+        compare, post = _compare(limits.compare, store.labels)
+        view = replace(_options(filters, compare), post_baseline=post)
     problems = (*view_state.settle(store, view), *b.problems)
     return Selection(replace(view, problems=problems), chips, b.defaults, problems)
 

@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from analytics.model.filters import Clause
-from analytics.model.view import AGE, COMPARE, ENROL, TEXT, View
+from analytics.model.view import AGE, COMPARE, ENROL, POST_BASELINE, TEXT, View
 from analytics.store import Store
 from ui import data
 
@@ -29,7 +29,9 @@ PRIMARY_FILTERS = ("SEX", "AGEGR1", "DIALFL", "DIABFL", "CKDFL", "RUTHCAT")
 MORE_FILTERS = ("RACE", "ETHNIC", "PRIORFL", "XARTERY", "SITEID", "STUDYID")
 PRESENT = "present"
 # view option -> its widget key, which is also its URL parameter
-OPTION_KEYS = ("landmark", "goal", "ci", "ticks", "band", "riskrows", "minrisk", PRESENT)
+OPTION_KEYS = (
+    "landmark", "goal", "ci", "ticks", "band", "riskrows", "minrisk", PRESENT, POST_BASELINE
+)
 ENROL_COLUMN = "ENRLDT"
 _SEEDED = "_view_seeded"  # (data, view key) the widgets were last set from or wrote
 _PROBLEMS = "_view_problems"  # (view key, what the link asked for and could not be used)
@@ -129,6 +131,7 @@ def _seed(view: View, ranges: Ranges) -> list[str]:
     state["riskrows"] = view.risk_rows
     state["minrisk"] = view.min_at_risk
     state[PRESENT] = view.presentation
+    state[POST_BASELINE] = view.post_baseline
     return problems
 
 

@@ -26,6 +26,10 @@ class Column:
     required: bool = True
     codes: tuple[str, ...] = ()
     nullable: bool = False
+    # known before the procedure (day 0)? Only such a column may define groups to compare:
+    # a group defined by what happens later (technical success, death, disposition)
+    # holds only patients who lived long enough to show it (immortal-time bias)
+    baseline: bool = True
 
     @property
     def sql_type(self) -> str:
@@ -101,20 +105,26 @@ ADSL = Table(
         Column("PRIORFL", "flag", "Prior intervention on the target limb"),
         Column("NOOPTRS", "str", "Reason no revascularisation option", codes=NO_OPTION_CODES),
         Column("ENRLDT", "date", "Enrolment date"),
-        Column("PROCDT", "date", "Procedure date (day 0)"),
-        Column("TECHSFL", "flag", "Technical success"),
-        Column("XARTERY", "str", "Crossing artery", codes=ARTERY_CODES),
-        Column("XVEIN", "str", "Crossing vein", codes=VEIN_CODES),
-        Column("PROCMIN", "float", "Procedure time (minutes)", nullable=True),
-        Column("RADMGY", "float", "Radiation dose (mGy)", nullable=True),
-        Column("CONTRML", "float", "Contrast volume (mL)", nullable=True),
-        Column("CINFL", "flag", "Contrast-induced nephropathy within 72 h"),
-        Column("ACDURD", "int", "Anticoagulation duration (days)", nullable=True),
-        Column("LSTCNTDT", "date", "Date of last contact"),
-        Column("DTHFL", "flag", "Died during follow-up"),
-        Column("DTHDT", "date", "Date of death", nullable=True),
-        Column("DTHCAUS", "str", "Cause of death", nullable=True),
-        Column("EOSSTT", "str", "Disposition at end of follow-up", codes=DISPOSITION_CODES),
+        Column("PROCDT", "date", "Procedure date (day 0)", baseline=False),
+        Column("TECHSFL", "flag", "Technical success", baseline=False),
+        Column("XARTERY", "str", "Crossing artery", codes=ARTERY_CODES, baseline=False),
+        Column("XVEIN", "str", "Crossing vein", codes=VEIN_CODES, baseline=False),
+        Column("PROCMIN", "float", "Procedure time (minutes)", nullable=True, baseline=False),
+        Column("RADMGY", "float", "Radiation dose (mGy)", nullable=True, baseline=False),
+        Column("CONTRML", "float", "Contrast volume (mL)", nullable=True, baseline=False),
+        Column("CINFL", "flag", "Contrast-induced nephropathy within 72 h", baseline=False),
+        Column("ACDURD", "int", "Anticoagulation duration (days)", nullable=True, baseline=False),
+        Column("LSTCNTDT", "date", "Date of last contact", baseline=False),
+        Column("DTHFL", "flag", "Died during follow-up", baseline=False),
+        Column("DTHDT", "date", "Date of death", nullable=True, baseline=False),
+        Column("DTHCAUS", "str", "Cause of death", nullable=True, baseline=False),
+        Column(
+            "EOSSTT",
+            "str",
+            "Disposition at end of follow-up",
+            codes=DISPOSITION_CODES,
+            baseline=False,
+        ),
     ),
 )
 
@@ -209,3 +219,13 @@ ADAE = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (ADSL, ADTTE, VISITS, ADAE)}
+
+
+def is_baseline(column: str) -> bool:
+    """Whether a subject column is known before the procedure. A column outside the
+    data model (an extract's own) counts as baseline: nothing says otherwise, and the
+    page names every comparison it draws."""
+    try:
+        return ADSL.column(column).baseline
+    except KeyError:
+        return True

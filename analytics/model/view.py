@@ -32,11 +32,28 @@ from analytics.model.filters import (
 )
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
+from analytics.model.schema import is_baseline
 
 CIType = Literal["log-log", "log", "plain"]
 CI_TYPES: tuple[CIType, ...] = ("log-log", "log", "plain")
 AGE, ENROL, TEXT, COMPARE = "AGE", "ENRL", "where", "compare"
-_OPTION_KEYS = ("landmark", "goal", "ci", "ticks", "band", "riskrows", "minrisk", "present")
+POST_BASELINE = "postbaseline"
+_OPTION_KEYS = (
+    "landmark",
+    "goal",
+    "ci",
+    "ticks",
+    "band",
+    "riskrows",
+    "minrisk",
+    "present",
+    POST_BASELINE,
+)
+IMMORTAL_TIME = (
+    "known only after the procedure: descriptive only, since a group defined by what "
+    "happened after day 0 holds only patients who lived long enough to show it "
+    "(immortal-time bias)"
+)
 _COLUMN = re.compile(r"[A-Z][A-Z0-9_]{0,31}")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
@@ -56,6 +73,8 @@ class View:
     risk_rows: bool = False
     min_at_risk: int = 10
     presentation: bool = False
+    # comparing by a column known only after the procedure, explicitly asked for
+    post_baseline: bool = False
     # what the URL asked for and could not be used; not part of the key
     problems: tuple[str, ...] = field(default=(), compare=False)
     # parameters of one page's own widgets (not part of the view), left to that page
@@ -80,6 +99,7 @@ class View:
             self.risk_rows,
             int(self.min_at_risk),
             self.presentation,
+            self.post_baseline,
         )
 
     def describe(self, labels: Labels = DEFAULT_LABELS) -> str:
@@ -87,7 +107,8 @@ class View:
         options that differ from the defaults."""
         parts = [f"Filters: {labels.filters(self.filters)}"]
         if self.compare:
-            parts.append(f"compared by {labels.column(self.compare)}")
+            caveat = "" if is_baseline(self.compare) else f" ({IMMORTAL_TIME})"
+            parts.append(f"compared by {labels.column(self.compare)}{caveat}")
         default = View()
         if self.landmark != default.landmark:
             parts.append(f"landmark day {self.landmark:g}")
@@ -149,6 +170,7 @@ class View:
             ("band", self.show_ci, default.show_ci),
             ("riskrows", self.risk_rows, default.risk_rows),
             ("present", self.presentation, default.presentation),
+            (POST_BASELINE, self.post_baseline, default.post_baseline),
         ):
             if value != base:
                 query[name] = "true" if value else "false"
@@ -163,10 +185,17 @@ class View:
     def from_text(cls, text: str) -> View:
         """The view of a URL's query text (``a=1&b=2``, with or without the ``?``)."""
         if len(text) > MAX_FILTER_TEXT:
-            return cls(problems=(f"the view text is {len(text):,} characters; at most "
-                                 f"{MAX_FILTER_TEXT:,} are read",))
-        pairs = parse_qsl(text.lstrip("?"), keep_blank_values=True,
-                          max_num_fields=MAX_CLAUSES + len(_OPTION_KEYS) + MAX_VALUES)
+            return cls(
+                problems=(
+                    f"the view text is {len(text):,} characters; at most "
+                    f"{MAX_FILTER_TEXT:,} are read",
+                )
+            )
+        pairs = parse_qsl(
+            text.lstrip("?"),
+            keep_blank_values=True,
+            max_num_fields=MAX_CLAUSES + len(_OPTION_KEYS) + MAX_VALUES,
+        )
         query: dict[str, list[str]] = {}
         for name, value in pairs:
             query.setdefault(name, []).append(value)
@@ -200,6 +229,12 @@ class View:
                 ignored.append(name[:40])
         if len(clauses) > MAX_CLAUSES:
             reader.problems.append(f"more than {MAX_CLAUSES} filter clauses; the rest unread")
+        if compare and not is_baseline(compare) and not options.get("post_baseline"):
+            reader.problems.append(
+                f"compare={compare}: {IMMORTAL_TIME}; add {POST_BASELINE}=true to compare "
+                "by it anyway"
+            )
+            compare = None
         return cls(
             filters=FilterState(tuple(clauses[:MAX_CLAUSES])),
             compare=compare,
@@ -272,11 +307,16 @@ def _option(name: str, value: str) -> dict[str, Any]:
         if value not in CI_TYPES:
             raise ValueError(value)
         return {"ci_type": value}
-    if name in ("band", "riskrows", "present"):
+    if name in ("band", "riskrows", "present", POST_BASELINE):
         flag = value.lower()
         if flag not in _TRUE + _FALSE:
             raise ValueError(value)
-        field_name = {"band": "show_ci", "riskrows": "risk_rows", "present": "presentation"}
+        field_name = {
+            "band": "show_ci",
+            "riskrows": "risk_rows",
+            "present": "presentation",
+            POST_BASELINE: "post_baseline",
+        }
         return {field_name[name]: flag in _TRUE}
     number = float(value)
     if name == "landmark" and 1 <= number <= 3650:

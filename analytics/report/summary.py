@@ -17,7 +17,8 @@ from analytics.estimators.km import CI_LABELS, CIType, KMResult
 from analytics.extract.report import QualityReport
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
-from analytics.model.view import View
+from analytics.model.schema import is_baseline
+from analytics.model.view import IMMORTAL_TIME, View
 from analytics.store import Store
 
 
@@ -122,6 +123,7 @@ def summarize(
         landmark=float(landmarks[0]) if landmarks else View().landmark,
         ci_type=ci_type,
         goal=model.goal,
+        post_baseline=by is not None and not is_baseline(by),
     )
     return Summary(
         n=view.n,
@@ -210,6 +212,8 @@ def summary_json(s: Summary) -> dict[str, object]:
         for code, note in s.comparison_note.items()
         if note != FEWER_THAN_TWO_GROUPS
     ]
+    if s.by is not None and not is_baseline(s.by):
+        notes.append(f"compared by {s.by_label}, {IMMORTAL_TIME}")
     left_out = ungrouped_note(s.n_ungrouped, s.by_label.lower())
     if left_out:
         notes.append(left_out)
