@@ -19,7 +19,6 @@ import pandas as pd
 import streamlit as st
 
 from analytics.model.filters import Clause, FilterError, FilterState, split_clauses
-from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
 from analytics.model.schema import is_baseline
 from analytics.model.view import AGE, CI_TYPES, COMPARE, ENROL, POST_BASELINE, TEXT, View
@@ -59,11 +58,6 @@ class Selection:
     @property
     def filters(self) -> FilterState:
         return self.view.filters
-
-
-def label(column: str) -> str:
-    """A column's clinical label as the sidebar shows it (no unit)."""
-    return DEFAULT_LABELS.column(column)
 
 
 def presentation_requested() -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -61,6 +61,8 @@ class LoadResult:
     issues: list[DataIssue]
     unusable: str  # why the extract cannot be analysed, "" when it can
     layout: Layout
+    # the extract's own words, {"columns": {...}, "values": {...}} (Load.column_labels)
+    labels: dict[str, object] = field(default_factory=dict)
 
 
 def load(
@@ -151,4 +153,5 @@ def checks_and_tables(load: Load) -> LoadResult:
     order = {s.label: i for i, s in enumerate(load.srcs)}
     issues.sort(key=lambda i: (order.get(i.file, -1), i.file,
                                -1 if i.row is None else i.row, i.column or "", i.message))
-    return LoadResult(reports, issues, unusable, load.layout)
+    labels = {"columns": load.column_labels, "values": load.value_labels}
+    return LoadResult(reports, issues, unusable, load.layout, labels)

@@ -105,6 +105,10 @@ class Load:
         self.probes: dict[int, Future[int]] = {}
         self.recode_id = 0
         self.where = str(layout.root)
+        # the extract's own words: column -> words, column -> code -> words (SAS variable
+        # labels, then a mapping file's labels section, which wins)
+        self.column_labels: dict[str, str] = {}
+        self.value_labels: dict[str, dict[str, str]] = {}
 
     def sql(self, text: str, params: Sequence[object] | None = None) -> duckdb.DuckDBPyConnection:
         return self.con.execute(text, params or [])

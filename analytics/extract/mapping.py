@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analytics.extract.issues import DataError
+from analytics.extract.mapping_labels import build_labels
 from analytics.extract.mapping_syntax import Path_, fail, parse_toml, parse_yaml
 from analytics.extract.wide import WIDE
 from analytics.model.schema import TABLES, Column
 
 MAPPING_NAMES = ("mapping.toml", "mapping.yaml", "mapping.yml")
-SECTIONS = ("files", "columns", "values", "flag_values")
+SECTIONS = ("files", "columns", "values", "flag_values", "labels")
 # every table an extract file may hold; `wide` is converted to adsl + adtte
 TABLE_NAMES = (*TABLES, WIDE.name)
 ALL_TABLES = {**TABLES, WIDE.name: WIDE}
@@ -71,6 +72,9 @@ class ExtractMapping:
     lines: dict[Path_, int] = field(default_factory=dict, compare=False)
     # (table or "", SOURCE) -> the key as written, for messages
     written: dict[tuple[str, str], Path_] = field(default_factory=dict, compare=False)
+    # the extract's own words (mapping_labels): column -> words, column -> code -> words
+    column_labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def renames(self, table: str) -> dict[str, str]:
         """Upper-cased source name -> data-model name, for one table."""
@@ -110,6 +114,9 @@ class ExtractMapping:
         for column, items in self.values.items():
             section(f"values.{_toml_key(column)}", items)
         section("flag_values", self.flag_values)
+        section("labels.columns", self.column_labels)
+        for column, items in self.value_labels.items():
+            section(f"labels.values.{_toml_key(column)}", items)
         return "\n".join(out)
 
 
@@ -254,8 +261,9 @@ def build_mapping(
             raise fail(source, lines, ("flag_values", src),
                         f"'{code}' is not a flag value (Y or N)", code)
         flags[src] = code
+    column_labels, value_labels = build_labels(data.get("labels"), source, lines)
     return ExtractMapping(source, files, columns, table_columns, values, flags, dict(lines),
-                          written)
+                          written, column_labels, value_labels)
 
 
 def _add_rename(out: dict[str, str], src: str, target: str, source: str,

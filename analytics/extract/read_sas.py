@@ -33,7 +33,7 @@ def _load_frame(con: duckdb.DuckDBPyConnection, rel: str, frame: pd.DataFrame) -
 def stage_xpt(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Staged:
     try:
         # pyreadstat, not pandas.read_sas: pandas decodes some SAS zeros as 5e-79
-        frame, _meta = pyreadstat.read_xport(str(source.path))
+        frame, meta = pyreadstat.read_xport(str(source.path))
     except Exception as exc:  # the reader raises several types for a bad file
         raise DataError.of(source.label, "cannot be read as SAS transport "
                            f"({short_message(exc, source.path, source.label)})") from None
@@ -43,4 +43,12 @@ def stage_xpt(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stage
     except (duckdb.Error, ValueError, TypeError) as exc:
         raise DataError.of(source.label, f"cannot be read as SAS transport ({short_message(exc)})"
                            ) from None
-    return finish(con, source, rel, names, [])
+    staged = finish(con, source, rel, names, [])
+    # SAS variable labels are the sponsor's words for its columns (a transport file
+    # carries no value labels: those live in a format catalogue)
+    staged.labels = {
+        str(name): str(label)
+        for name, label in (meta.column_names_to_labels or {}).items()
+        if label and str(label).strip()
+    }
+    return staged

@@ -80,6 +80,10 @@ def plan_all(load: Load) -> None:
 
 def plan(load: Load, src: LoadFile) -> None:
     schema = TABLES_ALL[src.table]
+    if src.mapping:
+        load.column_labels.update(src.mapping.column_labels)
+        for column, words in src.mapping.value_labels.items():
+            load.value_labels.setdefault(column, {}).update(words)
     known = set(schema.names)
     renames = src.mapping.renames(src.table) if src.mapping else {}
     seen: dict[str, str] = {}
@@ -97,6 +101,8 @@ def plan(load: Load, src: LoadFile) -> None:
                 target,
             )
         seen[target] = name
+        if name in src.staged.labels:
+            load.column_labels.setdefault(target, src.staged.labels[name])
         if target in known:
             src.present[target] = f"c{i}"
             src.src_types[target] = sql_type.upper()

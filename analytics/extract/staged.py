@@ -36,6 +36,7 @@ class Staged:
     rows: int
     notes: list[DataIssue] = field(default_factory=list)
     decimal_comma: bool = False
+    labels: dict[str, str] = field(default_factory=dict)  # column as read -> the file's label
 
 
 def sql_path(path: Path) -> str:

@@ -106,6 +106,7 @@ def build_database(src: Path, dest: Path, mapping: Path | None = None) -> Path:
                 "notice": str(manifest.get("notice", "")),
                 "manifest": json.dumps(manifest, sort_keys=True),
                 "unusable": result.unusable,
+                "labels": json.dumps(result.labels, sort_keys=True),
             }
             con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
         os.replace(tmp_name, dest)

@@ -74,6 +74,7 @@ class Store:
         self.meta: dict[str, str] = queries.store_meta(self.cursor())
         self._n_total: int | None = None
         self._labels: dict[str, str] | None = None
+        self._words: Labels | None = None
         # endpoint -> its position k in the analysis table (columns __t<k>, __e<k>)
         self._endpoint_slot: dict[str, int] = queries.endpoint_slots(self.cursor())
         self.column_types: dict[str, dict[str, str]] = {
@@ -190,8 +191,15 @@ class Store:
 
     @property
     def labels(self) -> Labels:
-        """Clinical words for the codes of these data: the data model's."""
-        return DEFAULT_LABELS
+        """Clinical words for the codes of these data: the data model's, with the
+        extract's own (SAS variable labels, a mapping file's labels) on top."""
+        if self._words is None:
+            try:
+                own = json.loads(self.meta.get("labels") or "{}")
+            except ValueError:
+                own = {}
+            self._words = DEFAULT_LABELS.with_labels(own.get("columns"), own.get("values"))
+        return self._words
 
     def subject_where(self, filters: FilterState) -> tuple[str, list[object]]:
         return queries.where_clause(filters, self.column_types["adsl"])
