@@ -89,7 +89,7 @@ def main() -> None:
         style.presentation()
     notes.link_problems(choice.problems)
     notes.post_baseline(choice.view, store.labels)
-    notes.cohort_line(n, total, choice.view)
+    notes.cohort_line(n, total, choice.view, store.labels)
     context.publish(context.Context(store=store, view=choice.view))
     page.run()
 

@@ -45,7 +45,8 @@ def groups(ctx: Context) -> dict[str, FilterState]:
 def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) -> None:
     """One summary table: alone, or side by side with the compare-by groups."""
     first = tables[ALL]
-    frame = first.to_frame() if len(tables) == 1 else side_by_side(tables)
+    # the paper's layout: one row per characteristic, one column per group
+    frame = side_by_side(tables)
     show_table(frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance)
 
 

@@ -40,7 +40,7 @@ def export_lines(ctx: Context | None) -> list[str]:
     if ctx is None:
         return []
     # the view's printable form: filters, then the comparison and any changed option
-    return [ctx.view.describe(), source_text(ctx.store)]
+    return [ctx.view.describe(ctx.labels), source_text(ctx.store)]
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)

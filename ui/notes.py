@@ -40,9 +40,9 @@ def source_text(store: Store) -> str:
     return f"Data: {source}." + (f" {notice}" if notice else "")
 
 
-def cohort_line(n: int, total: int, view: View) -> None:
+def cohort_line(n: int, total: int, view: View, labels: Labels) -> None:
     """N of M and the view in words, above every page."""
-    st.caption(f"**{fmt.patients(n, total)}** · {view.describe()}")
+    st.caption(f"**{fmt.patients(n, total)}** · {view.describe(labels)}")
 
 
 def link_problems(problems: Sequence[str]) -> None:

@@ -14,10 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.view import View
+from analytics.report.documents import table_docx, table_xlsx
 from analytics.report.frames import table_csv
+from ui.context import published
 
 ROW_PX = 35  # st.dataframe's row height
 MAX_ROWS = 40
@@ -28,11 +31,23 @@ def height(rows: int) -> int:
     return ROW_PX * (min(rows, MAX_ROWS) + 1) + 3
 
 
-def _csv(
-    frame: pd.DataFrame, title: str, view: str, provenance: Provenance | None
+Writer = Callable[[pd.DataFrame, str, str, Provenance | None], bytes]
+# (label, extension, MIME type, writer): CSV first, then the editable formats
+FORMATS: tuple[tuple[str, str, str, Writer], ...] = (
+    ("CSV", "csv", "text/csv", table_csv),
+    ("Word", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+     table_docx),
+    ("Excel", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+     table_xlsx),
+)
+
+
+def _writer(
+    write: Writer, frame: pd.DataFrame, title: str, view: str, provenance: Provenance | None
 ) -> Callable[[], bytes]:
+    # the file is written only when its button is clicked
     def make() -> bytes:
-        return table_csv(frame, title, view, provenance)
+        return write(frame, title, view, provenance)
 
     return make
 
@@ -59,14 +74,20 @@ def show_table(
         height=height(len(frame)),
         key=f"{name}_table",
     )
-    st.download_button(
-        label or f"Download: {title} (CSV)",
-        _csv(frame, title, view.describe() if view else "Filters: none", provenance),
-        file_name=file_name or f"{name}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=f"{name}_download",
-    )
+    ctx = published()  # the words of these data's codes
+    line = view.describe(ctx.labels if ctx else DEFAULT_LABELS) if view else "Filters: none"
+    stem = (file_name or f"{name}.csv").removesuffix(".csv")
+    with st.container(horizontal=True, gap="small"):
+        for kind, ext, mime, write in FORMATS:
+            st.download_button(
+                (label or f"Download: {title} (CSV)") if ext == "csv" else kind,
+                _writer(write, frame, title, line, provenance),
+                file_name=f"{stem}.{ext}",
+                mime=mime,
+                on_click="ignore",
+                key=f"{name}_download" if ext == "csv" else f"{name}_{ext}",
+                help=None if ext == "csv" else f"{title} as an editable {kind} table",
+            )
 
 
 def in_words(frame: pd.DataFrame, labels: Labels, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -236,8 +236,11 @@ def test_patients_page_matches_analytics(at, demo_store):
     frames = [d.value for d in at.dataframe]
     t1 = table1_view(demo_store, state)
     t2 = table2_view(demo_store, state, reintervention_day=day)
-    frames_equal(frames[0], t1.to_frame())
-    frames_equal(frames[1], t2.to_frame())
+    # the paper's layout: one row per characteristic, a column per group, no "None"
+    frames_equal(frames[0], side_by_side({ALL: t1}))
+    frames_equal(frames[1], side_by_side({ALL: t2}))
+    assert list(frames[0].columns) == ["Section", "Characteristic", f"{ALL} (n = {t1.n:,})"]
+    assert not frames[0].isin(["None", None]).any().any()
     ae, _, dead = safety_view(demo_store, state, day)
     frames_equal(frames[2], in_words(ae.to_frame(), W, {"Term": "AETERM"}))
     frames_equal(frames[3], in_words(dead.to_frame(), W, {"Cause of death": "DTHCAUS"}))
@@ -252,8 +255,10 @@ def test_patients_page_matches_analytics(at, demo_store):
     assert shown["Technical success"] == [
         (f"{tech.percent:.1f}%", f"{tech.n} of {tech.denominator}")
     ]
-    # missing values are visible: the Missing column is shown with its counts
-    assert list(frames[0]["Missing"]) == [r.missing for r in t1.rows]
+    # missing values are visible: each row with some says how many, in words
+    values = frames[0][f"{ALL} (n = {t1.n:,})"]
+    for row, text in zip(t1.rows, values, strict=True):
+        assert (f"missing {row.missing}" in text) == bool(row.missing), (row, text)
 
 
 def test_patients_page_whole_follow_up(at, demo_store):
