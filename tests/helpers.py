@@ -4,6 +4,7 @@ demo tables shaped as other extracts would give them. Fixtures live in conftest.
 from __future__ import annotations
 
 import contextlib
+import csv
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,8 +53,9 @@ def demo(name: str) -> pd.DataFrame:
 
 def typed(name: str) -> pd.DataFrame:
     """The demo table with the types a registry's Parquet export would have."""
-    frame = pd.read_csv(demo_file(name), keep_default_na=False, na_values=[""],
-                        dtype={"SITEID": str})
+    frame = pd.read_csv(
+        demo_file(name), keep_default_na=False, na_values=[""], dtype={"SITEID": str}
+    )
     for col in frame.columns:
         if col.endswith("DT"):
             frame[col] = pd.to_datetime(frame[col]).dt.date
@@ -65,7 +67,60 @@ def wide_frame() -> pd.DataFrame:
     adsl, tte = demo("adsl"), demo("adtte")
     events = tte[tte["CNSR"] == "0"].pivot(index="USUBJID", columns="PARAMCD", values="ADT")
     wide = adsl.set_index("USUBJID")
-    for code, col in (("LS", "AMPDT"), ("PP", "PPLOSDT"), ("PAP", "PAPLOSDT"),
-                      ("SP", "SPLOSDT"), ("REINT", "REINTDT")):
+    for code, col in (
+        ("LS", "AMPDT"),
+        ("PP", "PPLOSDT"),
+        ("PAP", "PAPLOSDT"),
+        ("SP", "SPLOSDT"),
+        ("REINT", "REINTDT"),
+    ):
         wide[col] = events[code].reindex(wide.index).fillna("")
     return wide.reset_index()
+
+
+# --- small extracts written from the demo ------------------------------------------
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> None:
+    header = header or list(rows[0])
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def small_extract(folder: Path, n: int) -> Path:
+    """The first `n` demo patients (adsl and adtte), as a real registry extract would be."""
+    folder.mkdir(parents=True, exist_ok=True)
+    adsl = read_rows(demo_file("adsl"))[:n]
+    ids = {r["USUBJID"] for r in adsl}
+    write_rows(folder / "adsl.csv", adsl)
+    write_rows(
+        folder / "adtte.csv", [r for r in read_rows(demo_file("adtte")) if r["USUBJID"] in ids]
+    )
+    return folder
+
+
+def renamed_extract(folder: Path) -> Path:
+    """The demo's adsl and adtte with a registry's own names and codes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    adsl = read_rows(demo_file("adsl"))
+    out = []
+    for r in adsl:
+        r = dict(r)
+        r["PATIENT_ID"] = r.pop("USUBJID")
+        r["GENDER"] = {"M": "1", "F": "2"}[r.pop("SEX")]
+        r["DIALYSIS"] = {"Y": "Yes", "N": "No"}[r.pop("DIALFL")]
+        out.append(r)
+    write_rows(folder / "adsl.csv", out)
+    tte = [
+        {("PATIENT_ID" if k == "USUBJID" else k): v for k, v in r.items()}
+        for r in read_rows(demo_file("adtte"))
+    ]
+    write_rows(folder / "adtte.csv", tte)
+    return folder

@@ -31,6 +31,7 @@ from analytics.extract.mapping import load_mapping
 from analytics.model.schema import ADSL
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from analytics.store.validation import validate_extract
+from tests.helpers import read_rows, renamed_extract, small_extract, write_rows
 from ui import mapping_form, source, upload
 
 pytestmark = pytest.mark.slow  # runs the app on uploads and configured folders
@@ -51,17 +52,6 @@ class Uploaded:
         return self.data
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> None:
-    header = header or list(rows[0])
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=header)
-        w.writeheader()
-        w.writerows(rows)
 
 
 def demo_hashes() -> dict[str, str]:
@@ -73,36 +63,6 @@ def demo_before() -> dict[str, str]:
     return demo_hashes()
 
 
-def small_extract(folder: Path, n: int) -> Path:
-    """The first `n` demo patients (adsl and adtte), as a real registry extract would be."""
-    folder.mkdir(parents=True, exist_ok=True)
-    adsl = read_rows(DEMO_DIR / "adsl.csv")[:n]
-    ids = {r["USUBJID"] for r in adsl}
-    write_rows(folder / "adsl.csv", adsl)
-    write_rows(
-        folder / "adtte.csv", [r for r in read_rows(DEMO_DIR / "adtte.csv") if r["USUBJID"] in ids]
-    )
-    return folder
-
-
-def renamed_extract(folder: Path) -> Path:
-    """The demo's adsl and adtte with a registry's own names and codes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    adsl = read_rows(DEMO_DIR / "adsl.csv")
-    out = []
-    for r in adsl:
-        r = dict(r)
-        r["PATIENT_ID"] = r.pop("USUBJID")
-        r["GENDER"] = {"M": "1", "F": "2"}[r.pop("SEX")]
-        r["DIALYSIS"] = {"Y": "Yes", "N": "No"}[r.pop("DIALFL")]
-        out.append(r)
-    write_rows(folder / "adsl.csv", out)
-    tte = [
-        {("PATIENT_ID" if k == "USUBJID" else k): v for k, v in r.items()}
-        for r in read_rows(DEMO_DIR / "adtte.csv")
-    ]
-    write_rows(folder / "adtte.csv", tte)
-    return folder
 
 
 def as_uploads(folder: Path) -> list[Uploaded]:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_data_page import renamed_extract, small_extract
 
 from analytics.store import DEMO_DIR, PROJECT_ROOT
+from tests.helpers import renamed_extract, small_extract
 from tests.serving import RENDER_TIMEOUT, no_failure, serve
 
 pytestmark = pytest.mark.browser

@@ -269,3 +269,35 @@ def test_sql_checker_finds_sql(statement):
 )
 def test_sql_checker_leaves_prose_alone(prose):
     assert sql_text(f"{prose}\nLABEL = 'x'\n", "x.py") == []
+
+
+def imported_test_modules(path: Path) -> list[str]:
+    """Test modules (or conftest) that `path` imports: shared code belongs in
+    tests/helpers.py or tests/serving.py, never in another test file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            last = name.rsplit(".", 1)[-1]
+            if last.startswith("test_") or last == "conftest":
+                found.append(name)
+    return found
+
+
+def test_no_test_file_imports_another():
+    offenders = {
+        str(path.relative_to(ROOT)): imported_test_modules(path)
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if imported_test_modules(path)
+    }
+    assert not offenders, offenders
+
+
+def test_the_test_import_checker_finds_one(tmp_path):
+    sample = tmp_path / "test_x.py"
+    sample.write_text("from test_data_page import small_extract\nimport tests.app.conftest\n")
+    assert imported_test_modules(sample) == ["test_data_page", "tests.app.conftest"]
