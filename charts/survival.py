@@ -105,6 +105,8 @@ def km_figure(
     goal_label: str = "Performance goal",
     show_median: bool = True,
     theme: Mode | Theme = "normal",
+    comparison: str | None = None,
+    footnote: str | None = None,
 ) -> go.Figure:
     """Kaplan-Meier curves (0-100%, months) with an at-risk table on the same ticks.
 
@@ -116,6 +118,10 @@ def km_figure(
         at-risk tables. Table cells the results have no number for show "–": compute
         results with ``risk_days=tick_days(tick_months, end_day)`` to fill every cell.
     table_events: add cumulative events and censored rows per group (KMunicate).
+    comparison: the groups' test in words (log-rank p, hazard ratios), first line of the
+        caption, so an exported comparison stands alone on a slide.
+    footnote: the one provenance line (default: the results' own, one per differing
+        provenance).
     fade_below: draw with lower opacity where fewer than this many remain at risk
         (None: never).
     landmark_day: mark each curve's estimate and 95% CI at this day, which must be one
@@ -154,8 +160,9 @@ def km_figure(
     left = min(left, 0.38 * th.width)
     names = {lab: legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
     legend_settings, legend_px = legend(list(names.values()), th, th.width - left - 30)
-    footnote = _footnote(pairs)
-    marks_note = []
+    # one provenance line: groups of a comparison differ only by their level
+    footnote = footnote or _footnote(pairs)
+    marks_note = [comparison] if comparison else []
     if censor_marks:
         marks_note.append("+ censored")
     if ci:

@@ -84,3 +84,12 @@ def page(browser):
     yield context.new_page()
     context.close()
 
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for the images a module renders, stopped after it."""
+    from charts import export
+
+    with export.browser():
+        yield
+    assert not export.browser_running()

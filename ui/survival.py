@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.analyses.survival import GroupComparison
 from analytics.analyses.views import SurvivalView
 from analytics.estimators.km import CI_LABELS, KMResult
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
@@ -55,12 +56,16 @@ def curves_figure(
     goal: float | None = None,
     goal_label: str = "Performance goal",
     theme: Mode | Theme | None = None,
+    comparison: str | None = None,
+    footnote: str | None = None,
 ) -> go.Figure:
     """Kaplan-Meier curves with the at-risk table, drawn with the view options (on the
     page's theme unless `theme` says otherwise)."""
     opt = ctx.view
     return km_figure(
         results,
+        comparison=comparison,
+        footnote=footnote,
         levels=list(order),
         y_title=y_title,
         title=title,
@@ -185,6 +190,19 @@ def comparison_frame(
     return pd.DataFrame(rows)
 
 
+def comparison_text(cmp: GroupComparison, labels: Labels) -> str:
+    """The groups' test as the figure's caption states it: log-rank p, then each
+    hazard ratio against the reference with its 95% CI."""
+    by = cmp.by
+    parts = [fmt.logrank(cmp.logrank_p)]
+    for level, (hr, lower, upper, _p) in cmp.hazard_ratios.items():
+        parts.append(
+            f"HR {labels.value(by, level)} vs {labels.value(by, cmp.reference)} "
+            f"{fmt.ratio(hr, lower, upper)}"
+        )
+    return "; ".join(parts)
+
+
 def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
     """Curves per level of the compare-by column for one chosen endpoint, the
     log-rank test and the hazard ratios."""
@@ -210,6 +228,8 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
     results = {group_name(ctx.labels, by, lv): km for lv, km in per_level.items()}
     order = [group_name(ctx.labels, by, lv) for lv in ctx.levels(by)]
     title = f"{short(code)} by {ctx.labels.column(by).lower()}"
+    cmp = view.comparison.get(code)
+    test = comparison_text(cmp, ctx.labels) if cmp is not None else None
 
     def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
         return curves_figure(
@@ -219,9 +239,10 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
             y_title=short(code),
             theme=theme,
             title=title if with_title else None,
+            comparison=test,
+            footnote=view.provenance.footnote(),
         )
 
-    cmp = view.comparison.get(code)
     if cmp is not None:
         st.markdown(
             f"**{fmt.logrank(cmp.logrank_p)}** (χ² = {cmp.logrank_chisq:.2f} on "

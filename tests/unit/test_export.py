@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -130,13 +129,6 @@ def test_csv_of_a_figure_without_data_is_just_its_header():
 
 
 # --- images (Chromium) --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[None]:
-    with export.browser():
-        yield
-    assert not export.browser_running()
-
-
 @pytest.mark.browser
 def test_png_is_a_slide_sized_image(chromium, slide):
     png = export.to_png(slide)
