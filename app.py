@@ -34,6 +34,7 @@ PAGES = (
     ("pages/sites.py", "Sites", ":material/location_on:"),
     ("pages/audit.py", "NICE audit", ":material/fact_check:"),
     ("pages/data.py", "Data", ":material/database:"),
+    ("pages/glossary.py", "Glossary", ":material/dictionary:"),
 )
 DATA_PAGE = "pages/data.py"
 

@@ -31,6 +31,7 @@ PAGES = (
     ("pages/sites.py", "Sites", ""),
     ("pages/audit.py", "NICE audit", ""),
     ("pages/data.py", "Data", ""),
+    ("pages/glossary.py", "Glossary", ""),
 )
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",

@@ -87,3 +87,12 @@ def test_pages_the_view_does_not_change_say_so(page):
     assert "The filters and comparison in the sidebar do not apply here" in said
     said = " ".join(c.value for c in run(page).main.caption)
     assert "do not apply here" not in said
+
+
+def test_the_glossary_defines_the_words_of_the_pages():
+    at = run("pages/glossary.py")
+    text = " ".join(m.value for m in at.main.markdown)
+    for term in ("Amputation-free survival (AFS)", "Limb salvage", "Rutherford class",
+                 "Primary patency", "Primary-assisted patency", "Secondary patency",
+                 "Bayesian primary endpoint", "immortal-time bias"):
+        assert term in text

@@ -45,6 +45,7 @@ PAGES = {
     "sites": ("pages/sites.py", None),
     "audit": ("pages/audit.py", None),
     "data": ("pages/data.py", None),
+    "glossary": ("pages/glossary.py", "Glossary"),
 }
 PRESENT = [path for path, (file, _) in PAGES.items() if (ROOT / file).exists()]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
