@@ -14,6 +14,7 @@ page in its path, so a copied link reopens exactly the same numbers.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -37,6 +38,7 @@ PAGES = (
     ("pages/glossary.py", "Glossary", ":material/dictionary:"),
 )
 DATA_PAGE = "pages/data.py"
+ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
 
 log = logging.getLogger("dva.app")
 
@@ -54,7 +56,9 @@ def main() -> None:
     presentation = sidebar.presentation_requested()
     st.set_page_config(
         page_title="DVA outcomes",
-        page_icon=":material/monitor_heart:",
+        # a file of our own: a Material icon here is fetched from Google's servers, and
+        # hospital networks are often closed
+        page_icon=str(ICON),
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "expanded",
     )
