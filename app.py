@@ -17,39 +17,13 @@ import logging
 from pathlib import Path
 
 import streamlit as st
-from streamlit.navigation.page import StreamlitPage
 
 from ui import context, data, notes, sidebar, source, style, upload
+from ui.navigation import navigation
 
-# (file, title, icon); the URL path of each page is its file name (afs, patency ...).
-PAGES = (
-    ("pages/overview.py", "Overview", ":material/dashboard:"),
-    ("pages/afs.py", "Amputation-free survival", ":material/monitor_heart:"),
-    ("pages/primary_endpoint.py", "Primary endpoint", ":material/flag:"),
-    ("pages/design.py", "Trial design", ":material/science:"),
-    ("pages/evidence.py", "Published evidence", ":material/menu_book:"),
-    ("pages/patency.py", "Patency", ":material/conversion_path:"),
-    ("pages/subgroups.py", "Subgroups", ":material/account_tree:"),
-    ("pages/wounds.py", "Wounds and Rutherford", ":material/healing:"),
-    ("pages/patients.py", "Patients and procedure", ":material/groups:"),
-    ("pages/sites.py", "Sites", ":material/location_on:"),
-    ("pages/audit.py", "NICE audit", ":material/fact_check:"),
-    ("pages/data.py", "Data", ":material/database:"),
-    ("pages/glossary.py", "Glossary", ":material/dictionary:"),
-)
-DATA_PAGE = "pages/data.py"
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
 
 log = logging.getLogger("dva.app")
-
-
-def navigation(presentation: bool, only_data: bool = False) -> StreamlitPage:
-    pages = [
-        st.Page(path, title=title, icon=icon, default=i == 0 or only_data)
-        for i, (path, title, icon) in enumerate(PAGES)
-        if not only_data or path == DATA_PAGE
-    ]
-    return st.navigation(pages, position="top" if presentation else "sidebar")
 
 
 def main() -> None:

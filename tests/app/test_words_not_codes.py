@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.model.schema import ENDPOINTS, TABLES
-from app import PAGES
 from tests.helpers import ROOT
+from ui.navigation import PAGES
 
 # "AFS" is the clinical abbreviation of amputation-free survival, spelled out on the pages
 ALLOWED = {"AFS"}

@@ -21,6 +21,7 @@ from analytics.analyses.headline import Headline, headline
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
 from tests.serving import RENDER_TIMEOUT, no_failure, serve
+from ui.navigation import SECTIONS
 
 pytestmark = pytest.mark.browser
 
@@ -167,8 +168,16 @@ def test_presentation_mode_collapses_the_sidebar(server, page, demo_cohort):
     settle(page, "Amputation-free survival")
     no_failure(page)
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-    # pages listed at the top, text larger than normal
-    expect(page.get_by_role("link", name="Primary endpoint")).to_be_visible()
+    # the menu across the top, every section of it in view (none hidden behind "more"),
+    # a section opening onto its pages; text larger than normal
+    menus = page.get_by_test_id("stTopNavSection")
+    expect(menus).to_have_count(len(SECTIONS))
+    for section in SECTIONS:
+        expect(menus.filter(has_text=section)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"\d+ more"))).to_have_count(0)
+    menus.filter(has_text="Outcomes").click()
+    expect(page.get_by_text("Primary endpoint", exact=True).last).to_be_visible()
+    page.keyboard.press("Escape")
     page.wait_for_function(
         "() => parseFloat(getComputedStyle(document.documentElement).fontSize) >= 20",
         timeout=RENDER_TIMEOUT,
