@@ -752,6 +752,15 @@ def make_visits(
     allw[y_healed] = "Y"
     allw[y_amp] = "Y"
 
+    # the day each wound heals: for those healed at the 6-month visit, spread over the
+    # months before it (so healing rises visit by visit, as in a real cohort); later, or
+    # for a few never within follow-up, for wounds still open then
+    heal = np.full(n, np.inf)
+    v6 = visit6.astype(float)
+    heal[healed] = 30 + (v6[healed] - 30) * rng.beta(2.0, 1.2, healed.size)
+    heal[healing] = v6[healing] + rng.exponential(160.0, healing.size)
+    heal[not_healing] = v6[not_healing] + rng.exponential(700.0, not_healing.size)
+
     rows = []
     procdt = pd.to_datetime(df["PROCDT"])
     for i in range(n):
@@ -794,12 +803,16 @@ def make_visits(
                 )
             elif not amputated:
                 area, stat, ruth = interim_wound(
-                    rng, base[i], area6[i], stat6[i], day, int(df.at[i, "RUTHCAT"]), ruth6[i]
+                    rng, base[i], area6[i], day, heal[i], int(df.at[i, "RUTHCAT"]), ruth6[i]
                 )
                 rec.update(
                     WNDAREA=area,
                     WNDSTAT=stat,
-                    ALLHLFL="Y" if stat == "HEALED" and allw[i] == "Y" else "N",
+                    # after 6 months the other wounds close too, some weeks after the target
+                    ALLHLFL="Y"
+                    if stat == "HEALED"
+                    and (allw[i] == "Y" or (day > v6[i] and day >= heal[i] + 90))
+                    else "N",
                     RUTHCAT=ruth,
                 )
             rows.append(rec)
@@ -807,18 +820,21 @@ def make_visits(
 
 
 def interim_wound(
-    rng: np.random.Generator, b: float, a6: float, s6: object, day: int, r0: int, r6: float
+    rng: np.random.Generator, b: float, a6: float, day: int, heal: float, r0: int, r6: float
 ) -> tuple[float, str, int]:
-    """Wound state at a visit other than baseline and 6 months, consistent with both."""
+    """Wound state at a visit other than baseline and 6 months, consistent with both:
+    healed from day `heal` on, shrinking towards it (or towards the 6-month area)."""
     if np.isnan(a6):  # no 6-month assessment: the wound did not improve much
         a6 = b * rng.uniform(0.9, 1.3)
-    if day < VISIT_DAY["MONTH 6"]:
-        frac = day / VISIT_DAY["MONTH 6"]
-        area = b + (a6 - b) * frac * rng.uniform(0.6, 1.0)
-        if s6 == "HEALED" and day >= 120 and rng.random() < 0.5:
-            area = 0.0
+    if day >= heal:
+        area = 0.0
+    elif day < VISIT_DAY["MONTH 6"]:
+        # towards 0 by the healing day, else towards the 6-month area
+        end, target = (heal, 0.0) if heal < VISIT_DAY["MONTH 6"] else (VISIT_DAY["MONTH 6"], a6)
+        area = b + (target - b) * min(day / end, 1.0) * rng.uniform(0.6, 1.0)
+        area = max(area, 0.1)  # not healed yet
     else:
-        area = 0.0 if s6 == "HEALED" else a6 * rng.uniform(0.3, 1.0)
+        area = max(a6 * rng.uniform(0.4, 1.0) if a6 < b else a6 * rng.uniform(0.9, 1.2), 0.1)
     area = round(max(area, 0.0), 1)
     if area == 0.0:
         stat = "HEALED"

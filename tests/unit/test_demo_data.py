@@ -145,6 +145,22 @@ def test_wound_status_agrees_with_area(raw):
     )
 
 
+def test_wounds_heal_over_the_visits_as_in_a_real_cohort(raw, published):
+    vis = raw["visits"][raw["visits"]["WNDSTAT"].notna()]
+    share = vis.groupby("AVISITN")["WNDSTAT"].apply(lambda s: (s == "HEALED").mean())
+    # healing rises visit by visit (no jump from none to a fixed count), some before month 3
+    assert share.is_monotonic_increasing, share
+    assert share.loc[3.0] > 0
+    assert share.loc[12.0] > share.loc[6.0]
+    healed_after = vis.groupby("AVISITN")["WNDSTAT"].apply(lambda s: int((s == "HEALED").sum()))
+    assert healed_after.loc[9.0] != healed_after.loc[6.0] != healed_after.loc[12.0]
+    # and the 6-month counts stay the published ones
+    six = published["outcomes_6_months"]
+    at6 = vis[vis["AVISIT"] == "MONTH 6"]["WNDSTAT"]
+    assert int((at6 == "HEALED").sum()) == six["target_wound_healed"]["n"]
+    assert int((at6 == "HEALING").sum()) == six["target_wound_healing"]["n"]
+
+
 def test_regenerating_reproduces_the_files_byte_for_byte(tmp_path, published):
     from tests.helpers import PUBLISHED
 
