@@ -59,6 +59,11 @@ def _what(res: SiteComparison) -> str:
     return "with a major amputation" if res.outcome.counts_events else "alive without amputation"
 
 
+# Every site is named beside its point up to this many sites; beyond, only the sites
+# outside the limits (the ones a committee asks about), so the names do not pile up.
+LABEL_ALL_UP_TO = 25
+
+
 def _site_trace(rows: list[SiteRow], group: str, res: SiteComparison, th: Theme) -> go.Scatter:
     x = np.array([r.known for r in rows], dtype=np.float64)
     y = np.array([100 * (r.proportion or 0.0) for r in rows], dtype=np.float64)
@@ -83,10 +88,13 @@ def _site_trace(rows: list[SiteRow], group: str, res: SiteComparison, th: Theme)
         "symbol": "circle-open" if small else "circle",
         "line": {"color": colour if small else "#FFFFFF", "width": 2 if small else 1},
     }
+    named = len(res.sites) <= LABEL_ALL_UP_TO or group.startswith("beyond")
     return go.Scatter(
         x=x,
         y=y,
-        mode="markers",
+        mode="markers+text" if named else "markers",
+        textposition="middle right",
+        textfont={"size": th.tick_size, "color": colour},
         name=_legend_name(group, res),
         marker=marker,
         text=np.array([r.label for r in rows], dtype=object),

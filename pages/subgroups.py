@@ -126,7 +126,9 @@ def render() -> None:
     show_figure(
         cached_figure("forest", key, lambda: forest_figure(res, theme=figure_theme(opts))),
         f"subgroups-{endpoint}",
-        slide=lambda: forest_figure(res, theme="presentation"),
+        slide=lambda: forest_figure(
+            res, theme="presentation", title=f"{res.label}: subgroups at {fmt.months(res.landmark)}"
+        ),
         caption=HETEROGENEITY,
     )
     st.subheader("Table")
