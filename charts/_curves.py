@@ -26,6 +26,11 @@ from charts._text import esc
 from charts.palette import with_alpha
 from charts.theme import Theme
 
+# censor marks closer than this (a share of the x axis, or percentage points) would print
+# over one another: about a mark's width on a slide
+CENSOR_X_SHARE = 1 / 120
+CENSOR_Y_POINTS = 1.0
+
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
 
@@ -194,14 +199,21 @@ def censor_traces(
     fade_below: int | None = None,
     legendgroup: str | None = None,
 ) -> list[go.Scatter]:
-    """ "+" marks at censoring times on the curve, thinned to one per 0.1 percentage
-    point vertically and 1/1000 of the x axis horizontally."""
+    """ "+" marks at censoring times on the curve, thinned where they would overlap (at
+    the end of follow-up they pile up): a mark every `CENSOR_X_SHARE` of the x axis or
+    `CENSOR_Y_POINTS` percentage points at most. A kept mark stands for the censorings it
+    covers: its hover and CSV count them all."""
     idx = np.flatnonzero(steps.censored > 0)
     if idx.size == 0:
         return []
     xm = steps.months[idx]
     y = 100 * steps.value[idx]
-    keep = thin_marks(xm, y, x_tol=max(x_span_months, 1e-9) / 1000, y_tol=100 * THIN_TOL)
+    keep = thin_marks(
+        xm, y, x_tol=max(x_span_months, 1e-9) * CENSOR_X_SHARE, y_tol=CENSOR_Y_POINTS
+    )
+    # every censoring counted on the kept mark it falls behind
+    owner = np.searchsorted(keep, np.arange(idx.size), side="right") - 1
+    counts = np.bincount(owner, weights=steps.censored[idx], minlength=keep.size)
     idx, xm, y = idx[keep], xm[keep], y[keep]
     cut = steps.fade_index(fade_below)
     faded = steps.day[idx] > steps.day[cut] if cut is not None else np.zeros(idx.size, bool)
@@ -214,7 +226,7 @@ def censor_traces(
             go.Scatter(
                 x=xm[sel],
                 y=y[sel],
-                customdata=np.column_stack((steps.day[idx][sel], steps.censored[idx][sel])),
+                customdata=np.column_stack((steps.day[idx][sel], counts[sel])),
                 mode="markers",
                 marker={
                     "symbol": "cross-thin",
@@ -227,7 +239,7 @@ def censor_traces(
                 legendgroup=legendgroup or label,
                 showlegend=False,
                 hovertemplate=(
-                    f"{esc(label)}: %{{customdata[1]:.0f}} censored on day "
+                    f"{esc(label)}: %{{customdata[1]:.0f}} censored from day "
                     "%{customdata[0]:.0f}<extra></extra>"
                 ),
                 meta={
