@@ -3,18 +3,17 @@ the at-risk table), the same per group, and amputation with death as a competing
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from analytics.analyses.views import level_filter
+from analytics.model.view import View
 from charts.competing import cif_figure
 from ui import data, fmt
+from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
-from ui.tables import show_table
 from ui.themes import screen_theme
 
 CODES = ("AFS", "LS", "OS")
@@ -98,37 +97,27 @@ def competing_by_group(ctx: Context) -> None:
     by = ctx.compare_by
     assert by is not None
     day = ctx.view.landmark
-    sizes = data.group_sizes(ctx.store, ctx.filters, by)
-    rows = []
-    for level in ctx.levels(by):
-        if not sizes.get(level):
-            continue
-        result = data.competing(
-            ctx.store, ctx.view.with_filters(level_filter(ctx.filters, by, level)), "LS"
-        )
-        row: dict[str, object] = {
-            ctx.labels.column(by): ctx.labels.value(by, level),
-            "Patients": sizes[level],
-        }
+
+    def cells(group: View) -> dict[str, object]:
+        result = data.competing(ctx.store, group, "LS")
         if result is None:
-            row["Death as competing risk"] = row["1 − Kaplan-Meier"] = "no amputation"
-        else:
-            for name, curve in (
-                ("Death as competing risk", result.aalen_johansen),
-                ("1 − Kaplan-Meier", result.one_minus_km),
-            ):
-                lm = curve.landmark(day)
-                row[name] = f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
-        rows.append(row)
-    show_table(
-        pd.DataFrame(rows),
+            return {"Death as competing risk": "no amputation", "1 − Kaplan-Meier": "no amputation"}
+        out: dict[str, object] = {}
+        for name, curve in (
+            ("Death as competing risk", result.aalen_johansen),
+            ("1 − Kaplan-Meier", result.one_minus_km),
+        ):
+            lm = curve.landmark(day)
+            out[name] = f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
+        return out
+
+    show_by_group(
+        ctx,
         name="amputation-competing-by-group",
         title=f"Major amputation by {fmt.months(day)} by {ctx.labels.column(by).lower()}",
-        view=ctx.view,
-    )
-    st.caption(
-        f"Cumulative incidence of major amputation at day {day:g} with 95% CI in each "
-        "group: Aalen-Johansen (death competing) beside 1 − Kaplan-Meier (deaths censored)."
+        cells=cells,
+        caption=f"Cumulative incidence of major amputation at day {day:g} with 95% CI in each "
+        "group: Aalen-Johansen (death competing) beside 1 − Kaplan-Meier (deaths censored).",
     )
 
 

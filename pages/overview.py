@@ -3,18 +3,18 @@ landmark, and the Bayesian verdict on the primary endpoint against the goal."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from analytics.analyses.headline import Headline
-from analytics.analyses.views import CohortCounts, level_filter
+from analytics.analyses.views import CohortCounts
 from analytics.estimators.km import CI_LABELS
 from analytics.model.filters import FilterState
+from analytics.model.view import View
 from ui import data, fmt, notes
+from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
-from ui.notes import no_patients, not_compared, small_group_caution
-from ui.tables import show_table
+from ui.notes import no_patients, small_group_caution
 
 NAMES = {
     "AFS": "Amputation-free survival",
@@ -69,44 +69,34 @@ def by_group(ctx: Context) -> None:
     by = ctx.compare_by
     assert by is not None
     st.subheader(f"By {ctx.labels.column(by).lower()}")
-    sizes = data.group_sizes(ctx.store, ctx.filters, by)
-    rows = []
-    provenance = None
-    for level in ctx.levels(by):
-        if not sizes.get(level):
-            continue
-        head = data.headline(ctx.store, ctx.view.with_filters(level_filter(ctx.filters, by, level)))
-        provenance = provenance or head.provenance
+
+    def cells(group: View) -> dict[str, object]:
+        head = data.headline(ctx.store, group)
         found = {est.paramcd: est.landmark for est in head.estimates}
-        row: dict[str, object] = {
-            ctx.labels.column(by): ctx.labels.value(by, level),
-            "Patients": head.n,
-        }
+        row: dict[str, object] = {}
         for code, name in NAMES.items():
             lm = found.get(code)
             row[name] = (
                 "no records"
                 if lm is None
-                else (f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})")
+                else f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
             )
         b = head.bayes
         row[f"P(AFS rate > {fmt.share(ctx.view.goal)})"] = (
             "–" if b is None else fmt.probability(b.probability_above_goal)
         )
-        rows.append(row)
-    show_table(
-        pd.DataFrame(rows),
+        return row
+
+    show_by_group(
+        ctx,
         name="overview-by-group",
         title=f"Outcomes at {fmt.months(ctx.view.landmark)} by {ctx.labels.column(by).lower()}",
-        view=ctx.view,
-        provenance=provenance,
+        cells=cells,
+        caption=f"Kaplan-Meier estimates at day {ctx.view.landmark:g} with 95% CI, and the "
+        "posterior probability that the group's AFS rate exceeds the performance goal (each "
+        "group on its own: no multiplicity adjustment, descriptive).",
+        provenance=ctx.headline.provenance,
     )
-    st.caption(
-        f"Kaplan-Meier estimates at day {ctx.view.landmark:g} with 95% CI, and the posterior "
-        "probability that the group's AFS rate exceeds the performance goal (each group on "
-        "its own: no multiplicity adjustment, descriptive)."
-    )
-    not_compared(ctx.not_compared(), ctx.labels.column(by).lower())
 
 
 def primary_endpoint(head: Headline) -> None:

@@ -7,19 +7,17 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from analytics.analyses.views import level_filter
 from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from analytics.model.view import View
 from charts.posterior import posterior_figure
 from ui import data, fmt
+from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import bayes_verdict, no_patients, not_compared, small_group_caution
-from ui.tables import show_table
+from ui.notes import bayes_verdict, no_patients, small_group_caution
 from ui.themes import screen_theme
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
@@ -241,41 +239,28 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
     by = ctx.compare_by
     assert by is not None
     st.subheader(f"By {ctx.labels.column(by).lower()}")
-    sizes = data.group_sizes(ctx.store, ctx.filters, by)
-    rows = []
-    for level in ctx.levels(by):
-        if not sizes.get(level):
-            continue
-        group = ctx.view.with_filters(level_filter(ctx.filters, by, level))
+
+    def cells(group: View) -> dict[str, object]:
         b = data.bayes(ctx.store, group, **settings)
-        verdict = (
-            "no AFS records"
-            if b is None
-            else (b.verdict_note or ("goal met" if b.success else "goal not met"))
-        )
-        rows.append(
-            {
-                ctx.labels.column(by): ctx.labels.value(by, level),
-                "Patients": sizes[level],
-                "Posterior mean": "–" if b is None else fmt.pct(b.posterior_mean),
-                "95% credible interval": "–" if b is None else fmt.ci_range(*b.credible_interval),
-                f"P(AFS rate > {fmt.share(settings['goal'])})": "–"
-                if b is None
-                else fmt.probability(b.probability_above_goal),
-                "Verdict": verdict,
-            }
-        )
-    show_table(
-        pd.DataFrame(rows),
+        if b is None:
+            return {"Verdict": "no AFS records"}
+        return {
+            "Posterior mean": fmt.pct(b.posterior_mean),
+            "95% credible interval": fmt.ci_range(*b.credible_interval),
+            f"P(AFS rate > {fmt.share(settings['goal'])})": fmt.probability(
+                b.probability_above_goal
+            ),
+            "Verdict": b.verdict_note or ("goal met" if b.success else "goal not met"),
+        }
+
+    show_by_group(
+        ctx,
         name="primary-endpoint-by-group",
         title=f"Primary endpoint by {ctx.labels.column(by).lower()}",
-        view=ctx.view,
+        cells=cells,
+        caption="Each group analysed on its own with the settings above: descriptive, with no "
+        "adjustment for several groups; the trial's verdict is the one of all patients.",
     )
-    st.caption(
-        "Each group analysed on its own with the settings above: descriptive, with no "
-        "adjustment for several groups; the trial's verdict is the one of all patients."
-    )
-    not_compared(ctx.not_compared(), ctx.labels.column(by).lower())
 
 
 with shown_plainly("the primary endpoint"):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -124,3 +125,16 @@ def renamed_extract(folder: Path) -> Path:
     ]
     write_rows(folder / "adtte.csv", tte)
     return folder
+
+
+# --- the dashboard in AppTest ----------------------------------------------------------
+
+
+def open_page(at: AppTest, page: str, **query: str | list[str]) -> AppTest:
+    """`page` of the app run in `at` with the URL's `query`; no exception allowed."""
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -10,18 +10,12 @@ from streamlit.testing.v1 import AppTest
 from analytics.analyses.headline import headline
 from analytics.analyses.survival import endpoint_cumulative_incidence
 from analytics.model.filters import FilterState
-from tests.helpers import ROOT
+from tests.helpers import ROOT, open_page
 from ui import fmt
 
 
 def run(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(AppTest.from_file(str(ROOT / "app.py"), default_timeout=90), page, **query)
 
 
 def table(at: AppTest, first_column: str):

@@ -22,6 +22,7 @@ from analytics.estimators import CoxPH, LogRankTest
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 from analytics.report.summary import summarize, summary_json
+from tests.helpers import open_page
 from ui.themes import figure_theme
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -59,15 +60,6 @@ def prob(p: float) -> str:
 def at(monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.delenv("DVA_DATA_DIR", raising=False)
     return AppTest.from_file(APP, default_timeout=90)
-
-
-def open_page(at: AppTest, page: str, **query: str | list[str]) -> AppTest:
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metrics(at: AppTest) -> dict[str, list[tuple[str, str]]]:

@@ -20,37 +20,17 @@ from analytics.model.filters import FilterState
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.report.frames import subgroup_frame
 from analytics.store import DEMO_DIR, Store
+from tests.helpers import demo, wide_frame  # a reintervention is a date there: its kind is lost
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 LANDMARK = 183
 
 
-def demo(name: str) -> pd.DataFrame:
-    return pd.read_csv(DEMO_DIR / f"{name}.csv", dtype=str, keep_default_na=False)
-
-
-def wide_from_demo() -> pd.DataFrame:
-    """The demo as one wide row per patient with its event dates: a reintervention is
-    a date, so its kind (planned or unplanned) is lost."""
-    adsl, tte = demo("adsl"), demo("adtte")
-    events = tte[tte["CNSR"] == "0"].pivot(index="USUBJID", columns="PARAMCD", values="ADT")
-    wide = adsl.set_index("USUBJID")
-    for code, col in (
-        ("LS", "AMPDT"),
-        ("PP", "PPLOSDT"),
-        ("PAP", "PAPLOSDT"),
-        ("SP", "SPLOSDT"),
-        ("REINT", "REINTDT"),
-    ):
-        wide[col] = events[code].reindex(wide.index).fillna("")
-    return wide.reset_index()
-
-
 @pytest.fixture(scope="module")
 def wide_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("wide")
-    wide_from_demo().to_csv(folder / "wide.csv", index=False)
+    wide_frame().to_csv(folder / "wide.csv", index=False)
     return folder
 
 
