@@ -21,13 +21,13 @@ capped at 1, undefined (NaN) where p = 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from analytics.estimators.counting import check_weights
+from analytics.estimators.incidence import CompetingRisksResult, IncidenceCurve, IncidenceLandmark
 from analytics.estimators.km import CI_LABELS, CIType, KaplanMeier
 from analytics.model.provenance import Provenance
 
@@ -35,6 +35,17 @@ FloatArray = NDArray[np.float64]
 
 # ADTTE censoring codes that are really competing events (analytics.model.schema.CENSOR_REASONS).
 COMPETING_CENSOR_CODES: tuple[int, ...] = (4, 5)
+
+__all__ = [
+    "COMPETING_CENSOR_CODES",
+    "AalenJohansen",
+    "CompetingRisksResult",
+    "IncidenceCurve",
+    "IncidenceLandmark",
+    "cumulative_incidence",
+    "log_band",
+    "one_minus_km",
+]
 
 
 def _readonly(a: ArrayLike) -> FloatArray:
@@ -273,54 +284,6 @@ class AalenJohansen:
             landmarks=self.landmarks(landmarks, cause),
             provenance=prov,
         )
-
-
-@dataclass(frozen=True)
-class IncidenceLandmark:
-    day: float
-    estimate: float
-    std_err: float
-    lower: float
-    upper: float
-    at_risk: float
-    events: float
-    competing_events: float
-    censored: float
-
-
-@dataclass(frozen=True)
-class IncidenceCurve:
-    """A cumulative incidence curve; ``std_err`` on the probability scale."""
-
-    method: str
-    cause: int
-    timeline: FloatArray
-    estimate: FloatArray
-    std_err: FloatArray
-    lower: FloatArray
-    upper: FloatArray
-    at_risk: FloatArray
-    events: FloatArray
-    landmarks: tuple[IncidenceLandmark, ...]
-    provenance: Provenance
-
-    def landmark(self, day: float) -> IncidenceLandmark:
-        for lm in self.landmarks:
-            if lm.day == day:
-                return lm
-        raise KeyError(f"no landmark at day {day}")
-
-
-@dataclass(frozen=True)
-class CompetingRisksResult:
-    """The same cause two ways: ``aalen_johansen`` (correct) and ``one_minus_km``."""
-
-    endpoint: str
-    cause: int
-    n: float
-    aalen_johansen: IncidenceCurve
-    one_minus_km: IncidenceCurve
-    provenance: Provenance
 
 
 def one_minus_km(
