@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.estimators.km import CI_LABELS
+from analytics.model.schema import DAYS_PER_MONTH
 from analytics.model.view import View
 from charts.competing import cif_figure
 from ui import data, fmt
@@ -12,7 +14,7 @@ from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import no_patients, small_group_caution
+from ui.notes import methods, no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
 from ui.themes import screen_theme
 
@@ -135,6 +137,22 @@ def render() -> None:
         show_comparison(ctx, CODES, key="afs_compare")
     with shown_plainly("the competing-risk view"):
         competing(ctx)
+    methods(
+        {
+            "Survival curves": f"Kaplan-Meier with Greenwood variance; 95% CI: "
+            f"{CI_LABELS[ctx.view.ci_type]}; months of {DAYS_PER_MONTH:g} days",
+            "Groups": "log-rank test; Cox proportional hazards (Efron ties) against the "
+            "reference level, Wald 95% CI and p",
+            "Competing risks": "Aalen-Johansen cumulative incidence of major amputation "
+            "with death competing, beside 1 − Kaplan-Meier (deaths censored)",
+        },
+        (
+            "Amputation-free survival (AFS)",
+            "Limb salvage",
+            "Competing risk",
+            "Log-rank test and hazard ratio",
+        ),
+    )
 
 
 with shown_plainly("the amputation-free survival page"):

@@ -19,7 +19,7 @@ from ui.context import published_view, through_router
 from ui.design import PLAN, STATED_ALPHA, STATED_POWER, controls, differences
 from ui.errors import shown_plainly
 from ui.figure import show_figure
-from ui.notes import view_not_applied
+from ui.notes import methods, view_not_applied
 
 CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
 CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
@@ -270,7 +270,7 @@ def render() -> None:
         ),
     )
     comparison(res, curve)
-    st.caption(f"Method: {res.provenance.method}.")
+    methods({"Simulation": res.provenance.method}, ("Performance goal",))
 
 
 with shown_plainly("the trial design"):

@@ -123,7 +123,7 @@ def primary_endpoint(head: Headline) -> None:
     notes.bayes_verdict(b)
     st.caption(
         f"{b.successes} event-free at day {b.day:g}, {b.failures} with an event by then, "
-        f"{b.missing} followed for less. Method: {b.provenance.method}."
+        f"{b.missing} followed for less."
     )
 
 
@@ -183,6 +183,16 @@ def render() -> None:
         f"{fmt.share(opt.goal)} performance goal"
     )
     primary_endpoint(head)
+    found = {
+        "Survival endpoints": f"Kaplan-Meier at day {head.day:g}; 95% CI: "
+        f"{CI_LABELS[head.ci_type]}",
+    }
+    if head.bayes is not None:
+        found["Primary endpoint"] = head.bayes.provenance.method
+    notes.methods(
+        found,
+        ("Amputation-free survival (AFS)", "Limb salvage", "Bayesian primary endpoint"),
+    )
 
 
 with shown_plainly("the overview"):

@@ -17,7 +17,7 @@ from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
-from ui.notes import bayes_verdict, no_patients, small_group_caution
+from ui.notes import bayes_verdict, methods, no_patients, small_group_caution
 from ui.themes import screen_theme
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
@@ -226,11 +226,12 @@ def render() -> None:
         "primary_endpoint",
         slide=lambda: build("presentation", f"Primary endpoint: {NAME.lower()}"),
     )
-    st.caption(f"Method: {result.provenance.method}.")
-    if other is not None:
-        st.caption(f"Sensitivity analysis: {other.provenance.method}.")
     if ctx.compare_by:
         per_group(ctx, settings)
+    found = {"Primary analysis" if result.imputed else "Complete cases": result.provenance.method}
+    if other is not None:
+        found["Sensitivity analysis"] = other.provenance.method
+    methods(found, ("Bayesian primary endpoint", "Performance goal"))
 
 
 def per_group(ctx: Context, settings: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -14,6 +14,7 @@ from analytics.model.schema import is_baseline
 from analytics.model.view import IMMORTAL_TIME, View
 from analytics.store import Store
 from ui import fmt
+from ui.glossary import TERMS
 
 SYNTHETIC_NOTICE = "Synthetic data, not patient data."
 SMALL_GROUP = 10
@@ -121,3 +122,14 @@ def post_baseline(view: View, labels: Labels) -> None:
     procedure: what the groups can and cannot say."""
     if view.compare and not is_baseline(view.compare):
         st.warning(f"Compared by {labels.column(view.compare)}, {IMMORTAL_TIME}.")
+
+
+def methods(items: Mapping[str, str], terms: Sequence[str] = ()) -> None:
+    """How the page's numbers are made, once, at the foot of the page: each method by
+    name, then the definitions of `terms` (from the glossary). Figures and tables keep
+    their one footnote line."""
+    with st.expander("Methods", icon=":material/info:"):
+        for name, text in items.items():
+            st.markdown(f"**{name}.** {text.rstrip('.')}.")
+        for term in terms:
+            st.markdown(f"**{term}.** {TERMS[term]}")

@@ -206,7 +206,9 @@ def test_primary_endpoint_matches_bayes_with_sensitivity(at, demo_cohort):
     ]
     verdict = next(a.value for a in (*at.success, *at.info) if a.value.startswith("Performance"))
     assert verdict.startswith("Performance goal met" if result.success else "Performance goal not")
-    assert any(result.provenance.method in c.value for c in at.caption)
+    # the method once, in the page's Methods
+    methods = next(e for e in at.main.expander if e.label == "Methods")
+    assert any(result.provenance.method.rstrip(".") in m.value for m in methods.markdown)
     assert at.get("plotly_chart")
 
 
