@@ -59,9 +59,9 @@ def _what(res: SiteComparison) -> str:
     return "with a major amputation" if res.outcome.counts_events else "alive without amputation"
 
 
-# Every site is named beside its point up to this many sites; beyond, only the sites
-# outside the limits (the ones a committee asks about), so the names do not pile up.
-LABEL_ALL_UP_TO = 25
+# The sites outside the limits (the ones a committee asks about) are named beside their
+# point; naming every site would print names over one another where sites of the same
+# size and proportion meet (the hover names every site).
 
 
 def _site_trace(rows: list[SiteRow], group: str, res: SiteComparison, th: Theme) -> go.Scatter:
@@ -88,7 +88,7 @@ def _site_trace(rows: list[SiteRow], group: str, res: SiteComparison, th: Theme)
         "symbol": "circle-open" if small else "circle",
         "line": {"color": colour if small else "#FFFFFF", "width": 2 if small else 1},
     }
-    named = len(res.sites) <= LABEL_ALL_UP_TO or group.startswith("beyond")
+    named = group.startswith("beyond")
     return go.Scatter(
         x=x,
         y=y,

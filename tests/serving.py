@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.helpers import ROOT
 
@@ -97,3 +97,45 @@ def no_failure(page: Page) -> None:
     assert page.get_by_test_id("stException").count() == 0
     errors = page.get_by_test_id("stAlertContentError").all_inner_texts()
     assert not [e for e in errors if "could not" in e], errors
+
+
+# --- waiting for a page and keeping its picture --------------------------------------
+
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots kept by CI
+
+
+def settle(page: Page, title: str | None = None) -> None:
+    """Wait for the page's heading, the end of the script run and every chart drawn."""
+    heading = page.locator("h1")
+    if title:
+        heading = heading.filter(has_text=title)
+    expect(heading.first).to_be_visible(timeout=RENDER_TIMEOUT)
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
+    page.wait_for_timeout(300)  # a rerun (e.g. through app.py) may follow at once
+    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=RENDER_TIMEOUT,
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page, not just the window: the window is made as tall as the page."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stMainBlockContainer]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
+    page.wait_for_timeout(500)  # charts redraw at the new size
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".every(c => c.querySelector('.main-svg .cartesianlayer path, .main-svg .scatterlayer'))",
+        timeout=RENDER_TIMEOUT,
+    )
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)

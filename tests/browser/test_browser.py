@@ -20,13 +20,12 @@ from playwright.sync_api import Page, expect
 from analytics.analyses.headline import Headline, headline
 from analytics.analyses.survival import kaplan_meier
 from analytics.model.filters import FilterState
-from tests.serving import RENDER_TIMEOUT, no_failure, serve
+from tests.serving import RENDER_TIMEOUT, no_failure, screenshot, serve, settle
 from ui.navigation import SECTIONS
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 KM_LABELS = {
     "AFS": "Amputation-free survival at 6 months",
     "LS": "Limb salvage at 6 months",
@@ -58,41 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def settle(page: Page, title: str | None = None) -> None:
-    """Wait for the page's heading, the end of the script run and every chart drawn."""
-    heading = page.locator("h1")
-    if title:
-        heading = heading.filter(has_text=title)
-    expect(heading.first).to_be_visible(timeout=RENDER_TIMEOUT)
-    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
-    page.wait_for_timeout(300)  # a rerun (e.g. through app.py) may follow at once
-    page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
-        ".every(c => c.querySelector('.main-svg'))",
-        timeout=RENDER_TIMEOUT,
-    )
-
-
-def screenshot(page: Page, name: str) -> None:
-    """The whole page, not just the window: the window is made as tall as the page."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    size = page.viewport_size or {"width": 1400, "height": 1000}
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll("
-        "'[data-testid=stMain], [data-testid=stMainBlockContainer]')].map(e => e.scrollHeight))"
-    )
-    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
-    page.wait_for_timeout(500)  # charts redraw at the new size
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
-        ".every(c => c.querySelector('.main-svg .cartesianlayer path, .main-svg .scatterlayer'))",
-        timeout=RENDER_TIMEOUT,
-    )
-    page.wait_for_timeout(1500)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-    page.set_viewport_size(size)
 
 
 def metric(page: Page, label: str):

@@ -28,7 +28,7 @@ from analytics.analyses.sites import SMALL_SITE, compare_sites, site_times
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.model.filters import FilterState
 from analytics.store import Store
-from charts import export, funnel
+from charts import export
 from charts.funnel import funnel_figure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -381,17 +381,19 @@ def test_funnel_figure_draws_target_limits_and_sites(small):
     assert small_sites.y.tolist() == [50.0]
     assert "too few to judge" in small_sites.hovertext[0]
     assert "Site %{text}" in judged.hovertemplate
-    # a slide names each site beside its point (few sites: every one)
-    assert "text" in judged.mode
-    assert "text" in small_sites.mode
-
-
-def test_a_funnel_of_many_sites_names_only_those_beyond_the_limits(small, monkeypatch):
-    res = compare_sites(small, FilterState(), "afs", day=DAY, min_n=3)
-    monkeypatch.setattr(funnel, "LABEL_ALL_UP_TO", 1)
-    fig = funnel_figure(res)
-    judged = next(t for t in fig.data if t.name == "Site within the 95% limits")
+    # only a site outside the limits is named beside its point (names would pile up)
     assert judged.mode == "markers"
+    assert small_sites.mode == "markers"
+
+
+def test_a_site_beyond_the_limits_is_named_beside_its_point(small):
+    res = compare_sites(small, FilterState(), "afs", day=DAY, min_n=3, benchmark=0.99)
+    fig = funnel_figure(res)
+    beyond = [t for t in fig.data if t.name and t.name.startswith("Site beyond")]
+    assert beyond
+    for trace in beyond:
+        assert trace.mode == "markers+text"
+        assert list(trace.text)
 
 
 def test_funnel_csv_holds_every_site_and_the_method(small):
