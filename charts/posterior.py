@@ -17,7 +17,7 @@ from analytics.model.schema import DAYS_PER_MONTH
 from charts._draw import add_caption, caption
 from charts._text import count, esc, month_label, share
 from charts.palette import INK, OKABE_ITO, with_alpha
-from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
+from charts.theme import PRESENTATION, Mode, Theme, axis_style, base_layout, get_theme
 
 __all__ = ["posterior_figure"]
 
@@ -223,7 +223,9 @@ def posterior_figure(
     legend_names = [tr.name for tr in fig.data if tr.showlegend is not False]
     legend_px = len(legend_names) * th.font_size * 1.35 + 10
     box_px = 2 * th.font_size * 1.3 + 24
-    beside = th.name == "presentation"
+    # beside the legend only on a slide-wide figure: on a page the legend's long lines
+    # reach the box
+    beside = th.name == "presentation" and th.width >= PRESENTATION.width
     fig.add_annotation(
         x=1.0 if beside else 0.0,
         y=1.0,

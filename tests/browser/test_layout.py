@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 SIZES = ((800, 900), (1280, 720), (1920, 1080))
 PAGES = {"": "Outcomes overview", "afs": "Amputation-free survival", "patency": None,
-         "sites": "Sites"}
+         "sites": "Sites", "primary_endpoint": "Primary endpoint"}
 # pairs of a figure's texts whose boxes overlap by more than a couple of pixels
 OVERLAPS = """
 (chart) => {
@@ -59,7 +59,7 @@ def test_no_figure_prints_text_over_text(server, browser, size, present):
             page.goto(f"{server}/{path}?compare=SEX&present={mode}")
             settle(page, title)
             charts = page.locator(".js-plotly-plot")
-            if path in ("afs", "patency"):  # the check must have figures to read
+            if path in ("afs", "patency", "primary_endpoint"):  # figures to read
                 expect(charts.first).to_be_visible(timeout=RENDER_TIMEOUT)
                 settle(page, title)
             for k in range(charts.count()):
