@@ -1,6 +1,7 @@
 """Command line: ``python -m analytics summary [options]`` prints one JSON document;
 ``python -m analytics validate --data PATH [--mapping FILE]`` prints the data-quality
-report of an extract.
+report of an extract; ``python -m analytics cache list|prune`` shows and trims the cache
+of built databases.
 
 Bad arguments or unusable data end with exit code 2 and one paragraph on
 stderr naming the file, column and row at fault; never a traceback.
@@ -20,7 +21,7 @@ from analytics.estimators.km import CI_TYPES
 from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
 from analytics.model.view import View
-from analytics.report import arguments, design_cli
+from analytics.report import arguments, cache_cli, design_cli
 from analytics.report.summary import summarize, summary_json
 from analytics.store import DEMO_DIR, Store
 from analytics.store.validation import validate_extract
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     design_cli.add_parser(sub)
+    cache_cli.add_parser(sub)
     return parser
 
 
@@ -247,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "design":
         return design_cli.run(args)
+    if args.command == "cache":
+        return cache_cli.run(args)
     if args.command == "validate":
         return _validate(args.data, args.mapping)
     try:

@@ -17,6 +17,7 @@ from analytics.extract.discovery import discover
 from analytics.extract.issues import DataError
 from analytics.extract.loader import load_extract
 from analytics.model.provenance import fingerprint_files
+from analytics.store.cache import cache_folder, evict_after_build, mark_used
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
@@ -25,9 +26,9 @@ SCHEMA_VERSION = "6"
 
 
 def cache_dir() -> Path:
-    path = Path(os.environ.get("DVA_CACHE_DIR", PROJECT_ROOT / ".cache"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The folder of built databases: `$DVA_CACHE_DIR`, else the user's cache folder
+    (`analytics.store.cache`), never the project folder."""
+    return cache_folder()
 
 
 def _source_files(src: Path, mapping: Path | None = None) -> list[Path]:
@@ -131,6 +132,9 @@ def _loader_version() -> str:
 def database_for(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
     """Path of the database built from `src`, a folder or one file (with an explicit
     mapping file, if given), building it on first use, in `cache` (default `cache_dir()`).
+    A build in the default folder is followed by eviction of the least recently used
+    databases beyond the cache's size limit (`analytics.store.cache`); a folder given as
+    `cache` (an upload's own) is left to its owner.
 
     The file name carries the data fingerprint, so changed data gets a new
     database and concurrent processes never see a half-written file.
@@ -141,9 +145,15 @@ def database_for(src: Path, mapping: Path | None = None, cache: Path | None = No
     # Parquet tables stay views over their files, so the location is part of the key;
     # so is an explicit mapping file's.
     where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
-    dest = (cache if cache is not None else cache_dir()) / (
+    folder = cache if cache is not None else cache_dir()
+    dest = folder / (
         f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
     )
-    if not dest.exists():
-        build_database(src, dest, mapping)
+    if dest.exists():
+        # found is as good as used: an eviction elsewhere now sees it as the newest
+        mark_used(dest)
+        return dest
+    build_database(src, dest, mapping)
+    if cache is None:
+        evict_after_build(dest)
     return dest

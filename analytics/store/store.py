@@ -25,6 +25,7 @@ from analytics.model.provenance import Provenance
 from analytics.model.schema import TABLES
 from analytics.store import queries
 from analytics.store.build import DEMO_DIR, database_for
+from analytics.store.cache import lease
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class Store:
 
     def __init__(self, db_path: Path) -> None:
         self.path = Path(db_path)
+        # held until close: the cache's eviction and prune leave an open database alone
+        self._lease = lease(self.path)
         # no progress bar: it would write to a command-line user's terminal
         self._con = duckdb.connect(str(self.path), read_only=True)
         self._con.execute("SET enable_progress_bar = false")
@@ -100,6 +103,7 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
+        self._lease.release()
 
     @property
     def fingerprint(self) -> str:
