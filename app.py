@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import context, data, notes, sidebar, source, style, upload
+from ui import context, data, notes, sidebar, source, style, upload, viewport
 from ui.navigation import navigation
 
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
@@ -49,7 +49,6 @@ def main() -> None:
         page.run()
         return
     page = navigation(presentation)
-    notes.synthetic_notice(store)
     top = st.sidebar.container()
     choice = sidebar.build(store)
     try:
@@ -66,11 +65,19 @@ def main() -> None:
     sidebar.summary(top, n, total, choice)
     if choice.view.presentation:
         style.presentation()
+    else:
+        notes.synthetic_notice(store)
     notes.link_problems(choice.problems)
     notes.post_baseline(choice.view, store.labels)
-    notes.cohort_line(n, total, choice.view, store.labels)
+    notice = notes.notice_text(store) if choice.view.presentation else None
+    notes.cohort_line(n, total, choice.view, store.labels, notice)
     context.publish(context.Context(store=store, view=choice.view))
     page.run()
+    if choice.view.presentation:
+        # mounted last: a size it reports reruns the page with every widget of this run
+        # already known to the browser (mounted earlier, an early report could rerun
+        # before the sidebar's widgets were drawn, and lose the view they hold)
+        viewport.measure()
 
 
 main()

@@ -10,6 +10,8 @@ drawn by :mod:`charts._curves`.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,19 +20,34 @@ from charts._text import esc, wrap
 from charts.theme import Theme, base_layout
 
 
-def legend(names: list[str], th: Theme, width: float) -> tuple[dict[str, Any], float]:
-    """Legend settings above the plot, and the layout pixels it takes.
+@dataclass(frozen=True)
+class LegendPlace:
+    """Legend settings and the layout pixels it takes above the plot and to its right."""
 
-    Presentation figures have a fixed width, so entries sit side by side (the rows
-    Plotly wraps them onto are estimated). Normal figures stretch to their container,
-    whose width is unknown: one entry per row, a height that cannot be wrong.
+    settings: dict[str, Any]
+    top_px: float
+    right_px: float = 0.0
+
+    def margin(self, left: float, top: float, bottom: float) -> dict[str, Any]:
+        """The figure's margins, with room on the right for a legend placed there."""
+        return {"l": left, "r": 30 + self.right_px, "t": top, "b": bottom, "autoexpand": False}
+
+
+def _plain_length(line: str) -> int:
+    for tag in ("<b>", "</b>", "<i>", "</i>"):
+        line = line.replace(tag, "")
+    return len(line)
+
+
+def legend(names: list[str], th: Theme, width: float) -> LegendPlace:
+    """Where the legend goes and the layout pixels it takes.
+
+    Presentation figures have a known width, so entries sit side by side above the plot
+    (the rows Plotly wraps them onto are estimated); on a page's screen (`th.on_screen`,
+    wider than tall) entries that would wrap sit beside the plot instead, which keeps
+    the plot tall enough to read in a window's height. Normal figures stretch to their
+    container, whose width is unknown: one entry per row, a height that cannot be wrong.
     """
-
-    def plain(line: str) -> int:
-        for tag in ("<b>", "</b>", "<i>", "</i>"):
-            line = line.replace(tag, "")
-        return len(line)
-
     settings: dict[str, Any] = {
         "x": 0.0,
         "y": 1.0,
@@ -46,22 +63,29 @@ def legend(names: list[str], th: Theme, width: float) -> tuple[dict[str, Any], f
     if th.name != "presentation":
         settings["orientation"] = "v"
         px = sum((n.count("<br>") + 1) * line_px + 4 for n in names) + 10
-        return settings, px
-    settings["orientation"] = "h"
+        return LegendPlace(settings, px)
     lines = max(n.count("<br>") + 1 for n in names)
-    widths = [70 + 0.47 * th.font_size * max(plain(x) for x in n.split("<br>")) for n in names]
-    rows, used = 1, 0.0
-    for w in widths:
-        if used and used + w > width:
-            rows, used = rows + 1, 0.0
-        used += w
-    return settings, rows * (lines * line_px + 10) + 6
+    widths = [
+        70 + 0.47 * th.font_size * max(_plain_length(x) for x in n.split("<br>")) for n in names
+    ]
+    if sum(widths) <= width:
+        rows = 1
+    else:  # Plotly wraps a horizontal legend into columns as wide as its widest entry
+        across = max(1, int(width // max(widths)))
+        rows = math.ceil(len(names) / across)
+    if th.on_screen and rows > 1 and max(widths) <= 0.45 * width:
+        settings.update(orientation="v", x=1.0, xanchor="left", y=1.0, yanchor="top")
+        return LegendPlace(settings, 0.0, max(widths) + 10)
+    settings["orientation"] = "h"
+    return LegendPlace(settings, rows * (lines * line_px + 10) + 6)
 
 
 def caption(notes: list[str], footnote: str, th: Theme) -> tuple[str, float]:
     """The figure's caption (what the marks mean, then the provenance footnote),
     wrapped, and its height in layout pixels."""
     text = wrap(" · ".join(notes) + "\n" + footnote, th.footnote_chars(th.width - 20))
+    if th.caption_below:
+        return text, 0.0
     return text, (text.count("<br>") + 1) * th.small_size * 1.3 + 12
 
 
@@ -81,6 +105,9 @@ def add_caption(fig: go.Figure, text: str, th: Theme, left_px: float, yshift: fl
         text=text,
         font={"size": th.small_size, "color": th.muted_colour},
         name="caption",
+        # printed by the page under the figure (`caption` gave it no room): kept,
+        # hidden, so that the figure still carries it
+        visible=not th.caption_below,
     )
 
 
@@ -173,9 +200,11 @@ def finish_layout(
     plot_px: height of the plotting area (default: whatever the theme's height leaves,
     at least `plot_share` of it); extra_top: room above the plot for panel titles."""
     caption_text, caption_px = caption(notes, footnote, th)
-    legend_settings, legend_px = legend(legend_names, th, th.width - 60)
+    left = left if left is not None else max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
+    # Plotly wraps a legend above the plot at the plot's width, not the figure's
+    place = legend(legend_names, th, th.width - left - 30)
     title_px = th.title_size * 2.0 if title else th.font_size * 0.6
-    top_px = title_px + legend_px + extra_top
+    top_px = title_px + place.top_px + extra_top
     # tick labels, then the axis title under them (when the figure has one)
     axis_px = th.tick_size * 2.0 + (th.font_size * 2.4 if axis_title else 0.0) + 10
     bottom_px = axis_px + caption_px + 8
@@ -183,15 +212,27 @@ def finish_layout(
         height = int(max(th.height, top_px + bottom_px + plot_share * th.height))
     else:
         height = int(top_px + bottom_px + plot_px)
-    left = left if left is not None else max(70.0, 4.2 * th.tick_size + th.font_size * 1.6)
     add_caption(fig, caption_text, th, left, axis_px)
     layout = base_layout(th, title)
-    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
+    if not place.right_px:
+        place.settings.update(yref="container", y=1 - title_px / height, yanchor="top")
     layout.update(
         height=height,
-        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
-        legend=legend_settings,
+        margin=place.margin(left, top_px, bottom_px),
+        legend=place.settings,
         meta={"footnote": footnote, "kind": kind, "title": title or kind},
         hovermode="closest",
     )
     fig.update_layout(**layout)
+
+
+def width_for(needed: float, th: Theme) -> int | None:
+    """A figure's layout width when its text needs `needed` pixels: a slide's is fixed;
+    a page's keeps what it needs (the page scrolls sideways rather than print text over
+    text), and a presentation figure laid out for a page wide enough stretches to it
+    (None)."""
+    if th.name == "presentation" and not th.on_screen:
+        return int(max(needed, th.width))
+    if th.name == "normal":  # the page's width is unknown
+        return int(max(needed, th.width))
+    return int(needed) if needed > th.width + 1 else None

@@ -11,6 +11,7 @@ listed in the protocols below and computes nothing.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -20,6 +21,7 @@ from numpy.typing import ArrayLike
 from analytics.model.schema import DAYS_PER_MONTH
 from charts._curves import Steps, curve_traces
 from charts._draw import add_caption, caption, legend
+from charts._risk_table import FloatArray, TableRows, add_table, table_axes
 from charts._text import count, esc, estimable, interval, month_label, pct
 from charts.palette import OKABE_ITO
 from charts.survival import tick_days
@@ -86,6 +88,9 @@ AJ_COLOUR = OKABE_ITO[0]  # blue, solid: the estimate to read
 KM_COLOUR = OKABE_ITO[1]  # vermillion, dashed: the naive one
 
 
+AT_RISK = "Patients"
+
+
 def _steps(curve: IncidenceCurve) -> Steps:
     return Steps.from_result(
         curve.timeline, curve.estimate, curve.lower, curve.upper, start=0.0, at_risk=curve.at_risk
@@ -134,7 +139,7 @@ def cif_figure(
     names = []
     for (_, c, _, _, long_name), _s in zip(curves, steps, strict=True):
         name = f"<b>{esc(long_name)}</b>"
-        if landmark_day is not None:
+        if landmark_day is not None and not th.on_screen:
             lm = c.landmark(landmark_day)
             name += (
                 f"<br>{month_label(round(landmark_day / DAYS_PER_MONTH, 1))} mo: "
@@ -142,8 +147,9 @@ def cif_figure(
             )
         names.append(name)
 
-    left = th.tick_size * 2.6 + th.font_size * 1.8
-    legend_settings, legend_px = legend(names, th, th.width - left - 30)
+    # the axis's ticks and title, and the risk table's row label
+    left = max(th.tick_size * 2.6 + th.font_size * 1.8, 0.6 * th.table_size * len(AT_RISK) + 24)
+    place = legend(names, th, th.width - left - 30)
     notes = [
         f"{count(result.n)} patients",
         f"1 − KM treats {competing_label} as censoring and overstates the risk of "
@@ -155,10 +161,19 @@ def cif_figure(
         notes.append(f"lighter: fewer than {fade_below} patients at risk")
     footnote = f"{aj.provenance.footnote()} 1 − KM: {km.provenance.method}."
     caption_text, caption_px = caption(notes, footnote, th)
-    top_px = (th.title_size * 2.0 if title else th.font_size * 0.6) + legend_px
+    # the patients at risk under the curves, on the same ticks (one row: both estimates
+    # rest on the same patients)
+    table = TableRows(ticks_m, [(AT_RISK, "at risk", th.text_colour, _at_risk(aj, ticks_m))])
+    row_px = th.table_row_px
+    header_px, table_px = row_px * 1.1, row_px
+    top_px = (th.title_size * 2.0 if title else th.font_size * 0.6) + place.top_px
     axis_px = th.tick_size * 1.5 + th.font_size * 1.9 + 6
-    bottom_px = caption_px + 8 + axis_px
-    height = int(max(th.height, top_px + bottom_px + 0.5 * th.height))
+    bottom_px = caption_px + 8
+    height = int(
+        max(th.height, top_px + bottom_px + axis_px + header_px + table_px + 0.4 * th.height)
+    )
+    inner = height - top_px - bottom_px
+    plot_bottom = (table_px + header_px + axis_px) / inner
 
     fig = go.Figure()
     bands = (ci, ci_one_minus_km)
@@ -245,7 +260,8 @@ def cif_figure(
                     },
                 )
             )
-    add_caption(fig, caption_text, th, left, axis_px)
+    add_table(fig, table, th, table_events=False)
+    add_caption(fig, caption_text, th, left, 8)
 
     layout = base_layout(th, title)
     xaxis = axis_style(th)
@@ -256,14 +272,18 @@ def cif_figure(
         tickvals=ticks_m,
         ticktext=[month_label(m) for m in ticks_m],
         showgrid=False,
+        anchor="y",
     )
     xaxis["title"]["text"] = esc(x_title)
     yaxis = axis_style(th)
+    top, step = _y_scale(curves)
     yaxis.update(
-        range=[-2.0, 102.0],
+        range=[-0.02 * top, 1.02 * top],
         tickmode="array",
-        tickvals=np.arange(0, 101, 20),
-        ticktext=[str(v) for v in range(0, 101, 20)],
+        tickvals=np.arange(0, top + 1, step),
+        ticktext=[str(v) for v in range(0, top + 1, step)],
+        domain=[plot_bottom, 1.0],
+        anchor="x",
         fixedrange=True,
     )
     yaxis["title"]["text"] = f"Cumulative incidence of {esc(event_label)} (%)"
@@ -271,8 +291,8 @@ def cif_figure(
         height=height,
         xaxis=xaxis,
         yaxis=yaxis,
-        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
-        legend=legend_settings,
+        margin=place.margin(left, top_px, bottom_px),
+        legend=place.settings,
         meta={
             "footnote": footnote,
             "kind": "cumulative-incidence",
@@ -280,5 +300,28 @@ def cif_figure(
         },
         hovermode="closest",
     )
+    layout.update(table_axes(ticks_m, 1, table_px, inner))
     fig.update_layout(layout)
     return fig
+
+
+def _at_risk(curve: IncidenceCurve, ticks_m: FloatArray) -> FloatArray:
+    """Patients still followed at each tick: those whose time is on or after it."""
+    days = np.asarray(curve.timeline, dtype=np.float64)
+    at_risk = np.asarray(curve.at_risk, dtype=np.float64)
+    pos = np.searchsorted(days, ticks_m * DAYS_PER_MONTH - 1e-9)
+    return np.where(pos < days.size, at_risk[np.minimum(pos, days.size - 1)], 0.0)
+
+
+def _y_scale(curves: list[tuple[str, IncidenceCurve, str, str | None, str]]) -> tuple[int, int]:
+    """The percent axis's top and tick step: the curves and their intervals with room
+    above, to the next 10% (a risk of 25% drawn on 0-100% leaves the figure empty)."""
+    highest = 0.0
+    for _, c, *_ in curves:
+        for values in (c.estimate, c.upper):
+            finite = np.asarray(values, dtype=np.float64)
+            finite = finite[np.isfinite(finite)]
+            if finite.size:
+                highest = max(highest, float(finite.max()))
+    top = int(min(100, max(20, 10 * math.ceil(11.5 * highest))))
+    return top, (10 if top <= 60 else 20)

@@ -22,7 +22,7 @@ from analytics.analyses.design_results import PowerCurve
 from charts._draw import finish_layout, goal_line
 from charts._text import count, esc, share
 from charts.palette import INK, OKABE_ITO
-from charts.theme import Mode, axis_style, get_theme
+from charts.theme import Mode, Theme, axis_style, get_theme
 
 __all__ = ["power_curve_figure", "stopping_figure"]
 
@@ -42,7 +42,7 @@ def stopping_figure(
     *,
     at_goal: bool = False,
     title: str | None = None,
-    theme: Mode = "normal",
+    theme: Mode | Theme = "normal",
 ) -> go.Figure:
     """Share of the simulated trials stopping at each look, in percent, at the true rate
     of the run (or at the goal, the type I error run, with `at_goal`)."""
@@ -129,7 +129,7 @@ def power_curve_figure(
     goal: float,
     stated: Sequence[tuple[float, float, str]] = (),
     title: str | None = None,
-    theme: Mode = "normal",
+    theme: Mode | Theme = "normal",
 ) -> go.Figure:
     """Probability of success (%) against the true rate (%).
 

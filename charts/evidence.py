@@ -33,7 +33,7 @@ from analytics.analyses.evidence import (
 )
 from analytics.analyses.evidence_file import Evidence
 from analytics.estimators.km import CI_LABELS
-from charts._draw import add_caption, caption, legend
+from charts._draw import add_caption, caption, legend, width_for
 from charts._evidence_rows import Series, all_series, endpoint_name, fill_rows, panel_title
 from charts._text import esc, month_label, share
 from charts.palette import GOAL_COLOUR, INK
@@ -210,18 +210,19 @@ def evidence_figure(
     drawn = [s.name for s in series.values() if s.points]
     # one entry a row in both modes: a wrapped horizontal legend sizes every entry as
     # the longest (the cohort's), which the helper's estimate does not foresee
-    legend_settings, legend_px = legend(drawn, replace(th, name="normal"), th.width)
+    place = legend(drawn, replace(th, name="normal"), th.width)
     caption_text, caption_px = caption(notes, footnote, th)
     title_px = th.title_size * 2.0 if title else th.font_size * 0.6
-    top_px = title_px + legend_px + 8
+    top_px = title_px + place.top_px + 8
     axis_px = th.tick_size * 2.0 + th.font_size * 2.4 + 10
     height = int(top_px + n_rows * th.table_row_px * 1.1 + axis_px + caption_px + 16)
     add_caption(fig, caption_text, th, left, axis_px)
     layout = base_layout(th, title)
     xaxis = axis_style(th)
-    xaxis.update(range=[0, 100], dtick=10, ticksuffix="%", fixedrange=True)
+    # every 20%: ten ticks would touch on a narrow page
+    xaxis.update(range=[0, 100], dtick=20, ticksuffix="%", fixedrange=True)
     xaxis["title"]["text"] = "Patients free of the event (%), 95% interval"
-    legend_settings.update(yref="container", y=1 - title_px / height, yanchor="top")
+    place.settings.update(yref="container", y=1 - title_px / height, yanchor="top")
     layout.update(
         height=height,
         xaxis=xaxis,
@@ -237,7 +238,9 @@ def evidence_figure(
             "zeroline": False,
             "fixedrange": True,
         },
-        legend=legend_settings,
+        legend=place.settings,
+        # the percent axis needs room between the names and the estimates
+        width=width_for(left + right + max(300.0, 16 * th.tick_size), th),
         margin={"l": left, "r": right, "t": top_px, "b": axis_px + caption_px + 8},
         meta={"footnote": footnote, "kind": "evidence", "title": title or "Published evidence"},
         hovermode="closest",

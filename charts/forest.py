@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from analytics.model.schema import DAYS_PER_MONTH
-from charts._draw import add_caption, caption
+from charts._draw import add_caption, caption, width_for
 from charts._forest_rows import (
     TOO_FEW,
     SubgroupLevel,
@@ -292,9 +292,7 @@ def forest_figure(
     )
     layout.update(
         height=max(height, 300),
-        # Wider than the theme when the columns need it; a screen figure that fits
-        # stretches to its container (None).
-        width=int(fig_width) if fig_width > th.width + 1 or th.name == "presentation" else None,
+        width=width_for(fig_width, th),
         xaxis=xaxis,
         yaxis=yaxis,
         showlegend=False,

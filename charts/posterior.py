@@ -270,6 +270,7 @@ def posterior_figure(
     left = th.tick_size * 3.2 + th.font_size * 1.8
     add_caption(fig, caption_text, th, left, axis_px)
 
+    plot_share = 0.35 if th.on_screen else 0.55
     layout = base_layout(th, title)
     xaxis = axis_style(th, grid=False)
     xaxis.update(range=x_range, ticksuffix="%")
@@ -278,7 +279,9 @@ def posterior_figure(
     yaxis.update(rangemode="tozero", range=[0, 1.12 * peak], fixedrange=True)
     yaxis["title"]["text"] = "Posterior density"
     layout.update(
-        height=int(max(th.height, top_px + caption_px + axis_px + 0.55 * th.height)),
+        # on a page's screen the figure fits the window (the density needs less height
+        # than a slide gives it)
+        height=int(max(th.height, top_px + caption_px + axis_px + plot_share * th.height)),
         xaxis=xaxis,
         yaxis=yaxis,
         margin={

@@ -158,8 +158,13 @@ def km_figure(
         (label_chars * 0.6 * th.table_size + 24) if table else 0,
     )
     left = min(left, 0.38 * th.width)
-    names = {lab: legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
-    legend_settings, legend_px = legend(list(names.values()), th, th.width - left - 30)
+    if th.on_screen:
+        # a room's screen: the names only, so the legend leaves the plot its height;
+        # the estimates are marked on the curves and printed by the page
+        names = {lab: f"<b>{esc(lab)}</b>" for lab, _ in pairs}
+    else:
+        names = {lab: legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
+    place = legend(list(names.values()), th, th.width - left - 30)
     # one provenance line: groups of a comparison differ only by their level
     footnote = footnote or _footnote(pairs)
     marks_note = [comparison] if comparison else []
@@ -173,7 +178,7 @@ def km_figure(
     if fade_below is not None:
         marks_note.append(f"lighter: fewer than {fade_below} patients at risk")
     caption_text, caption_px = caption(marks_note, footnote, th)
-    top_px = (th.title_size * 2.0 if title else th.font_size * 0.6) + legend_px
+    top_px = (th.title_size * 2.0 if title else th.font_size * 0.6) + place.top_px
     axis_px = th.tick_size * 1.5 + th.font_size * 1.9 + 6  # tick labels and x title
     header_px = row_px * 1.1 if table else 0.0
     table_px = n_rows * row_px
@@ -252,8 +257,8 @@ def km_figure(
         height=height,
         xaxis=xaxis,
         yaxis=yaxis,
-        margin={"l": left, "r": 30, "t": top_px, "b": bottom_px, "autoexpand": False},
-        legend=legend_settings,
+        margin=place.margin(left, top_px, bottom_px),
+        legend=place.settings,
         meta={"footnote": footnote, "kind": "kaplan-meier", "title": title or y_name},
         hovermode="closest",
     )

@@ -40,6 +40,13 @@ class Theme:
     muted_colour: str = MUTED
     grid_colour: str = "#E3E3E3"
     font_family: str = FONT_FAMILY
+    # A presentation figure drawn on a page rather than exported: laid out for the
+    # page's measured size, its legend beside the plot when it would otherwise take
+    # rows above it.
+    on_screen: bool = False
+    # The caption is printed by the page under the figure (wrapped to the page, in the
+    # page's type) rather than drawn in it; the figure keeps it, hidden.
+    caption_below: bool = False
 
     @property
     def table_row_px(self) -> float:
@@ -103,7 +110,8 @@ def base_layout(theme: Theme, title: str | None = None) -> dict[str, Any]:
     """Layout shared by every figure: white, one font, no Plotly logo colours."""
     layout: dict[str, Any] = {
         "template": "simple_white",
-        "width": theme.width if theme.name == "presentation" else None,
+        # a figure on a page stretches to it (laid out for its measured width)
+        "width": theme.width if theme.name == "presentation" and not theme.on_screen else None,
         "height": theme.height,
         "font": {"family": theme.font_family, "size": theme.font_size, "color": theme.text_colour},
         "paper_bgcolor": "white",

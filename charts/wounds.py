@@ -60,6 +60,17 @@ CHANGE_LABELS = {
 }
 HATCH = "/"
 MAX_COLUMNS = 3
+# A panel's visits need this many layout pixels for their "n = ..." and tick labels
+# not to touch.
+PANEL_PX = 520
+
+
+def panels_across(th: Theme) -> int:
+    """Panels side by side: as many as the width holds; on a normal page, whose width is
+    unknown (the sidebar may leave it narrow), one above another."""
+    if th.name == "normal":
+        return 1
+    return max(1, min(MAX_COLUMNS, int(th.width // PANEL_PX)))
 
 
 def short_visit(visit: str) -> str:
@@ -95,15 +106,22 @@ def healing_status_figure(
         for v in c.status_visits:
             if v.visit not in visit_names:
                 visit_names.append(v.visit)
-    n_cols = min(len(names), MAX_COLUMNS)
+    # the visits in words: the x values are what the hover and the CSV of the numbers show
+    words = {v: DEFAULT_LABELS.value("AVISIT", v) for v in visit_names}
+    n_cols = min(len(names), panels_across(th))
     n_rows = math.ceil(len(names) / n_cols)
     titles = [f"{esc(n)} (n = {count(courses[n].n)})" for n in names] if len(names) > 1 else None
+    # Each row of panels: its plot (tall enough that the 12% above 100 holds the
+    # "n = ..." line), and between rows the tick labels of one and the title of the next.
+    row_px = max(0.36 * th.height, 12 * th.tick_size)
+    gap_px = th.tick_size * 2.0 + (th.font_size * 1.8 if titles else 0.0)
+    plot_px = n_rows * row_px + (n_rows - 1) * gap_px
     fig = make_subplots(
         rows=n_rows,
         cols=n_cols,
         shared_yaxes=True,
         horizontal_spacing=0.04,
-        vertical_spacing=0.16 if n_rows > 1 else 0.0,
+        vertical_spacing=gap_px / plot_px if n_rows > 1 else 0.0,
         subplot_titles=titles,
     )
     for i, name in enumerate(names):
@@ -119,7 +137,7 @@ def healing_status_figure(
             den = np.array([visits[vn].assessed for vn in shown], dtype=np.float64)
             fig.add_trace(
                 go.Bar(
-                    x=np.array(shown, dtype=object),
+                    x=np.array([words[vn] for vn in shown], dtype=object),
                     y=pct,
                     name=STATUS_LABELS[status],
                     legendgroup=status,
@@ -160,7 +178,7 @@ def healing_status_figure(
         # the denominator above each bar
         fig.add_trace(
             go.Scatter(
-                x=np.array(shown, dtype=object),
+                x=np.array([words[vn] for vn in shown], dtype=object),
                 y=np.full(len(shown), 100.0),
                 mode="text",
                 text=np.array([f"n = {visits[vn].assessed}" for vn in shown], dtype=object),
@@ -179,9 +197,9 @@ def healing_status_figure(
     xaxis.update(
         type="category",
         categoryorder="array",
-        categoryarray=visit_names,
+        categoryarray=[words[v] for v in visit_names],
         tickmode="array",
-        tickvals=visit_names,
+        tickvals=[words[v] for v in visit_names],
         ticktext=[short_visit(v) for v in visit_names],
         tickangle=0,
     )
@@ -207,7 +225,7 @@ def healing_status_figure(
         kind="wound status",
         extra_top=th.font_size * 1.6 if len(names) > 1 else 0.0,
         axis_title=False,
-        plot_px=None if n_rows == 1 else n_rows * 0.36 * th.height,
+        plot_px=None if n_rows == 1 else plot_px,
     )
     return fig
 

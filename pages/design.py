@@ -12,6 +12,7 @@ import streamlit as st
 
 from analytics.analyses.design import DesignResult, DesignSettings, GoldilocksDesign, versus
 from analytics.analyses.design_results import PowerCurve
+from analytics.model.view import View
 from analytics.report.frames import table_csv
 from charts.design import power_curve_figure, stopping_figure
 from ui import fmt
@@ -20,6 +21,7 @@ from ui.design import PLAN, STATED_ALPHA, STATED_POWER, controls, differences
 from ui.errors import shown_plainly
 from ui.figure import show_figure
 from ui.notes import methods, view_not_applied
+from ui.themes import screen_theme
 
 CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
 CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
@@ -246,7 +248,7 @@ def render() -> None:
         == "At the goal"
     )
     show_figure(
-        stopping_figure(res, at_goal=at_goal),
+        stopping_figure(res, at_goal=at_goal, theme=screen_theme(published_view() or View())),
         "design_stopping",
         slide=lambda: stopping_figure(
             res, at_goal=at_goal, theme="presentation", title="Where the simulated trials stopped"
@@ -259,7 +261,9 @@ def render() -> None:
     stated.append((PLAN.goal, STATED_ALPHA, f"Stated: false-positive rate {STATED_ALPHA:g}"))
     st.subheader("Probability of success by true rate")
     show_figure(
-        power_curve_figure(curve, goal=settings.goal, stated=stated),
+        power_curve_figure(
+            curve, goal=settings.goal, stated=stated, theme=screen_theme(published_view() or View())
+        ),
         "design_power",
         slide=lambda: power_curve_figure(
             curve,

@@ -19,13 +19,17 @@ def patency(ctx) -> None:
     opt = ctx.view
     view = data.survival(ctx.store, opt, (*PATENCY, *REINT))
     st.subheader("Patency of the circuit")
-    st.caption(
-        "Primary: no occlusion and no further intervention. Primary-assisted: "
-        "interventions allowed while the circuit never occluded. Secondary: patency "
-        "kept by further procedures after an occlusion. Only technical successes have "
-        "patency records."
-    )
-    if show_curves(ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits"):
+    # presentation: the figure first, its explanation under it
+    explanation = st.container() if not opt.presentation else None
+    shown = show_curves(ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits")
+    with explanation or st.container():
+        st.caption(
+            "Primary: no occlusion and no further intervention. Primary-assisted: "
+            "interventions allowed while the circuit never occluded. Secondary: patency "
+            "kept by further procedures after an occlusion. Only technical successes have "
+            "patency records."
+        )
+    if shown:
         show_estimates(view, (*PATENCY, *REINT), opt.landmark)
     reinterventions(ctx, view)
 

@@ -47,7 +47,14 @@ def controls(ctx) -> dict:
     opt = ctx.view
     st.session_state["pe_landmark"] = int(opt.landmark)
     st.session_state["pe_goal"] = round(100 * opt.goal)
-    with st.container(border=True):
+    # in the room the analysis is shown, not changed: the settings fold away so that
+    # the figure is in view
+    box = (
+        st.expander("What if? Change the analysis")
+        if opt.presentation
+        else st.container(border=True)
+    )
+    with box:
         st.markdown(
             "**What if?** Change the analysis; the protocol's values are the defaults "
             "(prior: Beta(a, b))."
@@ -199,7 +206,11 @@ def render() -> None:
         st.warning("What-if analysis, not the analysis plan: " + "; ".join(changed) + ".")
     for note in result.notes:
         st.warning(f"Read with care: {note}.")
-    bayes_verdict(result)
+    if not ctx.view.presentation or result.success is None:
+        # in the room the figure's own box says it (a reason needs the page's words)
+        bayes_verdict(result)
+    # presentation: the figure straight under the verdict, the numbers after it
+    figure_slot = st.container()
     left, right = st.columns(2)
     result_metrics(result, left, "Primary analysis" if result.imputed else "Complete cases")
     if other is not None:
@@ -221,11 +232,12 @@ def render() -> None:
         )
 
     key = (ctx.figure_key, tuple(sorted(settings.items())))
-    show_figure(
-        cached_figure("posterior", key, build),
-        "primary_endpoint",
-        slide=lambda: build("presentation", f"Primary endpoint: {NAME.lower()}"),
-    )
+    with figure_slot if opt.presentation else st.container():
+        show_figure(
+            cached_figure("posterior", key, build),
+            "primary_endpoint",
+            slide=lambda: build("presentation", f"Primary endpoint: {NAME.lower()}"),
+        )
     if ctx.compare_by:
         per_group(ctx, settings)
     found = {"Primary analysis" if result.imputed else "Complete cases": result.provenance.method}

@@ -14,7 +14,7 @@ from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients
 from ui.sites import sites
 from ui.tables import show_table
-from ui.themes import figure_theme
+from ui.themes import screen_theme
 
 POOLED, BENCHMARK = "pooled", "benchmark"
 # The URL holds what these read (?sites_outcome=Major+amputation&sites_target=Benchmark),
@@ -166,16 +166,17 @@ def render() -> None:
     st.title("Sites")
     if no_patients(data.count(ctx.store, ctx.filters), "there are no sites to compare"):
         return
-    outcome, benchmark, min_n, missing = controls(ctx)
+    # presentation: the settings fold away and the funnel comes first
+    presenting = ctx.view.presentation
+    with st.expander("Outcome and benchmark") if presenting else st.container():
+        outcome, benchmark, min_n, missing = controls(ctx)
+    lead = st.container() if presenting else None
     if missing:
         st.info("Enter the benchmark in percent; until then the pooled proportion is the target.")
     opts = ctx.view
     res = sites(ctx.store, opts, outcome, day=opts.landmark, benchmark=benchmark, min_n=min_n)
     if not res.sites:
-        st.info(
-            "The patients in view have no site identifier (SITEID), so there are no sites "
-            "to compare."
-        )
+        st.info("The patients in view have no site identifier, so there are no sites to compare.")
         return
     if ctx.compare_by:
         st.caption("Compare by does not split this page: the sites are the groups.")
@@ -197,11 +198,12 @@ def render() -> None:
     if res.target is not None and not (single and res.target_kind == "pooled"):
         key = (ctx.figure_key, outcome, benchmark, min_n)
         title = outcome_label(outcome, res.landmark)
-        show_figure(
-            cached_figure("funnel", key, lambda: funnel_figure(res, theme=figure_theme(opts))),
-            name,
-            slide=lambda: funnel_figure(res, title=title, theme="presentation"),
-        )
+        with lead or st.container():
+            show_figure(
+                cached_figure("funnel", key, lambda: funnel_figure(res, theme=screen_theme(opts))),
+                name,
+                slide=lambda: funnel_figure(res, title=title, theme="presentation"),
+            )
     elif res.target is None:
         st.info("No patient in view has a known status at the landmark: there is no funnel.")
     st.subheader("Table")

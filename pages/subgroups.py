@@ -15,7 +15,7 @@ from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
-from ui.themes import figure_theme
+from ui.themes import screen_theme
 
 # Identifiers and what happens after the procedure are not baseline subgroups.
 NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
@@ -124,7 +124,7 @@ def render() -> None:
     )
     key = (ctx.figure_key, endpoint, tuple(variables))
     show_figure(
-        cached_figure("forest", key, lambda: forest_figure(res, theme=figure_theme(opts))),
+        cached_figure("forest", key, lambda: forest_figure(res, theme=screen_theme(opts))),
         f"subgroups-{endpoint}",
         slide=lambda: forest_figure(
             res, theme="presentation", title=f"{res.label}: subgroups at {fmt.months(res.landmark)}"

@@ -12,7 +12,9 @@ import streamlit as st
 from analytics.analyses import views
 from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
 from analytics.model.filters import FilterState
+from analytics.model.provenance import Provenance
 from analytics.report.frames import stack
+from charts.theme import Theme
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
 from ui import data, fmt, patient_results
@@ -21,7 +23,7 @@ from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, not_compared, small_group_caution
 from ui.tables import in_words, show_table
-from ui.themes import figure_theme
+from ui.themes import screen_theme
 
 ALL = "All patients in view"
 SHARE = st.column_config.NumberColumn(format="percent")
@@ -108,6 +110,25 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
     )
 
 
+def status_figure(
+    courses: dict[str, WoundCourse], theme: Theme, main: Provenance, key: tuple[Any, ...]
+) -> None:
+    """Target wound status at each visit, the page's main figure."""
+    st.subheader("Target wound status at each visit")
+    show_figure(
+        cached_figure(
+            "wound_status",
+            key,
+            lambda: healing_status_figure(courses, theme=theme, provenance=main),
+        ),
+        "wound-status",
+        slide=lambda: healing_status_figure(
+            courses, theme="presentation", provenance=main, title="Target wound status"
+        ),
+        caption="Share of patients assessed at each visit; n above each bar is that denominator.",
+    )
+
+
 def render() -> None:
     ctx = current()
     st.title("Wounds and Rutherford class")
@@ -139,6 +160,8 @@ def render() -> None:
     if not any(v.followed for c in courses.values() for v in c.visits):
         st.info(no_visits)
         return
+    # presentation: the wound status figure first, the visit's numbers after it
+    lead = st.container() if opts.presentation else None
     choices = [v for v in overall.visits if v != BASELINE]
     default = overall.nearest
     visit = st.selectbox(
@@ -153,7 +176,7 @@ def render() -> None:
         name: patient_results.rutherford(ctx.store, opts.with_filters(f), visit)
         for name, f in filters.items()
     }
-    theme = figure_theme(opts)
+    theme = screen_theme(opts)
     main = overall.course.provenance
     key = (ctx.figure_key, ctx.compare_by)
 
@@ -169,19 +192,8 @@ def render() -> None:
         "and at the visit."
     )
 
-    st.subheader("Target wound status at each visit")
-    show_figure(
-        cached_figure(
-            "wound_status",
-            key,
-            lambda: healing_status_figure(courses, theme=theme, provenance=main),
-        ),
-        "wound-status",
-        slide=lambda: healing_status_figure(
-            courses, theme="presentation", provenance=main, title="Target wound status"
-        ),
-        caption="Share of patients assessed at each visit; n above each bar is that denominator.",
-    )
+    with lead or st.container():
+        status_figure(courses, theme, main, key)
     st.subheader("Target wound area")
     show_figure(
         cached_figure(

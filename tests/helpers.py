@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from analytics.model.schema import ENDPOINTS, TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -138,3 +141,22 @@ def open_page(at: AppTest, page: str, **query: str | list[str]) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+# Words, not codes: what a person reads holds no column name of the data model and no
+# code in capitals ("AFS" is the clinical abbreviation, spelled out where it is used).
+ALLOWED_CAPITALS = {"AFS"}
+COLUMN_NAMES = {c.name for t in TABLES.values() for c in t.columns} | set(ENDPOINTS)
+CAPITAL_CODES = {
+    v for t in TABLES.values() for c in t.columns for v in c.codes if re.search("[A-Z]{2}", v)
+}
+
+
+def codes_in(text: str) -> set[str]:
+    """The column names and codes that `text` shows a reader."""
+    found = {
+        n for n in COLUMN_NAMES if re.search(rf"(?<![A-Za-z]){re.escape(n)}(?![A-Za-z])", text)
+    }
+    found |= {c for c in CAPITAL_CODES if c in text}
+    found |= set(re.findall(r": [YNMF](?![A-Za-z])", text))
+    return found - ALLOWED_CAPITALS

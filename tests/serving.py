@@ -31,6 +31,30 @@ START_TIMEOUT = 90  # seconds; a cold start on two cores takes 5-10
 RENDER_TIMEOUT = 60_000  # milliseconds
 
 
+# pairs of a figure's texts whose boxes overlap by more than a couple of pixels
+OVERLAPS = """
+(root) => {
+  const boxes = [];
+  root.querySelectorAll('svg text').forEach(t => {
+    const s = (t.textContent || '').trim();
+    const r = t.getBoundingClientRect();
+    const st = getComputedStyle(t);
+    if (!s || r.width < 1 || r.height < 1 || st.visibility === 'hidden' || st.opacity === '0')
+      return;
+    boxes.push({s, x: r.left, y: r.top, w: r.width, h: r.height});
+  });
+  const hits = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const ox = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+    const oy = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+    if (ox > 2 && oy > 2) hits.push([a.s.slice(0, 40), b.s.slice(0, 40)]);
+  }
+  return hits;
+}
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("localhost", 0))
@@ -114,11 +138,36 @@ def settle(page: Page, title: str | None = None) -> None:
     page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
     page.wait_for_timeout(300)  # a rerun (e.g. through app.py) may follow at once
     page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
+    if "present=true" in page.url:
+        # presentation pages report the window's size once drawn, which reruns them laid
+        # out for it (too fast for the script state to show): wait for the figures' size
+        # to hold still
+        _hold_still(page)
+        page.wait_for_selector(idle, timeout=RENDER_TIMEOUT)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
         ".every(c => c.querySelector('.main-svg'))",
         timeout=RENDER_TIMEOUT,
     )
+
+
+def _hold_still(page: Page, samples: int = 5, every_ms: int = 400) -> None:
+    """Until the figures' sizes have held for `samples` looks in a row, with no element
+    of a rerun still stale and the script idle."""
+    state = (
+        "() => [document.querySelector('[data-testid=stApp]')?.dataset.testScriptState,"
+        " document.querySelectorAll('[data-stale=true]').length,"
+        " ...[...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+        ".map(c => Math.round(c.getBoundingClientRect().height))].join(',')"
+    )
+    seen: list[str] = []
+    for _ in range(RENDER_TIMEOUT // every_ms):
+        now = page.evaluate(state)
+        seen.append(now)
+        settled = now.startswith("notRunning,0")
+        if settled and len(seen) >= samples and len(set(seen[-samples:])) == 1:
+            return
+        page.wait_for_timeout(every_ms)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -23,7 +23,7 @@ from analytics.model.labels import Labels
 from analytics.model.view import View
 from analytics.store import Cohort, Store
 from charts.palette import colour_map
-from ui import data
+from ui import data, themes
 
 _KEY = "_dva_context"
 
@@ -68,7 +68,7 @@ class Context:
     @property
     def figure_key(self) -> tuple[Any, ...]:
         """What the page's figures depend on: the data and the whole view."""
-        return data.figure_key(self.store, self.view)
+        return (*data.figure_key(self.store, self.view), themes.screen_key(self.view))
 
     @property
     def cohort(self) -> Cohort:

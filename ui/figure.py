@@ -13,7 +13,9 @@ notice: written under the figure in the images, as ``#`` header lines in the CSV
 from __future__ import annotations
 
 import base64
+import html
 import logging
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -148,6 +150,23 @@ def _csv_bytes(fig: go.Figure, lines: list[str]) -> Callable[[], bytes]:
     return make
 
 
+WIDE_CSS = """<style>
+.st-key-{key} {{ overflow-x: auto; }}
+.st-key-{key}_inner {{ min-width: {width}px; }}
+</style>"""
+
+
+def hidden_captions(fig: go.Figure) -> list[str]:
+    """The captions a figure laid out for the page's screen leaves to the page to print
+    (`charts.theme.Theme.caption_below`), as plain lines."""
+    found = []
+    for ann in fig.layout.annotations or ():
+        if ann.name == "caption" and ann.visible is False and ann.text:
+            plain = re.sub(r"<[^>]+>", " ", ann.text.replace("<br>", " "))
+            found.append(html.unescape(" ".join(plain.split())))
+    return found
+
+
 def show_figure(
     fig: go.Figure,
     name: str,
@@ -168,7 +187,19 @@ def show_figure(
         # first caption line of figures without a risk table; keep it near the ticks.
         fig.update_xaxes(title_standoff=6, selector={"anchor": "y"})
     # theme=None: the figure as charts designed it, the same as its PNG, not restyled
-    st.plotly_chart(fig, width="stretch", theme=None, key=f"fig_{name}", config=PLOTLY_CONFIG)
+    if fig.layout.width:
+        # a figure that set its own width (a forest plot whose columns need it) keeps it
+        # and scrolls sideways on a narrow page rather than print columns over each other
+        with st.container(key=f"wide_{name}"):
+            st.html(WIDE_CSS.format(key=f"wide_{name}", width=int(fig.layout.width)))
+            with st.container(key=f"wide_{name}_inner"):
+                st.plotly_chart(
+                    fig, width="content", theme=None, key=f"fig_{name}", config=PLOTLY_CONFIG
+                )
+    else:
+        st.plotly_chart(fig, width="stretch", theme=None, key=f"fig_{name}", config=PLOTLY_CONFIG)
+    for text in hidden_captions(fig):
+        st.caption(text)
     if caption:
         st.caption(caption)
     source: FigureSource = slide if slide is not None else fig

@@ -28,7 +28,8 @@ def notice_text(store: Store) -> str | None:
 
 
 def synthetic_notice(store: Store) -> None:
-    """Shown by app.py above every page when the data are invented."""
+    """Shown by app.py above every page when the data are invented (in presentation
+    mode `cohort_line` carries it instead)."""
     text = notice_text(store)
     if text:
         st.warning(text, icon="⚠️")
@@ -41,9 +42,14 @@ def source_text(store: Store) -> str:
     return f"Data: {source}." + (f" {notice}" if notice else "")
 
 
-def cohort_line(n: int, total: int, view: View, labels: Labels) -> None:
-    """N of M and the view in words, above every page."""
-    st.caption(f"**{fmt.patients(n, total)}** · {view.describe(labels)}")
+def cohort_line(n: int, total: int, view: View, labels: Labels, notice: str | None = None) -> None:
+    """N of M and the view in words, above every page; in presentation mode after the
+    first sentence of the synthetic `notice`, on one line."""
+    line = f"**{fmt.patients(n, total)}** · {view.describe(labels)}"
+    if notice:
+        first = notice.split(". ")[0].rstrip(".")
+        line = f":orange[:material/warning: **{first}.**] · {line}"
+    st.caption(line)
 
 
 def link_problems(problems: Sequence[str]) -> None:

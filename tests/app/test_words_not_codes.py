@@ -5,20 +5,14 @@ with filters and a comparison active. The URL keeps the codes."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.model.schema import ENDPOINTS, TABLES
-from tests.helpers import ROOT
+from tests.helpers import ROOT, codes_in
 from ui.navigation import PAGES
 
-# "AFS" is the clinical abbreviation of amputation-free survival, spelled out on the pages
-ALLOWED = {"AFS"}
-NAMES = {c.name for t in TABLES.values() for c in t.columns} | set(ENDPOINTS)
-CODES = {v for t in TABLES.values() for c in t.columns for v in c.codes if re.search("[A-Z]{2}", v)}
 # figure keys that hold data or identifiers, not text a reader sees
 HIDDEN = {"customdata", "meta", "x", "y", "legendgroup", "categoryarray", "tickvals", "uid"}
 
@@ -36,8 +30,17 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def readable(at: AppTest) -> Iterator[str]:
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "title",
-                 "subheader", "header"):
+    for kind in (
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "title",
+        "subheader",
+        "header",
+    ):
         for element in getattr(at, kind):
             yield element.value
     for m in at.metric:
@@ -53,13 +56,6 @@ def readable(at: AppTest) -> Iterator[str]:
         yield button.label
     for chart in at.get("plotly_chart"):
         yield from _strings(json.loads(chart.proto.spec))
-
-
-def codes_in(text: str) -> set[str]:
-    found = {n for n in NAMES if re.search(rf"(?<![A-Za-z]){re.escape(n)}(?![A-Za-z])", text)}
-    found |= {c for c in CODES if c in text}
-    found |= set(re.findall(r": [YNMF](?![A-Za-z])", text))
-    return found - ALLOWED
 
 
 @pytest.mark.slow

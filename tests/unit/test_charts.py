@@ -402,13 +402,18 @@ def test_presentation_theme_is_larger_and_bolder(groups):
 
 
 # --- competing risks ----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def competing() -> CompetingRisksResult:
+def competing_times() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(21)
     n = 300
     amp, death, cens = rng.exponential(900, n), rng.exponential(500, n), rng.uniform(60, 400, n)
     t = np.ceil(np.minimum.reduce([amp, death, cens]))
     code = np.where(cens <= np.minimum(amp, death), 0, np.where(amp < death, 1, 2))
+    return t, code
+
+
+@pytest.fixture(scope="module")
+def competing() -> CompetingRisksResult:
+    t, code = competing_times()
     return cumulative_incidence(
         t, code, cause=1, landmarks=(183, 365), endpoint="LS", provenance=PROV
     )
@@ -418,7 +423,14 @@ def test_cumulative_incidence_beside_one_minus_km(competing):
     fig = cif_figure(competing, landmark_day=183)
     lo, hi = fig.layout.yaxis.range
     assert lo <= 0
-    assert 100 <= hi <= 103
+    # scaled to the curves and their intervals, to the next 10%, not 0-100%
+    drawn = [competing.aalen_johansen, competing.one_minus_km]
+    highest = 100 * max(float(np.nanmax(np.r_[c.estimate, c.upper])) for c in drawn)
+    ticks = list(fig.layout.yaxis.tickvals)
+    assert ticks[-1] % 10 == 0
+    assert highest <= ticks[-1] < highest * 1.15 + 10
+    assert ticks[-1] <= hi <= 1.03 * ticks[-1]
+    assert ticks[-1] < 100  # this risk is far from 100%
     curves = [t for t in traces(fig, "curve") if t.showlegend]
     assert [c.meta["csv"]["group"] for c in curves] == ["Aalen-Johansen", "1 - KM"]
     assert curves[0].line.dash is None
@@ -436,6 +448,20 @@ def test_cumulative_incidence_beside_one_minus_km(competing):
         (mk,) = traces(fig, "landmark", group)
         assert mk.y[0] == pytest.approx(100 * res.landmark(183).estimate)
     assert competing.aalen_johansen.provenance.footnote() in fig.layout.meta["footnote"]
+
+
+def test_cumulative_incidence_has_its_own_risk_table(competing):
+    fig = cif_figure(competing, tick_months=3)
+    (row,) = traces(fig, "risk table")
+    t, _ = competing_times()
+    days = np.asarray(row.customdata)[:, 0]
+    assert days[0] == 0
+    assert len(days) >= 3
+    # patients still followed on each tick's day, counted by hand from the times
+    assert [int(v) for v in row.text] == [int((t >= d - 1e-9).sum()) for d in days]
+    assert row.yaxis == "y2"
+    # the curves sit above the table
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]
 
 
 # --- posterior ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from analytics.analyses.visits import (
     wound_course,
 )
 from analytics.model.filters import FilterState
+from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.provenance import Provenance
 from analytics.model.schema import VISIT_SCHEDULE
 from analytics.store import Cohort, Store
@@ -244,13 +245,15 @@ def test_healing_status_figure_draws_the_counts(cohort, demo_visits):
                 row = table[
                     (table["group"] == name)
                     & (table["series"] == series)
-                    & (table["visit"] == v.visit)
+                    & (table["visit"] == DEFAULT_LABELS.value("AVISIT", v.visit))
                 ].iloc[0]
                 assert row["patients"] == v.count(status)
                 assert row["assessed"] == v.assessed
                 assert row["percent_of_assessed"] == pytest.approx(100 * v.share(status))
-    # visits with no assessed patient (baseline) are not drawn
-    assert BASELINE not in set(table["visit"])
+    # the visits in words, as the hover reads; those with no assessed patient
+    # (baseline) are not drawn
+    assert not {v for c in courses.values() for v in c.visits} & set(table["visit"])
+    assert DEFAULT_LABELS.value("AVISIT", BASELINE) not in set(table["visit"])
     assert fig.layout.meta["footnote"] == courses["Small"].provenance.footnote()
     assert "Status" in to_csv(fig).decode().splitlines()[0]
 
