@@ -231,8 +231,6 @@ def width_for(needed: float, th: Theme) -> int | None:
     a page's keeps what it needs (the page scrolls sideways rather than print text over
     text), and a presentation figure laid out for a page wide enough stretches to it
     (None)."""
-    if th.name == "presentation" and not th.on_screen:
-        return int(max(needed, th.width))
-    if th.name == "normal":  # the page's width is unknown
+    if not th.on_screen:  # a slide, or a normal page whose width is unknown
         return int(max(needed, th.width))
     return int(needed) if needed > th.width + 1 else None

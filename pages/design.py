@@ -247,8 +247,9 @@ def render() -> None:
         )
         == "At the goal"
     )
+    theme = screen_theme(published_view() or View())
     show_figure(
-        stopping_figure(res, at_goal=at_goal, theme=screen_theme(published_view() or View())),
+        stopping_figure(res, at_goal=at_goal, theme=theme),
         "design_stopping",
         slide=lambda: stopping_figure(
             res, at_goal=at_goal, theme="presentation", title="Where the simulated trials stopped"
@@ -261,9 +262,7 @@ def render() -> None:
     stated.append((PLAN.goal, STATED_ALPHA, f"Stated: false-positive rate {STATED_ALPHA:g}"))
     st.subheader("Probability of success by true rate")
     show_figure(
-        power_curve_figure(
-            curve, goal=settings.goal, stated=stated, theme=screen_theme(published_view() or View())
-        ),
+        power_curve_figure(curve, goal=settings.goal, stated=stated, theme=theme),
         "design_power",
         slide=lambda: power_curve_figure(
             curve,

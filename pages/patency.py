@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, fmt
+from ui import data, fmt, style
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, small_group_caution
@@ -20,14 +20,16 @@ def patency(ctx) -> None:
     view = data.survival(ctx.store, opt, (*PATENCY, *REINT))
     st.subheader("Patency of the circuit")
     # presentation: the figure first, its explanation under it
-    explanation = st.container() if not opt.presentation else None
-    shown = show_curves(ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits")
-    with explanation or st.container():
-        st.caption(
-            "Primary: no occlusion and no further intervention. Primary-assisted: "
-            "interventions allowed while the circuit never occluded. Secondary: patency "
-            "kept by further procedures after an occlusion. Only technical successes have "
-            "patency records."
+    figure_slot = style.figure_slot(opt.presentation)
+    st.caption(
+        "Primary: no occlusion and no further intervention. Primary-assisted: "
+        "interventions allowed while the circuit never occluded. Secondary: patency "
+        "kept by further procedures after an occlusion. Only technical successes have "
+        "patency records."
+    )
+    with style.in_slot(figure_slot):
+        shown = show_curves(
+            ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits"
         )
     if shown:
         show_estimates(view, (*PATENCY, *REINT), opt.landmark)

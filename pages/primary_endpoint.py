@@ -12,7 +12,7 @@ import streamlit as st
 from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from analytics.model.view import View
 from charts.posterior import posterior_figure
-from ui import data, fmt
+from ui import data, fmt, style
 from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
@@ -47,14 +47,7 @@ def controls(ctx) -> dict:
     opt = ctx.view
     st.session_state["pe_landmark"] = int(opt.landmark)
     st.session_state["pe_goal"] = round(100 * opt.goal)
-    # in the room the analysis is shown, not changed: the settings fold away so that
-    # the figure is in view
-    box = (
-        st.expander("What if? Change the analysis")
-        if opt.presentation
-        else st.container(border=True)
-    )
-    with box:
+    with style.settings_box(opt.presentation, "What if? Change the analysis", border=True):
         st.markdown(
             "**What if?** Change the analysis; the protocol's values are the defaults "
             "(prior: Beta(a, b))."
@@ -210,7 +203,7 @@ def render() -> None:
         # in the room the figure's own box says it (a reason needs the page's words)
         bayes_verdict(result)
     # presentation: the figure straight under the verdict, the numbers after it
-    figure_slot = st.container()
+    figure_slot = style.figure_slot(ctx.view.presentation)
     left, right = st.columns(2)
     result_metrics(result, left, "Primary analysis" if result.imputed else "Complete cases")
     if other is not None:
@@ -232,7 +225,7 @@ def render() -> None:
         )
 
     key = (ctx.figure_key, tuple(sorted(settings.items())))
-    with figure_slot if opt.presentation else st.container():
+    with style.in_slot(figure_slot):
         show_figure(
             cached_figure("posterior", key, build),
             "primary_endpoint",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from analytics.analyses.sites import OUTCOMES, SMALL_SITE, SiteComparison
 from charts.funnel import funnel_figure
-from ui import data, fmt
+from ui import data, fmt, style
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
@@ -167,10 +167,9 @@ def render() -> None:
     if no_patients(data.count(ctx.store, ctx.filters), "there are no sites to compare"):
         return
     # presentation: the settings fold away and the funnel comes first
-    presenting = ctx.view.presentation
-    with st.expander("Outcome and benchmark") if presenting else st.container():
+    with style.settings_box(ctx.view.presentation, "Outcome and benchmark"):
         outcome, benchmark, min_n, missing = controls(ctx)
-    lead = st.container() if presenting else None
+    figure_slot = style.figure_slot(ctx.view.presentation)
     if missing:
         st.info("Enter the benchmark in percent; until then the pooled proportion is the target.")
     opts = ctx.view
@@ -198,7 +197,7 @@ def render() -> None:
     if res.target is not None and not (single and res.target_kind == "pooled"):
         key = (ctx.figure_key, outcome, benchmark, min_n)
         title = outcome_label(outcome, res.landmark)
-        with lead or st.container():
+        with style.in_slot(figure_slot):
             show_figure(
                 cached_figure("funnel", key, lambda: funnel_figure(res, theme=screen_theme(opts))),
                 name,

@@ -17,7 +17,7 @@ from analytics.report.frames import stack
 from charts.theme import Theme
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
-from ui import data, fmt, patient_results
+from ui import data, fmt, patient_results, style
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
@@ -161,7 +161,7 @@ def render() -> None:
         st.info(no_visits)
         return
     # presentation: the wound status figure first, the visit's numbers after it
-    lead = st.container() if opts.presentation else None
+    figure_slot = style.figure_slot(opts.presentation)
     choices = [v for v in overall.visits if v != BASELINE]
     default = overall.nearest
     visit = st.selectbox(
@@ -192,7 +192,7 @@ def render() -> None:
         "and at the visit."
     )
 
-    with lead or st.container():
+    with style.in_slot(figure_slot):
         status_figure(courses, theme, main, key)
     st.subheader("Target wound area")
     show_figure(

@@ -10,7 +10,7 @@ own size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import streamlit as st
@@ -99,7 +99,7 @@ def measure() -> Screen | None:
     """Mount the measuring component (once per run, on presentation pages) and return
     the browser's last report, if any."""
     known = current()
-    shown = None if known is None else known.__dict__
+    shown = None if known is None else asdict(known)
     result = _component(key=KEY, data=shown, height=0, on_size_change=lambda: None)
     return _parse(getattr(result, "size", None))
 

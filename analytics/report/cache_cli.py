@@ -38,12 +38,12 @@ HEADER = ("source", "size", "last used", "in use", "file")
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``cache`` (with ``list`` and ``prune``) on an argparse subparsers object."""
-    c: argparse.ArgumentParser = subparsers.add_parser(
+    c = arguments.command(
+        subparsers,
         "cache",
         help="list or prune the cache of built databases",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = c.add_subparsers(dest="cache_command", required=True, parser_class=arguments.Parser)
     actions.add_parser(

@@ -77,12 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=arguments.Parser)
-    s = sub.add_parser(
-        "summary",
-        help="print the summary JSON",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    s = arguments.command(
+        sub, "summary", help="print the summary JSON", description=DESCRIPTION, epilog=EPILOG
     )
     s.add_argument(
         "--data",
@@ -187,12 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P1,P2",
         help="endpoints to report (default: every PARAMCD in the data)",
     )
-    v = sub.add_parser(
+    v = arguments.command(
+        sub,
         "validate",
         help="check an extract and print its data-quality report",
         description=VALIDATE_DESCRIPTION,
         epilog=VALIDATE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     v.add_argument(
         "--data",

@@ -67,12 +67,12 @@ def _looks(text: str) -> tuple[int, ...]:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``design`` on an argparse subparsers object; returns its parser."""
-    d: argparse.ArgumentParser = subparsers.add_parser(
+    d = arguments.command(
+        subparsers,
         "design",
         help="simulate the Goldilocks adaptive design",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = d.add_argument
     add(
