@@ -24,10 +24,12 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost --server.headless true
 
+# Debian's chromium (browser tests, figure images) and poppler's pdftoppm (the pack's PDF
+# pages are rendered to PNG and looked at)
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and poppler-utils for the tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 test: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest

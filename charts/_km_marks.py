@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from analytics.estimators.km import KMResult
 from analytics.model.schema import DAYS_PER_MONTH
-from charts._text import count, esc, estimable, interval, month_label, pct
+from charts._text import esc, estimable, interval, month_label, pct
 from charts.theme import Theme
 
 
@@ -38,8 +38,15 @@ def landmark_text(res: KMResult, day: float) -> str:
     )
 
 
-def legend_name(lab: str, res: KMResult, median: bool, landmark_day: float | None) -> str:
-    name = f"<b>{esc(lab)}</b> (n = {count(res.n)}; {count(res.events)} events)"
+def at_risk_value(n: float, th: Theme) -> float:
+    """The number at risk behind a mark (its CSV), none when protection withholds it."""
+    return float("nan") if th.hides(n) else float(n)
+
+
+def legend_name(
+    lab: str, res: KMResult, median: bool, landmark_day: float | None, th: Theme
+) -> str:
+    name = f"<b>{esc(lab)}</b> (n = {th.count(res.n)}; {th.count(res.events)} events)"
     extra = []
     if median:
         extra.append(median_text(res))
@@ -164,7 +171,9 @@ def add_landmark(
             go.Scatter(
                 x=np.array([lm_m + nudge]),
                 y=np.array([100 * lm.estimate]),
-                customdata=np.array([[landmark_day, 100 * lm.lower, 100 * lm.upper, lm.at_risk]]),
+                customdata=np.array(
+                    [[landmark_day, 100 * lm.lower, 100 * lm.upper, at_risk_value(lm.at_risk, th)]]
+                ),
                 mode="markers",
                 error_y=err,
                 marker={
@@ -180,7 +189,7 @@ def add_landmark(
                         if ok
                         else "(95% CI not estimable); "
                     )
-                    + "%{customdata[3]:.0f} at risk<extra></extra>"
+                    + f"{th.count(lm.at_risk)} at risk<extra></extra>"
                 ),
                 showlegend=False,
                 legendgroup=lab,

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from analytics.estimators.km import KMResult
 from analytics.model.schema import DAYS_PER_MONTH
-from charts._text import count, esc
+from charts._text import esc
 from charts.theme import Theme
 
 FloatArray = NDArray[np.float64]
@@ -96,13 +96,15 @@ def table_rows(
 def add_table(fig: go.Figure, table: TableRows, th: Theme, table_events: bool) -> None:
     """The table's numbers as text traces on the second axes, its labels and header."""
     for r, (lab, series, colour, vals) in enumerate(table.rows):
-        text = np.array(["–" if not np.isfinite(v) else count(v) for v in vals])
+        text = np.array(["–" if not np.isfinite(v) else th.count(v) for v in vals])
+        # a withheld count leaves no number behind the figure either (its CSV)
+        shown = np.where([np.isfinite(v) and th.hides(v) for v in vals], np.nan, vals)
         fig.add_trace(
             go.Scatter(
                 x=table.ticks_m,
                 y=np.full(table.ticks_m.size, float(r)),
                 text=text,
-                customdata=np.column_stack((table.ticks_m * DAYS_PER_MONTH, vals)),
+                customdata=np.column_stack((table.ticks_m * DAYS_PER_MONTH, shown)),
                 mode="text",
                 textposition="middle center",
                 cliponaxis=False,

@@ -163,7 +163,7 @@ def km_figure(
         # the estimates are marked on the curves and printed by the page
         names = {lab: f"<b>{esc(lab)}</b>" for lab, _ in pairs}
     else:
-        names = {lab: legend_name(lab, res, show_median, landmark_day) for lab, res in pairs}
+        names = {lab: legend_name(lab, res, show_median, landmark_day, th) for lab, res in pairs}
     place = legend(list(names.values()), th, th.width - left - 30)
     # one provenance line: groups of a comparison differ only by their level
     footnote = footnote or _footnote(pairs)

@@ -47,6 +47,16 @@ class Theme:
     # The caption is printed by the page under the figure (wrapped to the page, in the
     # page's type) rather than drawn in it; the figure keeps it, hidden.
     caption_below: bool = False
+    # Small-cell protection: a count from 1 to small_cells - 1 is printed as
+    # "<small_cells" (0: every count printed); see `analytics.model.disclosure`.
+    small_cells: int = 0
+
+    def hides(self, n: float) -> bool:
+        return 1 <= n < self.small_cells
+
+    def count(self, n: float) -> str:
+        """A count as the figure prints it: "1,234", or "<11" under protection."""
+        return f"<{self.small_cells}" if self.hides(n) else f"{n:,.0f}"
 
     @property
     def table_row_px(self) -> float:

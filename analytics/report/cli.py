@@ -1,7 +1,7 @@
 """Command line: ``python -m analytics summary [options]`` prints one JSON document;
 ``python -m analytics validate --data PATH [--mapping FILE]`` prints the data-quality
 report of an extract; ``python -m analytics cache list|prune`` shows and trims the cache
-of built databases.
+of built databases; ``python -m analytics pack --out FILE`` writes a committee pack.
 
 Bad arguments or unusable data end with exit code 2 and one paragraph on
 stderr naming the file, column and row at fault; never a traceback.
@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from analytics.estimators.bayes import DEFAULT_IMPUTATIONS, DEFAULT_SEED, BayesianEndpoint
@@ -21,7 +21,7 @@ from analytics.estimators.km import CI_TYPES
 from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
 from analytics.model.view import View
-from analytics.report import arguments, cache_cli, design_cli
+from analytics.report import arguments, cache_cli, design_cli, pack_args
 from analytics.report.summary import summarize, summary_json
 from analytics.store import DEMO_DIR, Store
 from analytics.store.validation import validate_extract
@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
     design_cli.add_parser(sub)
     cache_cli.add_parser(sub)
+    pack_args.add_parser(sub)
     return parser
 
 
@@ -237,7 +238,11 @@ def _check_by(store: Store, filters: FilterState, by: str) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, pack: Callable[[argparse.Namespace], int] | None = None
+) -> int:
+    """Run one command; `pack` writes a committee pack (given by the entry point, which
+    may import the figure-drawing packages the engine does not)."""
     logging.disable(logging.WARNING)
     # a library's warning would print source paths and code lines on the user's terminal;
     # the test suite turns every warning into an error, so none goes unseen there
@@ -247,6 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return design_cli.run(args)
     if args.command == "cache":
         return cache_cli.run(args)
+    if args.command == "pack":
+        if pack is None:
+            return arguments.fail("python -m analytics pack: run it as python -m analytics")
+        return pack(args)
     if args.command == "validate":
         return _validate(args.data, args.mapping)
     try:

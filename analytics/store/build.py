@@ -22,7 +22,7 @@ from analytics.store.cache import cache_folder, evict_after_build, mark_used
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 
 def cache_dir() -> Path:
@@ -104,6 +104,7 @@ def build_database(src: Path, dest: Path, mapping: Path | None = None) -> Path:
                 "schema_version": SCHEMA_VERSION,
                 "source": str(manifest.get("name", src.name)),
                 "synthetic": "Y" if manifest.get("synthetic") else "N",
+                "registry": "Y" if result.layout.registry else "N",
                 "notice": str(manifest.get("notice", "")),
                 "manifest": json.dumps(manifest, sort_keys=True),
                 "unusable": result.unusable,

@@ -18,6 +18,7 @@ import pandas as pd
 
 from analytics.extract.issues import DataError, DataIssue, FileReport
 from analytics.extract.report import QualityReport
+from analytics.model.disclosure import Disclosure, decide
 from analytics.model.filters import FilterState
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
@@ -112,6 +113,16 @@ class Store:
     @property
     def synthetic(self) -> bool:
         return self.meta.get("synthetic") == "Y"
+
+    @property
+    def registry(self) -> bool:
+        """Built from a registry: a folder of study (or site) folders."""
+        return self.meta.get("registry") == "Y"
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """The deployment's small-cell protection for these data."""
+        return decide(self.manifest, self.registry)
 
     @property
     def manifest(self) -> dict[str, object]:

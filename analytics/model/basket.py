@@ -1,0 +1,146 @@
+"""The report basket: the cards a user has put aside for a committee pack, each a kind
+of figure or table with the view it was taken in, a title and a comment.
+
+The basket travels in the URL as one ``card`` parameter per card, in order, each value
+the card's own query text (``kind=afs&title=...&note=...`` followed by its view's
+parameters, `View.to_query`), so a colleague who opens the link gets the same deck and
+the command line takes the same text (``python -m analytics pack --card "..."``).
+
+Reading is bounded and never raises: at most `MAX_CARDS` cards of at most
+`MAX_CARD_TEXT` characters each are read, and a card that cannot be used is named in
+`Basket.problems` rather than dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl, urlencode
+
+from analytics.model.filters import MAX_FILTER_TEXT
+from analytics.model.view import View
+
+KIND, TITLE, NOTE = "kind", "title", "note"
+MAX_CARDS = 30
+MAX_TITLE = 120
+MAX_NOTE = 1000
+MAX_CARD_TEXT = MAX_FILTER_TEXT + MAX_TITLE * 3 + MAX_NOTE * 3 + 64
+
+# code -> the card's default title, in the order of the standard committee pack
+KINDS: dict[str, str] = {
+    "overview": "Patients in view and headline outcomes",
+    "afs": "Amputation-free survival, limb salvage and survival",
+    "primary": "Primary endpoint: amputation-free survival against the performance goal",
+    "patency": "Patency",
+    "subgroups": "Subgroups: amputation-free survival",
+    "wounds": "Target wound status at each visit",
+    "rutherford": "Change in Rutherford category",
+    "table1": "Table 1: baseline characteristics",
+    "table2": "Table 2: procedure",
+    "sites": "Sites: amputation-free survival at the landmark",
+    "audit": "NICE IPG773 audit",
+}
+STANDARD: tuple[str, ...] = tuple(KINDS)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One figure or table of the pack, in the view it was taken in."""
+
+    kind: str
+    view: View = field(default_factory=View)
+    title: str = ""  # empty: the kind's default title
+    note: str = ""  # the user's comment, printed in the slide's notes
+
+    @property
+    def heading(self) -> str:
+        return self.title or KINDS.get(self.kind, self.kind)
+
+    def to_text(self) -> str:
+        """The card's URL value: its kind, title and note, then its view."""
+        query = {KIND: self.kind}
+        if self.title:
+            query[TITLE] = self.title
+        if self.note:
+            query[NOTE] = self.note
+        query.update(self.view.to_query())
+        return urlencode(query)
+
+    @classmethod
+    def from_text(cls, text: str) -> tuple[Card | None, str | None]:
+        """A card from its URL value, or None and why it cannot be used."""
+        if len(text) > MAX_CARD_TEXT:
+            return None, f"a card of {len(text):,} characters (at most {MAX_CARD_TEXT:,})"
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=200)
+        first = dict(pairs)
+        kind = first.get(KIND, "")
+        if kind not in KINDS:
+            shown = kind[:40] or "nothing"
+            return None, f"kind={shown!r}: not a kind of card ({', '.join(KINDS)})"
+        rest: dict[str, list[str]] = {}
+        for name, value in pairs:
+            if name not in (KIND, TITLE, NOTE):
+                rest.setdefault(name, []).append(value)
+        view = View.from_query(rest)
+        card = cls(
+            kind=kind,
+            view=replace(view, problems=(), ignored=()),
+            title=" ".join(first.get(TITLE, "").split())[:MAX_TITLE],
+            note=first.get(NOTE, "").strip()[:MAX_NOTE],
+        )
+        if view.problems:
+            return card, f"card {card.heading!r}: " + "; ".join(view.problems)
+        return card, None
+
+
+@dataclass(frozen=True)
+class Basket:
+    """The cards in order, and what the link held that could not be used."""
+
+    cards: tuple[Card, ...] = ()
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_query(self) -> list[str]:
+        """The ``card`` parameter's values, in order."""
+        return [c.to_text() for c in self.cards]
+
+    @classmethod
+    def from_query(cls, values: Sequence[str]) -> Basket:
+        cards: list[Card] = []
+        problems: list[str] = []
+        if len(values) > MAX_CARDS:
+            problems.append(f"{len(values)} cards in the link; the first {MAX_CARDS} are read")
+        for text in values[:MAX_CARDS]:
+            card, problem = Card.from_text(text)
+            if card is not None:
+                cards.append(card)
+            if problem is not None:
+                problems.append(problem)
+        return cls(tuple(cards), tuple(problems))
+
+    @classmethod
+    def standard(cls, view: View, kinds: Iterable[str] = STANDARD) -> Basket:
+        """The standard committee pack for one view."""
+        return cls(tuple(Card(kind, view) for kind in kinds))
+
+    def add(self, card: Card) -> Basket:
+        return replace(self, cards=(*self.cards, card)[:MAX_CARDS])
+
+    def remove(self, index: int) -> Basket:
+        return replace(self, cards=self.cards[:index] + self.cards[index + 1 :])
+
+    def move(self, index: int, step: int) -> Basket:
+        """The card at `index` moved `step` places (-1: up), kept within the basket."""
+        cards = list(self.cards)
+        to = min(max(index + step, 0), len(cards) - 1)
+        cards.insert(to, cards.pop(index))
+        return replace(self, cards=tuple(cards))
+
+    def edit(self, index: int, *, title: str | None = None, note: str | None = None) -> Basket:
+        card = self.cards[index]
+        changed = replace(
+            card,
+            title=card.title if title is None else " ".join(title.split())[:MAX_TITLE],
+            note=card.note if note is None else note.strip()[:MAX_NOTE],
+        )
+        return replace(self, cards=(*self.cards[:index], changed, *self.cards[index + 1 :]))

@@ -1,0 +1,299 @@
+"""Small-cell protection of what is published: tables of counts, the number at risk,
+curves of small groups, Table 1 and 2, the audit.
+
+A count from 1 to 10 reads "<11" (`Disclosure.marker`). Any other cell that would let a
+reader work one out (through a column's total published elsewhere, the parts of a row
+and their total, or a category's complement within its denominator) is withheld as
+well and reads "*" (complementary suppression, `analytics.estimators.suppression`); so
+is every share or estimate computed from a withheld count. With protection off every
+function returns its input unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analytics.analyses.audit_items import NOT_IN_EXTRACT, Audit, Estimate, Item, KindCount
+from analytics.analyses.tables import SummaryTable, row_text
+from analytics.estimators.describe import Row
+from analytics.estimators.km import KMResult
+from analytics.estimators.suppression import Line, primary, suppress
+from analytics.model.disclosure import Disclosure
+
+COMPLEMENT = "*"
+NOTE = (
+    '"<{t}": a count from 1 to {m}; "*": withheld so that such a count cannot be worked '
+    "out from the others (small-cell protection)."
+)
+
+
+def _number(text: object) -> float | None:
+    """A published count cell's value (text "1,234" or a number); None when it is not a
+    count (a dash, "not recorded")."""
+    if isinstance(text, (int, float, np.integer, np.floating)) and not pd.isna(text):
+        return float(text)
+    if isinstance(text, str):
+        plain = text.replace(",", "").strip()
+        if plain.isdigit():
+            return float(plain)
+    return None
+
+
+@dataclass(frozen=True)
+class Protection:
+    disclosure: Disclosure = field(default_factory=Disclosure)
+
+    @property
+    def on(self) -> bool:
+        return self.disclosure.on
+
+    @property
+    def reason(self) -> str:
+        return self.disclosure.reason
+
+    @property
+    def note(self) -> str:
+        t = self.disclosure.threshold
+        return NOTE.format(t=t, m=t - 1)
+
+    def too_few(self, n: float | None) -> bool:
+        return self.disclosure.too_few(n)
+
+    def count_text(self, x: float) -> str:
+        """A count as figures print it ("1,234"), or the marker."""
+        return self.disclosure.marker if self.disclosure.hides(x) else f"{x:,.0f}"
+
+    def frame(
+        self,
+        frame: pd.DataFrame,
+        counts: Sequence[str],
+        *,
+        column_totals: bool = True,
+        groups: str | None = None,
+        row_parts: Sequence[str] = (),
+        row_total: str | None = None,
+        derived: Mapping[str, Sequence[str]] | None = None,
+        gate: str | None = None,
+    ) -> pd.DataFrame:
+        """`frame` (text cells) with its small counts withheld.
+
+        counts: the count columns. column_totals: each count column adds up to a total
+        a reader knows from elsewhere (the patients in view), within each run of rows
+        sharing the `groups` column's value when given (a subgroup variable's levels
+        add up to the patients with a value). row_parts / row_total:
+        in each row the parts add up to the total column (healed + healing + not
+        healing = assessed). derived: count column -> columns computed from it (its
+        share), withheld with it. gate: a row whose `gate` count is withheld has every
+        column other than its first withheld (the estimate of a group too small).
+        """
+        if not self.on or frame.empty:
+            return frame
+        cols = [c for c in counts if c in frame.columns]
+        values: list[float] = []
+        where: list[tuple[int, str]] = []
+        cell: dict[tuple[int, str], int] = {}
+        for i in range(len(frame)):
+            for c in cols:
+                v = _number(frame[c].iloc[i])
+                if v is not None:
+                    cell[(i, c)] = len(values)
+                    values.append(v)
+                    where.append((i, c))
+        lines: list[Line] = []
+        if column_totals:
+            keys = frame[groups].tolist() if groups else [None] * len(frame)
+            for c in cols:
+                for key in dict.fromkeys(keys):
+                    rows = [i for i in range(len(frame)) if keys[i] == key]
+                    parts = tuple(cell[(i, c)] for i in rows if (i, c) in cell)
+                    if len(parts) > 1:
+                        lines.append(Line(parts, len(values)))
+                        values.append(sum(values[p] for p in parts))
+                        where.append((-1, c))
+        if row_total is not None:
+            for i in range(len(frame)):
+                parts = tuple(cell[(i, c)] for c in row_parts if (i, c) in cell)
+                if (i, row_total) in cell and parts:
+                    lines.append(Line(parts, cell[(i, row_total)]))
+        ints = [int(v) for v in values]
+        small = primary(ints, self.disclosure.threshold)
+        withheld = self._suppress(ints, lines, [i < 0 for i, _ in where])
+        out = frame.copy()
+        derived = derived or {}
+        for k, (i, c) in enumerate(where):
+            if i < 0 or not withheld[k]:
+                continue
+            out.iloc[i, out.columns.get_loc(c)] = self.disclosure.marker if small[k] else COMPLEMENT
+            for d in derived.get(c, ()):
+                if d in out.columns:
+                    out.iloc[i, out.columns.get_loc(d)] = COMPLEMENT
+            if gate == c:
+                for d in out.columns[1:]:
+                    if d not in cols:
+                        out.iloc[i, out.columns.get_loc(d)] = COMPLEMENT
+        return out
+
+    def _suppress(self, values: list[int], lines: list[Line], fixed: list[bool]) -> np.ndarray:
+        """The cells to withhold; every cell not fixed when no choice protects them all
+        (the lines themselves would give a small count away)."""
+        try:
+            return suppress(values, lines, self.disclosure.threshold, fixed=fixed)
+        except ValueError:
+            return ~np.asarray(fixed, dtype=bool)
+
+    def counts(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+        return self.frame(frame, columns)
+
+    def estimates(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One row per curve or endpoint (Patients, Events, estimate, CI, At risk): the
+        estimate of a curve under the threshold is withheld with its patients."""
+        if not self.on:
+            return frame
+        protected = self.frame(frame, ["Patients"], column_totals=False, gate="Patients")
+        for col in ("Events", "At risk"):
+            if col in protected:
+                protected[col] = [self._primary_text(v) for v in protected[col]]
+        return protected
+
+    def risk(self, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The number at risk: each count from 1 to 10 reads "<11"."""
+        if frame is None or not self.on:
+            return frame
+        return frame.map(self._primary_text)
+
+    def _primary_text(self, value: object) -> object:
+        v = _number(value)
+        return self.disclosure.marker if v is not None and self.disclosure.hides(v) else value
+
+    def curves(self, results: Mapping[str, KMResult]) -> tuple[dict[str, KMResult], list[str]]:
+        """The curves that may be drawn, and the names of those withheld (a group under
+        the threshold)."""
+        drawn = {k: r for k, r in results.items() if not self.too_few(r.n)}
+        return drawn, [k for k in results if k not in drawn]
+
+    def hidden_note(self, hidden: Sequence[str]) -> str:
+        return (
+            f"Not drawn, fewer than {self.disclosure.threshold} patients: "
+            f"{', '.join(hidden)} (small-cell protection)."
+        )
+
+    def rows(self, items: Sequence[Item], total: int) -> list[str]:
+        """The text of each row of a Table 1-like list (`Row`: "n/N (x%); missing m";
+        the audit's `KindCount` and `Estimate` too) with its small counts withheld.
+
+        The cells a reader sees or derives: per count row its n, its complement within
+        the denominator (never printed, known when n and N are), the denominator and the
+        missing; the patients of the table. Lines: n + complement = N, N + missing =
+        the patients, and the categories of one variable (rows of a section sharing a
+        denominator that add up to it)."""
+        texts = [_item_text(it) for it in items]
+        if not self.on:
+            return texts
+        values: list[int] = [int(total)]
+        lines: list[Line] = []
+        cell: dict[tuple[int, str], int] = {}
+
+        def add(key: tuple[int, str], value: int) -> int:
+            cell[key] = len(values)
+            values.append(int(value))
+            return cell[key]
+
+        for i, it in enumerate(items):
+            n = getattr(it, "n", None)
+            if _kind(it) != "count" or n is None:
+                continue
+            denominator = int(getattr(it, "denominator", 0))
+            missing = int(getattr(it, "missing", 0))
+            lines.append(
+                Line((add((i, "n"), n), add((i, "c"), denominator - n)), add((i, "d"), denominator))
+            )
+            if denominator + missing == total:
+                lines.append(Line((cell[(i, "d")], add((i, "m"), missing)), 0))
+        categories: dict[tuple[str, int], list[int]] = {}
+        for i, _ in enumerate(items):
+            if (i, "n") in cell:
+                key = (getattr(items[i], "section", ""), values[cell[(i, "d")]])
+                categories.setdefault(key, []).append(i)
+        for (_, denominator), members in categories.items():
+            parts = tuple(cell[(i, "n")] for i in members)
+            if len(parts) > 1 and sum(values[p] for p in parts) == denominator:
+                lines.append(Line(parts, cell[(members[0], "d")]))
+        small = primary(values, self.disclosure.threshold)
+        withheld = self._suppress(values, lines, [k == 0 for k in range(len(values))])
+
+        def shown(key: tuple[int, str]) -> str | None:
+            k = cell.get(key)
+            if k is None or not withheld[k]:
+                return None
+            return self.disclosure.marker if small[k] else COMPLEMENT
+
+        out = []
+        for i, it in enumerate(items):
+            if (i, "n") in cell:
+                out.append(self._count_text(it, shown((i, "n")), shown((i, "d")), shown((i, "m"))))
+            else:
+                out.append(self._other_text(it, texts[i]))
+        return out
+
+    def _count_text(self, it: Item, n: str | None, d: str | None, m: str | None) -> str:
+        assert not isinstance(it, Estimate)
+        assert it.n is not None
+        value, denominator = it.n, it.denominator
+        missing = it.missing if isinstance(it, Row) else it.not_recorded
+        if n is None and d is None and not denominator:
+            return _item_text(it)
+        share = "" if n or d or not denominator else f" ({100 * value / denominator:.1f}%)"
+        text = f"{n or value}/{d or denominator}{share}"
+        if missing:
+            what = "kind not recorded" if isinstance(it, KindCount) else "missing"
+            text += f"; {what} {m or self._primary_text(missing)}"
+        return text
+
+    def _other_text(self, it: Item, text: str) -> str:
+        """A median row of a handful of patients, or an estimate with few at risk."""
+        numeric = _kind(it) in ("median_iqr", "median_range")
+        if numeric and self.disclosure.hides(getattr(it, "denominator", 0)):
+            return f"withheld: {self.disclosure.marker} patients with a value"
+        at_risk = getattr(it, "at_risk", None)
+        if at_risk is not None and self.disclosure.hides(at_risk):
+            return text.replace(f"; {at_risk:g} at risk", f"; {self.disclosure.marker} at risk")
+        return text
+
+
+def _kind(it: Item) -> str:
+    if isinstance(it, Row):
+        return it.kind
+    return "count" if isinstance(it, KindCount) else "estimate"
+
+
+def _item_text(it: Item) -> str:
+    if isinstance(it, Row):
+        return NOT_IN_EXTRACT if it.kind == "absent" else row_text(it)
+    return it.text()
+
+
+def summary_frame(protect: Protection, table: SummaryTable) -> pd.DataFrame:
+    """Table 1 or 2 as a committee reads it: section, characteristic, value."""
+    return pd.DataFrame(
+        {
+            "Section": [r.section for r in table.rows],
+            "Characteristic": [r.label for r in table.rows],
+            "Value": protect.rows(table.rows, table.n),
+        }
+    )
+
+
+def audit_frame(protect: Protection, audit: Audit) -> pd.DataFrame:
+    """The NICE audit as a committee reads it: section, item, value."""
+    items = [it for _, section in audit.sections for it in section]
+    return pd.DataFrame(
+        {
+            "Section": [it.section for it in items],
+            "Item": [it.label for it in items],
+            "Value": protect.rows(items, audit.n),
+        }
+    )

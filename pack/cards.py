@@ -1,0 +1,277 @@
+"""Each kind of card built for the view it holds: the same analytics calls and figure
+builders as the dashboard's pages, with the slide theme (16:9, presentation type).
+
+Every builder returns a `Content`; a card the data cannot fill (no patients in view,
+no records of the endpoint) says why in `Content.withheld` instead of failing the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from analytics.analyses import views
+from analytics.analyses.audit import audit_view
+from analytics.analyses.sites import compare_sites
+from analytics.analyses.subgroup_counts import subgroup_view
+from analytics.analyses.subgroup_model import DEFAULT_SUBGROUPS
+from analytics.analyses.tables import table1_view, table2_view
+from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
+from analytics.estimators.bayes import BayesianEndpoint
+from analytics.estimators.km import CI_LABELS
+from analytics.model.basket import Card
+from analytics.model.schema import DAYS_PER_MONTH
+from analytics.report.protect import Protection, audit_frame, summary_frame
+from analytics.store import Store
+from charts.forest import forest_figure
+from charts.funnel import funnel_figure
+from charts.posterior import posterior_figure
+from charts.wounds import healing_status_figure, rutherford_change_figure
+from pack import frames
+from pack.content import Content, Table, slide_theme
+from pack.curves import curves_card
+from ui import fmt
+
+ALL = "All patients"
+Builder = Callable[[Store, Card, Protection], Content]
+
+
+def _base(store: Store, card: Card, **fields: Any) -> Content:
+    fields.setdefault("provenance", store.provenance(card.view.filters))
+    return Content(
+        card=card, title=card.heading, view_line=card.view.describe(store.labels), **fields
+    )
+
+
+def overview(store: Store, card: Card, protect: Protection) -> Content:
+    v = card.view
+    counts = views.cohort_counts(store, v.filters, v.landmark)
+    head = views.headline_view(store, v.filters, day=v.landmark, goal=v.goal, ci_type=v.ci_type)
+    tables = (
+        Table("Patients", protect.counts(frames.cohort(counts), ["Patients"])),
+        Table(
+            f"Kaplan-Meier estimates at {fmt.at_day(v.landmark)}",
+            protect.estimates(frames.headline(head)),
+        ),
+    )
+    methods = (
+        f"Kaplan-Meier with Greenwood variance, 95% CI {CI_LABELS[v.ci_type]}; months of "
+        f"{DAYS_PER_MONTH:g} days.",
+        counts.provenance.method,
+    )
+    return _base(store, card, tables=tables, methods=methods, provenance=head.provenance)
+
+
+def afs(store: Store, card: Card, protect: Protection) -> Content:
+    return curves_card(
+        store,
+        card,
+        protect,
+        ("AFS", "LS", "OS"),
+        goal=card.view.goal,
+        goal_label="AFS performance goal",
+    )
+
+
+def patency(store: Store, card: Card, protect: Protection) -> Content:
+    return curves_card(store, card, protect, ("PP", "PAP", "SP"))
+
+
+def primary(store: Store, card: Card, protect: Protection) -> Content:
+    v = card.view
+    if protect.too_few(store.count(v.filters)):
+        return _base(store, card, withheld=protect.reason)
+    result = views.bayes_view(store, v.filters, BayesianEndpoint(day=v.landmark, goal=v.goal))
+    if result is None:
+        return _base(store, card, withheld="No amputation-free survival records in view.")
+    figure = posterior_figure(
+        result,
+        endpoint_label="Amputation-free survival",
+        title=None,
+        show_complete_case=result.imputed,
+        theme=slide_theme(protect),
+    )
+    counts = protect.frame(
+        frames.posterior_counts(result),
+        frames.POSTERIOR_PARTS,
+        column_totals=False,
+        row_parts=frames.POSTERIOR_PARTS,
+        row_total="Patients",
+    )
+    tables = (
+        Table(f"Status at day {result.day:g}", counts),
+        Table("Posterior of the amputation-free survival rate", frames.posterior(result)),
+    )
+    return _base(
+        store,
+        card,
+        figure=figure,
+        tables=tables,
+        methods=(result.provenance.method,),
+        provenance=result.provenance,
+    )
+
+
+def subgroups(store: Store, card: Card, protect: Protection) -> Content:
+    v = card.view
+    variables = list(DEFAULT_SUBGROUPS)
+    if v.compare and v.compare not in variables:
+        variables.append(v.compare)
+    found = subgroup_view(
+        store, v.filters, "AFS", variables, landmark=v.landmark, ci_type=v.ci_type
+    )
+    if found is None:
+        return _base(store, card, withheld="No amputation-free survival records in view.")
+    res = found.in_words(store.labels)
+    figure = forest_figure(res, theme=slide_theme(protect))
+    return _base(
+        store,
+        card,
+        figure=figure,
+        tables=(
+            Table(
+                "Subgroups",
+                protect.frame(frames.subgroups(res), ["n", "Events"], groups="Variable", gate="n"),
+            ),
+        ),
+        methods=(res.provenance.method,),
+        provenance=res.provenance,
+    )
+
+
+def wounds(store: Store, card: Card, protect: Protection) -> Content:
+    cohort = visit_cohort(store, card.view.filters)
+    course = wound_course(cohort)
+    if not any(v.assessed for v in course.visits):
+        return _base(store, card, withheld="No target wound assessed at a visit in view.")
+    figure = healing_status_figure(
+        {ALL: course}, theme=slide_theme(protect), provenance=course.provenance
+    )
+    table = protect.frame(
+        frames.wounds(course, store.labels),
+        frames.WOUND_COUNTS,
+        column_totals=False,
+        row_parts=frames.WOUND_COUNTS[1:],
+        row_total="Assessed",
+        derived={"Healed": ["Healed share"], "Assessed": ["Healed share"]},
+    )
+    return _base(
+        store,
+        card,
+        figure=figure,
+        tables=(Table("Target wound status by visit", table),),
+        methods=(course.provenance.method,),
+        provenance=course.provenance,
+    )
+
+
+def rutherford(store: Store, card: Card, protect: Protection) -> Content:
+    cohort = visit_cohort(store, card.view.filters)
+    visit = nearest_visit(cohort, card.view.landmark)
+    change = rutherford_at(cohort, visit)
+    if not change.paired:
+        return _base(store, card, withheld=f"No patient with a class at baseline and {visit}.")
+    figure = rutherford_change_figure(
+        {ALL: change}, theme=slide_theme(protect), provenance=change.provenance
+    )
+    table = Table(
+        f"Rutherford category at {store.labels.value('AVISIT', visit).lower()}",
+        protect.frame(
+            frames.rutherford(change), ["Patients"], derived={"Patients": ["Share of paired"]}
+        ),
+    )
+    return _base(
+        store,
+        card,
+        figure=figure,
+        tables=(table,),
+        methods=(change.provenance.method,),
+        provenance=change.provenance,
+    )
+
+
+def table1(store: Store, card: Card, protect: Protection) -> Content:
+    result = table1_view(store, card.view.filters)
+    return _base(
+        store,
+        card,
+        tables=(Table(result.title, summary_frame(protect, result)),),
+        methods=(result.provenance.method,),
+        provenance=result.provenance,
+    )
+
+
+def table2(store: Store, card: Card, protect: Protection) -> Content:
+    result = table2_view(store, card.view.filters, card.view.landmark)
+    return _base(
+        store,
+        card,
+        tables=(Table(result.title, summary_frame(protect, result)),),
+        methods=(result.provenance.method,),
+        provenance=result.provenance,
+    )
+
+
+def sites(store: Store, card: Card, protect: Protection) -> Content:
+    v = card.view
+    res = compare_sites(store, v.filters, "afs", day=v.landmark, ci_type=v.ci_type)
+    if not res.sites:
+        return _base(store, card, withheld="The patients in view have no site identifier.")
+    figure = None
+    if res.target is not None and len(res.sites) > 1:
+        figure = funnel_figure(res, theme=slide_theme(protect))
+    return _base(
+        store,
+        card,
+        figure=figure,
+        tables=(
+            Table(
+                "Sites",
+                protect.frame(
+                    frames.sites(res),
+                    frames.SITE_COUNTS,
+                    derived={"Events": ["Proportion (95% CI)"]},
+                    gate="Patients",
+                ),
+            ),
+        ),
+        methods=(res.provenance.method,),
+        provenance=res.provenance,
+    )
+
+
+def audit(store: Store, card: Card, protect: Protection) -> Content:
+    v = card.view
+    result = audit_view(store, v.filters, v.landmark, v.ci_type)
+    return _base(
+        store,
+        card,
+        tables=(Table("NICE IPG773 audit", audit_frame(protect, result)),),
+        methods=(result.provenance.method,),
+        provenance=result.provenance,
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    "overview": overview,
+    "afs": afs,
+    "primary": primary,
+    "patency": patency,
+    "subgroups": subgroups,
+    "wounds": wounds,
+    "rutherford": rutherford,
+    "table1": table1,
+    "table2": table2,
+    "sites": sites,
+    "audit": audit,
+}
+
+
+def build_card(store: Store, card: Card, protect: Protection) -> Content:
+    """The card's content; a view without patients (or too few to show) is withheld."""
+    n = store.count(card.view.filters)
+    if n == 0:
+        return _base(store, card, withheld="No patients in view.")
+    if protect.too_few(n):
+        return _base(store, card, withheld=protect.reason)
+    return BUILDERS[card.kind](store, card, protect)
