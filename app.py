@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import context, data, notes, sidebar, source, style, upload, viewport
+from ui import basket, context, data, notes, sidebar, source, style, upload, viewport
 from ui.navigation import navigation
 
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
@@ -51,6 +51,7 @@ def main() -> None:
     page = navigation(presentation)
     top = st.sidebar.container()
     choice = sidebar.build(store)
+    basket.sync()  # the report's cards: from a pasted link, or back into the URL
     try:
         n = data.count(store, choice.filters)
     except Exception:

@@ -35,6 +35,7 @@ def figure_2b(ctx) -> None:
         title="Amputation-free survival, limb salvage and overall survival",
         goal=opt.goal,
         goal_label="AFS performance goal",
+        card="afs",
     )
     if shown:
         show_estimates(view, CODES, opt.landmark)
@@ -134,7 +135,7 @@ def render() -> None:
         figure_2b(ctx)
     st.subheader("By group")
     with shown_plainly("the comparison between groups"):
-        show_comparison(ctx, CODES, key="afs_compare")
+        show_comparison(ctx, CODES, key="afs_compare", card="afs")
     with shown_plainly("the competing-risk view"):
         competing(ctx)
     methods(

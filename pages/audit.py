@@ -91,6 +91,7 @@ def render() -> None:
         view=ctx.view,
         provenance=result.provenance,
         column_config={c: PERCENT for c in ("Estimate", "Lower", "Upper")},
+        card="audit",
     )
     st.caption(result.provenance.footnote())
 

@@ -10,7 +10,7 @@ from analytics.analyses.views import CohortCounts
 from analytics.estimators.km import CI_LABELS
 from analytics.model.filters import FilterState
 from analytics.model.view import View
-from ui import data, fmt, notes
+from ui import basket, data, fmt, notes
 from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
@@ -183,6 +183,7 @@ def render() -> None:
         f"{fmt.share(opt.goal)} performance goal"
     )
     primary_endpoint(head)
+    basket.add_button("overview", opt, key="overview")
     found = {
         "Survival endpoints": f"Kaplan-Meier at day {head.day:g}; 95% CI: "
         f"{CI_LABELS[head.ci_type]}",

@@ -29,7 +29,8 @@ def patency(ctx) -> None:
     )
     with style.in_slot(figure_slot):
         shown = show_curves(
-            ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits"
+            ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits",
+            card="patency",
         )
     if shown:
         show_estimates(view, (*PATENCY, *REINT), opt.landmark)
@@ -84,7 +85,7 @@ def render() -> None:
         patency(ctx)
     st.subheader("By group")
     with shown_plainly("the comparison between groups"):
-        show_comparison(ctx, (*PATENCY, *REINT), key="patency_compare")
+        show_comparison(ctx, (*PATENCY, *REINT), key="patency_compare", card="patency")
 
 
 with shown_plainly("the patency page"):

@@ -47,7 +47,9 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
     first = tables[ALL]
     # the paper's layout: one row per characteristic, one column per group
     frame = side_by_side(tables)
-    show_table(frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance)
+    show_table(
+        frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance, card=name
+    )
 
 
 def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> None:

@@ -230,6 +230,7 @@ def render() -> None:
             cached_figure("posterior", key, build),
             "primary_endpoint",
             slide=lambda: build("presentation", f"Primary endpoint: {NAME.lower()}"),
+            card="primary",
         )
     if ctx.compare_by:
         per_group(ctx, settings)

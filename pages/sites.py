@@ -104,6 +104,13 @@ def explain(res: SiteComparison) -> None:
     )
 
 
+def card_of(res: SiteComparison) -> str | None:
+    """The report's sites card: amputation-free survival against the pooled proportion
+    at the landmark, every site judged from the default number of patients."""
+    default = res.outcome.key == "afs" and res.target_kind == "pooled" and res.min_n == SMALL_SITE
+    return "sites" if default else None
+
+
 def summary(res: SiteComparison) -> str:
     judged = res.judged
     beyond = [s for s in judged if s.position != "within"]
@@ -133,6 +140,7 @@ def table(ctx: Context, res: SiteComparison, name: str) -> None:
         provenance=res.provenance,
         label="Download the table (CSV)",
         file_name=f"{name}.csv",
+        card=card_of(res),
         column_config={
             "Site": st.column_config.TextColumn(pinned=True),
             "n": st.column_config.NumberColumn("Patients", format="%d"),
@@ -202,6 +210,7 @@ def render() -> None:
                 cached_figure("funnel", key, lambda: funnel_figure(res, theme=screen_theme(opts))),
                 name,
                 slide=lambda: funnel_figure(res, title=title, theme="presentation"),
+                card=card_of(res),
             )
     elif res.target is None:
         st.info("No patient in view has a known status at the landmark: there is no funnel.")

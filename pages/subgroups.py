@@ -78,6 +78,7 @@ def table(ctx: Context, res: SubgroupResult) -> None:
         provenance=res.provenance,
         label="Download the table (CSV)",
         file_name=f"subgroups-{res.endpoint}.csv",
+        card="subgroups" if res.endpoint == DEFAULT_ENDPOINT else None,
         column_config={
             "Variable": st.column_config.TextColumn(pinned=True),
             "Level": st.column_config.TextColumn(pinned=True),
@@ -130,6 +131,7 @@ def render() -> None:
             res, theme="presentation", title=f"{res.label}: subgroups at {fmt.months(res.landmark)}"
         ),
         caption=HETEROGENEITY,
+        card="subgroups" if endpoint == DEFAULT_ENDPOINT else None,
     )
     st.subheader("Table")
     table(ctx, res)

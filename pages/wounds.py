@@ -126,6 +126,7 @@ def status_figure(
             courses, theme="presentation", provenance=main, title="Target wound status"
         ),
         caption="Share of patients assessed at each visit; n above each bar is that denominator.",
+        card="wounds",
     )
 
 
@@ -265,6 +266,8 @@ def render() -> None:
             title=f"Rutherford class change at {at}",
         ),
         caption="Change from baseline among patients with a class at both.",
+        # the report's card is at the visit nearest the landmark
+        card="rutherford" if visit == default else None,
     )
     show_table(
         worded(ctx, stack({n: r.change_frame() for n, r in ruths.items()}, "Group")),

@@ -26,6 +26,7 @@ import plotly.io as pio
 import streamlit as st
 
 from charts import export
+from ui import basket
 from ui.context import Context, published
 from ui.notes import source_text
 
@@ -173,12 +174,14 @@ def show_figure(
     *,
     caption: str | None = None,
     slide: Callable[[], go.Figure] | None = None,
+    card: str | None = None,
 ) -> None:
     """Draw `fig` across the page, then PNG, SVG and CSV download buttons.
 
     `slide` builds the figure for the images (the presentation theme, sized for a
     16:9 slide); by default the images are of `fig` itself, 1600 layout pixels wide.
-    Nothing is rendered until a button is clicked.
+    Nothing is rendered until a button is clicked. `card`: the kind of report card the
+    figure is (`analytics.model.basket.KINDS`), offered as "Add to report".
     """
     ctx = published()
     lines = export_lines(ctx)
@@ -236,3 +239,5 @@ def show_figure(
             help="Every plotted number, with the filters, data source and method as "
             "# header lines (pandas.read_csv(f, comment='#')).",
         )
+        if card is not None and ctx is not None:
+            basket.add_button(card, ctx.view, key=name)

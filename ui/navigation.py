@@ -1,6 +1,6 @@
 """The pages and their menu: grouped in sections so that the whole menu shows at once,
 in the sidebar and, in presentation mode, across the top (four menus, not a row of
-thirteen links cut short by "more")."""
+fourteen links cut short by "more")."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ PAGES = (
     ("pages/patients.py", "Patients and procedure", ":material/groups:"),
     ("pages/sites.py", "Sites", ":material/location_on:"),
     ("pages/audit.py", "NICE audit", ":material/fact_check:"),
+    ("pages/report.py", "Committee report", ":material/slideshow:"),
     ("pages/data.py", "Data", ":material/database:"),
     ("pages/glossary.py", "Glossary", ":material/dictionary:"),
 )
@@ -29,7 +30,7 @@ SECTIONS = {
     "Patients": ("pages/subgroups.py", "pages/wounds.py", "pages/patients.py",
                  "pages/sites.py", "pages/audit.py"),
     "Evidence and design": ("pages/evidence.py", "pages/design.py"),
-    "About the data": ("pages/data.py", "pages/glossary.py"),
+    "Report and data": ("pages/report.py", "pages/data.py", "pages/glossary.py"),
 }
 DATA_PAGE = "pages/data.py"
 

@@ -90,6 +90,7 @@ def show_curves(
     y_title: str = "Patients free of the event",
     goal: float | None = None,
     goal_label: str = "Performance goal",
+    card: str | None = None,
 ) -> bool:
     """The endpoints' curves on one figure with its downloads; False if none has data."""
     results = {short(c): view.endpoints[c] for c in codes if c in view.endpoints}
@@ -115,7 +116,7 @@ def show_curves(
 
     key = (ctx.figure_key, tuple(codes), y_title, goal)
     fig = cached_figure(f"curves_{name}", key, build)
-    show_figure(fig, name, slide=lambda: build("presentation", with_title=True))
+    show_figure(fig, name, slide=lambda: build("presentation", with_title=True), card=card)
     return True
 
 
@@ -203,7 +204,9 @@ def comparison_text(cmp: GroupComparison, labels: Labels) -> str:
     return "; ".join(parts)
 
 
-def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
+def show_comparison(
+    ctx: Context, codes: Sequence[str], key: str, card: str | None = None
+) -> None:
     """Curves per level of the compare-by column for one chosen endpoint, the
     log-rank test and the hazard ratios."""
     by = ctx.compare_by
@@ -251,7 +254,13 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str) -> None:
     else:
         st.info(f"No test: {view.comparison_note.get(code, 'nothing to compare')}.")
     fig = cached_figure("compare", (ctx.figure_key, key, code, by), build)
-    show_figure(fig, f"{key}_{code}_by_{by}", slide=lambda: build("presentation", True))
+    # the card compares its first endpoint: offered for that one
+    show_figure(
+        fig,
+        f"{key}_{code}_by_{by}",
+        slide=lambda: build("presentation", True),
+        card=card if code == codes[0] else None,
+    )
     st.table(
         comparison_frame(view, code, by, opt.landmark, ctx.labels),
         hide_index=True,

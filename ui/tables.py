@@ -20,6 +20,7 @@ from analytics.model.provenance import Provenance
 from analytics.model.view import View
 from analytics.report.documents import table_docx, table_xlsx
 from analytics.report.frames import table_csv
+from ui import basket
 from ui.context import published
 
 ROW_PX = 35  # st.dataframe's row height
@@ -62,11 +63,13 @@ def show_table(
     column_config: Mapping[str, Any] | None = None,
     label: str | None = None,
     file_name: str | None = None,
+    card: str | None = None,
 ) -> None:
     """`frame` as an interactive table (key ``<name>_table``), then its download button
     (key ``<name>_download``), labelled "Download: <title> (CSV)" unless `label` says
     otherwise, saving ``<name>.csv`` unless `file_name` says otherwise. The CSV prints
-    `view` in words (None: a table no filter touches, such as published figures)."""
+    `view` in words (None: a table no filter touches, such as published figures).
+    `card`: the kind of report card the table is, offered as "Add to report"."""
     st.dataframe(
         frame,
         hide_index=True,
@@ -88,6 +91,8 @@ def show_table(
                 key=f"{name}_download" if ext == "csv" else f"{name}_{ext}",
                 help=None if ext == "csv" else f"{title} as an editable {kind} table",
             )
+        if card is not None and view is not None:
+            basket.add_button(card, view, key=name)
 
 
 def in_words(frame: pd.DataFrame, labels: Labels, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -30,6 +30,7 @@ PAGES = (
     ("pages/patients.py", "Patients and procedure", ""),
     ("pages/sites.py", "Sites", ""),
     ("pages/audit.py", "NICE audit", ""),
+    ("pages/report.py", "Committee report", ""),
     ("pages/data.py", "Data", ""),
     ("pages/glossary.py", "Glossary", ""),
 )

@@ -1,0 +1,79 @@
+"""The report basket in the app (AppTest): "Add to report" beside figures and tables puts
+a card with its view and comment in the URL; the report page reorders, renames and
+removes cards, and a link holding cards opens the same report."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.model.basket import Basket
+from tests.helpers import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.delenv("DVA_DATA_DIR", raising=False)
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def cards_in_url(at: AppTest) -> Basket:
+    values = at.query_params.get("card", [])
+    return Basket.from_query([values] if isinstance(values, str) else list(values))
+
+
+def add(at: AppTest, page: str, key: str, note: str = "") -> None:
+    at.switch_page(page)
+    at.run()
+    if note:
+        at.text_area(key=f"note_{key}").input(note).run()
+    at.button(key=f"add_confirm_{key}").click().run()
+    assert not at.exception
+
+
+@pytest.mark.slow
+def test_cards_keep_their_view_and_comment_and_travel_in_the_url(at):
+    at.query_params["DIALFL"] = "N"
+    add(at, "pages/afs.py", "afs_ls_os", note="for the committee")
+    assert [s.value for s in at.success] == ["Added: the report holds 1 card."]
+    add(at, "pages/subgroups.py", "subgroups-AFS")
+    basket = cards_in_url(at)
+    assert [c.kind for c in basket.cards] == ["afs", "subgroups"]
+    assert basket.cards[0].note == "for the committee"
+    assert all(c.view.to_query() == {"DIALFL": "N"} for c in basket.cards)
+
+
+@pytest.mark.slow
+def test_the_report_page_reorders_renames_and_removes(at):
+    at.query_params["card"] = ["kind=afs&DIALFL=N", "kind=table1", "kind=sites"]
+    at.switch_page("pages/report.py")
+    at.run()
+    assert not at.exception
+    titles = [t.value for t in at.text_input if t.key and t.key.startswith("title_")]
+    assert titles == [
+        "Amputation-free survival, limb salvage and survival",
+        "Table 1: baseline characteristics",
+        "Sites: amputation-free survival at the landmark",
+    ]
+    [b for b in at.button if b.key and b.key.startswith("up_")][2].click().run()
+    assert [c.kind for c in cards_in_url(at).cards] == ["afs", "sites", "table1"]
+    [t for t in at.text_input if t.key and t.key.startswith("title_")][0].input("AFS").run()
+    [b for b in at.button if b.key and b.key.startswith("remove_")][2].click().run()
+    basket = cards_in_url(at)
+    assert [c.heading for c in basket.cards] == [
+        "AFS",
+        "Sites: amputation-free survival at the landmark",
+    ]
+    assert basket.cards[0].view.to_query() == {"DIALFL": "N"}
+
+
+@pytest.mark.slow
+def test_a_link_with_a_card_it_cannot_read_says_so(at):
+    at.query_params["card"] = ["kind=afs", "kind=slides-of-everything"]
+    at.switch_page("pages/report.py")
+    at.run()
+    assert not at.exception
+    assert any("slides-of-everything" in w.value for w in at.warning)
+    assert [c.kind for c in cards_in_url(at).cards] == ["afs"]
