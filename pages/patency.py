@@ -29,7 +29,12 @@ def patency(ctx) -> None:
     )
     with style.in_slot(figure_slot):
         shown = show_curves(
-            ctx, view, PATENCY, "patency", title="Patency", y_title="Patent circuits",
+            ctx,
+            view,
+            PATENCY,
+            "patency",
+            title="Patency",
+            y_title="Patent circuits",
             card="patency",
         )
     if shown:

@@ -204,9 +204,7 @@ def comparison_text(cmp: GroupComparison, labels: Labels) -> str:
     return "; ".join(parts)
 
 
-def show_comparison(
-    ctx: Context, codes: Sequence[str], key: str, card: str | None = None
-) -> None:
+def show_comparison(ctx: Context, codes: Sequence[str], key: str, card: str | None = None) -> None:
     """Curves per level of the compare-by column for one chosen endpoint, the
     log-rank test and the hazard ratios."""
     by = ctx.compare_by

@@ -59,7 +59,7 @@ def test_the_report_page_reorders_renames_and_removes(at):
     ]
     [b for b in at.button if b.key and b.key.startswith("up_")][2].click().run()
     assert [c.kind for c in cards_in_url(at).cards] == ["afs", "sites", "table1"]
-    [t for t in at.text_input if t.key and t.key.startswith("title_")][0].input("AFS").run()
+    next(t for t in at.text_input if t.key and t.key.startswith("title_")).input("AFS").run()
     [b for b in at.button if b.key and b.key.startswith("remove_")][2].click().run()
     basket = cards_in_url(at)
     assert [c.heading for c in basket.cards] == [
