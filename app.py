@@ -18,7 +18,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import basket, context, data, notes, sidebar, source, style, upload, viewport
+from ui import (
+    basket,
+    context,
+    data,
+    disclosure,
+    notes,
+    sidebar,
+    source,
+    style,
+    upload,
+    viewport,
+)
 from ui.navigation import navigation
 
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
@@ -52,6 +63,7 @@ def main() -> None:
     top = st.sidebar.container()
     choice = sidebar.build(store)
     basket.sync()  # the report's cards: from a pasted link, or back into the URL
+    protection = disclosure.decide(store)
     try:
         n = data.count(store, choice.filters)
     except Exception:
@@ -63,6 +75,10 @@ def main() -> None:
         sidebar.reset_button(choice)
         st.stop()
     total = store.count()
+    if protection.too_few(n):
+        sidebar.summary(top, n, total, choice, shown=protection.disclosure.marker)
+        st.warning(f"{protection.reason} Remove a filter to see results for more patients.")
+        st.stop()
     sidebar.summary(top, n, total, choice)
     if choice.view.presentation:
         style.presentation()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -122,7 +122,9 @@ def estimate_text(lv: SubgroupLevel) -> str:
     return f"{100 * lv.estimate:.1f}% (CI not estimable)"
 
 
-def table_rows(table: SubgroupTable) -> list[Row]:
+def table_rows(table: SubgroupTable, count: Callable[[float], str] = count) -> list[Row]:
+    """The forest's rows; `count` prints a count (the theme's, under small-cell
+    protection)."""
     rows: list[Row] = []
     for var in table.variables:
         missing = f" ({count(var.n_missing)} missing)" if var.n_missing else ""

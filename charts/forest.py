@@ -31,7 +31,7 @@ from charts._forest_rows import (
     num,
     table_rows,
 )
-from charts._text import count, esc, month_label
+from charts._text import esc, month_label
 from charts.palette import INK, OKABE_ITO
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
 
@@ -63,7 +63,7 @@ def forest_figure(
         caption; the p-value drawn is each variable's ``p_interaction``.
     """
     th = get_theme(theme)
-    rows = table_rows(table)
+    rows = table_rows(table, th.count)
     names = {v.variable: v.label for v in table.variables}  # hovers read the label
     levels = [r.level for r in rows if r.level is not None]
     n_rows = len(rows)
@@ -228,7 +228,7 @@ def forest_figure(
     )
 
     notes = [
-        f"n = {count(table.n)} patients, {count(table.events)} events",
+        f"n = {th.count(table.n)} patients, {th.count(table.events)} events",
         "squares: hazard ratio vs the variable's reference level (size by n), "
         "lines: 95% CI; log scale",
     ]

@@ -21,7 +21,15 @@ from analytics.estimators.bayes import BayesianEndpoint
 from analytics.estimators.km import CI_LABELS
 from analytics.model.basket import Card
 from analytics.model.schema import DAYS_PER_MONTH
-from analytics.report.protect import Protection, audit_frame, summary_frame
+from analytics.report.protect import Protection
+from analytics.report.protected import (
+    audit_frame,
+    rutherford_shown,
+    shown_sites,
+    shown_subgroups,
+    shown_visits,
+    summary_frame,
+)
 from analytics.store import Store
 from charts.forest import forest_figure
 from charts.funnel import funnel_figure
@@ -123,7 +131,11 @@ def subgroups(store: Store, card: Card, protect: Protection) -> Content:
     if found is None:
         return _base(store, card, withheld="No amputation-free survival records in view.")
     res = found.in_words(store.labels)
-    figure = forest_figure(res, theme=slide_theme(protect))
+    drawn, gone = shown_subgroups(protect, res)
+    figure = forest_figure(drawn, theme=slide_theme(protect))
+    methods = [res.provenance.method]
+    if gone:
+        methods.append(protect.hidden_note(gone))
     return _base(
         store,
         card,
@@ -134,7 +146,7 @@ def subgroups(store: Store, card: Card, protect: Protection) -> Content:
                 protect.frame(frames.subgroups(res), ["n", "Events"], groups="Variable", gate="n"),
             ),
         ),
-        methods=(res.provenance.method,),
+        methods=tuple(methods),
         provenance=res.provenance,
     )
 
@@ -144,8 +156,9 @@ def wounds(store: Store, card: Card, protect: Protection) -> Content:
     course = wound_course(cohort)
     if not any(v.assessed for v in course.visits):
         return _base(store, card, withheld="No target wound assessed at a visit in view.")
+    drawn, gone = shown_visits(protect, course)
     figure = healing_status_figure(
-        {ALL: course}, theme=slide_theme(protect), provenance=course.provenance
+        {ALL: drawn}, theme=slide_theme(protect), provenance=course.provenance
     )
     table = protect.frame(
         frames.wounds(course, store.labels),
@@ -160,7 +173,7 @@ def wounds(store: Store, card: Card, protect: Protection) -> Content:
         card,
         figure=figure,
         tables=(Table("Target wound status by visit", table),),
-        methods=(course.provenance.method,),
+        methods=(course.provenance.method, *([protect.hidden_note(gone)] if gone else [])),
         provenance=course.provenance,
     )
 
@@ -171,9 +184,11 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
     change = rutherford_at(cohort, visit)
     if not change.paired:
         return _base(store, card, withheld=f"No patient with a class at baseline and {visit}.")
-    figure = rutherford_change_figure(
-        {ALL: change}, theme=slide_theme(protect), provenance=change.provenance
-    )
+    figure = None
+    if rutherford_shown(protect, change):
+        figure = rutherford_change_figure(
+            {ALL: change}, theme=slide_theme(protect), provenance=change.provenance
+        )
     table = Table(
         f"Rutherford category at {store.labels.value('AVISIT', visit).lower()}",
         protect.frame(
@@ -218,8 +233,9 @@ def sites(store: Store, card: Card, protect: Protection) -> Content:
     if not res.sites:
         return _base(store, card, withheld="The patients in view have no site identifier.")
     figure = None
-    if res.target is not None and len(res.sites) > 1:
-        figure = funnel_figure(res, theme=slide_theme(protect))
+    drawn, gone = shown_sites(protect, res)
+    if res.target is not None and len(drawn.sites) > 1:
+        figure = funnel_figure(drawn, theme=slide_theme(protect))
     return _base(
         store,
         card,
@@ -235,7 +251,7 @@ def sites(store: Store, card: Card, protect: Protection) -> Content:
                 ),
             ),
         ),
-        methods=(res.provenance.method,),
+        methods=(res.provenance.method, *([protect.hidden_note(gone)] if gone else [])),
         provenance=res.provenance,
     )
 

@@ -73,7 +73,8 @@ def curves_card(
     )
     labels = store.labels
     comparison = None
-    if v.compare and codes[0] in found.groups:
+    grouped = bool(v.compare and codes[0] in found.groups)
+    if grouped:
         by = v.compare
         code = codes[0]
         results = {labels.level(by, level): km for level, km in found.groups[code].items()}
@@ -95,7 +96,12 @@ def curves_card(
             withheld="No records of these endpoints in view.",
             provenance=found.provenance,
         )
-    drawn, hidden = protect.curves(results)
+    if grouped:
+        gone = protect.withheld_groups({name: int(km.n) for name, km in results.items()})
+        drawn = {name: km for name, km in results.items() if name not in gone}
+        hidden = [name for name in results if name in gone]
+    else:
+        drawn, hidden = protect.curves(results)
     figure = None
     chart = None
     if drawn:
@@ -124,7 +130,7 @@ def curves_card(
         )
     table = Table(
         f"Kaplan-Meier estimates at {fmt.at_day(v.landmark)}",
-        protect.estimates(frames.estimates(results, v.landmark)),
+        protect.estimates(frames.estimates(results, v.landmark), groups=grouped),
     )
     methods = [
         f"Kaplan-Meier with Greenwood variance; 95% CI {CI_LABELS[v.ci_type]}; months of "

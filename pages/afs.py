@@ -16,7 +16,7 @@ from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import methods, no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 CODES = ("AFS", "LS", "OS")
 
@@ -89,7 +89,7 @@ def competing(ctx) -> None:
     show_figure(
         cached_figure("competing", key, build),
         "amputation_competing",
-        slide=lambda: build("presentation", "Cumulative incidence of major amputation"),
+        slide=lambda: build(slide_theme(), "Cumulative incidence of major amputation"),
     )
     if ctx.compare_by:
         competing_by_group(ctx)

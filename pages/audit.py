@@ -15,11 +15,10 @@ from analytics.analyses.audit import (
     SELECTION,
     TECHNIQUE,
     Audit,
-    Item,
-    text,
 )
+from analytics.report.protected import audit_frame
 from ui import audit as cached
-from ui import data, fmt
+from ui import data, disclosure, fmt
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, small_group_caution
@@ -53,10 +52,6 @@ def notes(result: Audit) -> dict[str, str]:
     }
 
 
-def line(item: Item) -> str:
-    return f"- {item.label}: **{text(item)}**"
-
-
 def render() -> None:
     ctx = current()
     st.title("NICE audit")
@@ -79,13 +74,17 @@ def render() -> None:
     if ctx.compare_by:
         st.caption("The audit is of all patients in view; it is not split by group.")
     explain = notes(result)
-    for section, items in result.sections:
+    protect = disclosure.active()
+    items = [it for _, section in result.sections for it in section]
+    texts = iter(protect.rows(items, result.n))
+    for section, section_items in result.sections:
         st.subheader(section)
-        st.markdown("\n".join(line(it) for it in items))
+        st.markdown("\n".join(f"- {it.label}: **{next(texts)}**" for it in section_items))
         st.caption(explain[section])
     st.subheader("The whole audit")
     show_table(
-        result.to_frame(),
+        # under protection the counts are read from the values' text, row by row
+        audit_frame(protect, result) if protect.on else result.to_frame(),
         name="nice-audit",
         title="NICE IPG773 audit",
         view=ctx.view,

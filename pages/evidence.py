@@ -32,7 +32,7 @@ from ui.figure import cached_figure, show_figure
 from ui.notes import notice_text, small_group_caution
 from ui.survival import SHORT, group_name
 from ui.tables import show_table
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 
 def cohort_name(ctx: Context, n: int) -> str:
@@ -86,7 +86,7 @@ def figure(ctx: Context, ev: Evidence, n: int) -> None:
     show_figure(
         cached_figure("evidence", key, build),
         "published_evidence",
-        slide=lambda: build("presentation", "The cohort beside the published evidence"),
+        slide=lambda: build(slide_theme(), "The cohort beside the published evidence"),
     )
     days = ", ".join(f"{fmt.months(d)} = day {d:g}" for d in sorted({p.day for p in panels(ev)}))
     notes = [

@@ -10,7 +10,7 @@ from analytics.analyses.views import CohortCounts
 from analytics.estimators.km import CI_LABELS
 from analytics.model.filters import FilterState
 from analytics.model.view import View
-from ui import basket, data, fmt, notes
+from ui import basket, data, disclosure, fmt, notes
 from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
@@ -28,6 +28,7 @@ def km_metrics(head: Headline, everyone: Headline | None) -> None:
     its value for all patients (`everyone`)."""
     at = fmt.months(head.day)
     found = {est.paramcd: est for est in head.estimates}
+    count = disclosure.active().count_text
     whole = {est.paramcd: est for est in everyone.estimates} if everyone else {}
     for column, code in zip(st.columns(len(NAMES)), NAMES, strict=True):
         with column:
@@ -45,8 +46,8 @@ def km_metrics(head: Headline, everyone: Headline | None) -> None:
                 help=f"{est.label}: Kaplan-Meier estimate at day {head.day:g}.",
             )
             st.caption(
-                f"{fmt.count(lm.at_risk)} at risk at day {head.day:g}; "
-                f"{fmt.count(lm.cumulative_events)} events so far among "
+                f"{count(lm.at_risk)} at risk at day {head.day:g}; "
+                f"{count(lm.cumulative_events)} events so far among "
                 f"{fmt.count(est.n)} patients."
             )
             if code in whole and everyone is not None:
@@ -127,6 +128,13 @@ def primary_endpoint(head: Headline) -> None:
     )
 
 
+def within_view(n: int, in_view: int) -> str:
+    """A count among the patients in view, or "withheld" when it or the rest of those in
+    view is from 1 to 10 under small-cell protection."""
+    hides = disclosure.active().disclosure.hides
+    return "withheld" if hides(n) or hides(in_view - n) else fmt.count(n)
+
+
 def cohort_flow(counts: CohortCounts) -> None:
     """Screened, enrolled, in view, treated, followed: each shown only if recorded."""
     cards = []
@@ -145,7 +153,7 @@ def cohort_flow(counts: CohortCounts) -> None:
         cards.append(
             (
                 "Treated",
-                fmt.count(counts.treated),
+                within_view(counts.treated, counts.in_view),
                 f"of {fmt.count(counts.in_view)} in view",
                 "Technical success: the circuit was created.",
             )
@@ -154,7 +162,7 @@ def cohort_flow(counts: CohortCounts) -> None:
         cards.append(
             (
                 f"Followed to {fmt.months(counts.day)}",
-                fmt.count(counts.followed),
+                within_view(counts.followed, counts.in_view),
                 f"of {fmt.count(counts.in_view)} in view",
                 f"Followed to day {counts.day:g}, or died before it.",
             )

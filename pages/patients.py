@@ -18,7 +18,7 @@ from analytics.analyses.tables import SummaryTable
 from analytics.estimators.describe import Row
 from analytics.model.filters import FilterState
 from analytics.report.frames import side_by_side
-from ui import data, fmt, patient_results
+from ui import data, disclosure, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, not_compared, small_group_caution
@@ -45,8 +45,16 @@ def groups(ctx: Context) -> dict[str, FilterState]:
 def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) -> None:
     """One summary table: alone, or side by side with the compare-by groups."""
     first = tables[ALL]
+    protect = disclosure.active()
+    # a group too small to show (or whose size would give one away) shows no column
+    hidden = protect.withheld_groups({k: t.n for k, t in tables.items() if k != ALL})
+    if hidden:
+        st.caption(protect.hidden_note(sorted(hidden)))
+    shown = {k: t for k, t in tables.items() if k not in hidden}
     # the paper's layout: one row per characteristic, one column per group
-    frame = side_by_side(tables)
+    frame = side_by_side(
+        shown, texts=(lambda t: protect.rows(t.rows, t.n)) if protect.on else None
+    )
     show_table(
         frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance, card=name
     )

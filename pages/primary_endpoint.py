@@ -12,13 +12,13 @@ import streamlit as st
 from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
 from analytics.model.view import View
 from charts.posterior import posterior_figure
-from ui import data, fmt, style
+from ui import data, disclosure, fmt, style
 from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import bayes_verdict, methods, no_patients, small_group_caution
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 # The analysis plan's values are the estimator's defaults; the page starts from them.
 PLAN = {
@@ -163,6 +163,13 @@ def result_metrics(result: BayesResult, where, heading: str) -> None:
         f"Probability the AFS rate exceeds {fmt.share(result.goal)}",
         fmt.probability(result.probability_above_goal),
     )
+    counts = (result.successes, result.failures, result.missing)
+    if any(disclosure.active().disclosure.hides(c) for c in counts):
+        where.caption(
+            f"Patients event-free at day {result.day:g}, with an event by then and followed "
+            "for less: withheld under small-cell protection."
+        )
+        return
     where.caption(
         f"{result.successes} event-free at day {result.day:g}, {result.failures} with an "
         f"event by then, {result.missing} followed for less"
@@ -229,7 +236,7 @@ def render() -> None:
         show_figure(
             cached_figure("posterior", key, build),
             "primary_endpoint",
-            slide=lambda: build("presentation", f"Primary endpoint: {NAME.lower()}"),
+            slide=lambda: build(slide_theme(), f"Primary endpoint: {NAME.lower()}"),
             card="primary",
         )
     if ctx.compare_by:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.analyses.sites import OUTCOMES, SMALL_SITE, SiteComparison
+from analytics.report.protected import shown_sites
 from charts.funnel import funnel_figure
-from ui import data, fmt, style
+from ui import data, disclosure, fmt, style
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients
 from ui.sites import sites
 from ui.tables import show_table
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 POOLED, BENCHMARK = "pooled", "benchmark"
 # The URL holds what these read (?sites_outcome=Major+amputation&sites_target=Benchmark),
@@ -117,15 +118,22 @@ def summary(res: SiteComparison) -> str:
     small = [s for s in res.sites if s.small]
     target = "pooled proportion" if res.target_kind == "pooled" else "benchmark"
     share = "not defined" if res.target is None else f"{100 * res.target:.1f}%"
+    protect = disclosure.active()
+    status = f"{fmt.count(res.known)} of known status, {fmt.count(res.unknown)} unknown"
+    if any(protect.disclosure.hides(x) for x in (res.known, res.unknown)):
+        status = "known and unknown status withheld under small-cell protection"
     text = (
         f"Status at {fmt.at_day(res.landmark)}: "
-        f"{len(res.sites)} sites, {fmt.count(res.n)} patients ({fmt.count(res.known)} of "
-        f"known status, {fmt.count(res.unknown)} unknown). Target: {target} {share}. "
+        f"{len(res.sites)} sites, {fmt.count(res.n)} patients ({status}). "
+        f"Target: {target} {share}. "
         f"{len(judged)} sites judged, {len(beyond)} beyond the 95% limits; {len(small)} "
         f"with fewer than {res.min_n} patients of known status are too few to judge."
     )
     if res.no_site:
-        text += f" {fmt.count(res.no_site)} patients without a site identifier are not compared."
+        text += (
+            f" {protect.count_text(res.no_site)} patients without a site identifier are not "
+            "compared."
+        )
     return text
 
 
@@ -205,11 +213,17 @@ def render() -> None:
     if res.target is not None and not (single and res.target_kind == "pooled"):
         key = (ctx.figure_key, outcome, benchmark, min_n)
         title = outcome_label(outcome, res.landmark)
+        protect = disclosure.active()
+        drawn, gone = shown_sites(protect, res)
+        if gone:
+            st.caption(protect.hidden_note(gone))
         with style.in_slot(figure_slot):
             show_figure(
-                cached_figure("funnel", key, lambda: funnel_figure(res, theme=screen_theme(opts))),
+                cached_figure(
+                    "funnel", key, lambda: funnel_figure(drawn, theme=screen_theme(opts))
+                ),
                 name,
-                slide=lambda: funnel_figure(res, title=title, theme="presentation"),
+                slide=lambda: funnel_figure(drawn, title=title, theme=slide_theme()),
                 card=card_of(res),
             )
     elif res.target is None:

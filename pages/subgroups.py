@@ -8,14 +8,15 @@ import streamlit as st
 from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, SubgroupResult
 from analytics.estimators.km import CI_LABELS
 from analytics.report.frames import subgroup_frame
+from analytics.report.protected import shown_subgroups
 from charts.forest import forest_figure
-from ui import data, fmt, patient_results
+from ui import data, disclosure, fmt, patient_results
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 # Identifiers and what happens after the procedure are not baseline subgroups.
 NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
@@ -112,10 +113,14 @@ def render() -> None:
         return
     res = found.in_words(ctx.labels)
     names = {v.variable for v in res.variables}
+    protect = disclosure.active()
+    if protect.too_few(res.n):
+        st.info(protect.reason)
+        return
     small_group_caution(res.n, group=f"the patients with {res.label.lower()} records")
     st.caption(
         f"{fmt.count(res.n)} patients with {res.label.lower()} records, "
-        f"{fmt.count(res.events)} events. Estimates at day {res.landmark:g} "
+        f"{protect.count_text(res.events)} events. Estimates at day {res.landmark:g} "
         f"({fmt.months(res.landmark)}), 95% CI {CI_LABELS[res.ci_type]}; hazard ratios "
         "against each variable's reference level. Levels with fewer than "
         f"{res.min_n} patients or no events are listed but not estimated. Prespecified: "
@@ -124,11 +129,16 @@ def render() -> None:
         "can be added as another variable."
     )
     key = (ctx.figure_key, endpoint, tuple(variables))
+    drawn, gone = shown_subgroups(protect, res)
+    if gone:
+        st.caption(protect.hidden_note(gone))
     show_figure(
-        cached_figure("forest", key, lambda: forest_figure(res, theme=screen_theme(opts))),
+        cached_figure("forest", key, lambda: forest_figure(drawn, theme=screen_theme(opts))),
         f"subgroups-{endpoint}",
         slide=lambda: forest_figure(
-            res, theme="presentation", title=f"{res.label}: subgroups at {fmt.months(res.landmark)}"
+            drawn,
+            theme=slide_theme(),
+            title=f"{res.label}: subgroups at {fmt.months(res.landmark)}",
         ),
         caption=HETEROGENEITY,
         card="subgroups" if endpoint == DEFAULT_ENDPOINT else None,

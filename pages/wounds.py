@@ -14,16 +14,17 @@ from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.report.frames import stack
+from analytics.report.protected import rutherford_shown, shown_visits
 from charts.theme import Theme
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
-from ui import data, fmt, patient_results, style
+from ui import data, disclosure, fmt, patient_results, style
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
 from ui.notes import no_patients, not_compared, small_group_caution
 from ui.tables import in_words, show_table
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 ALL = "All patients in view"
 SHARE = st.column_config.NumberColumn(format="percent")
@@ -57,8 +58,29 @@ def groups(ctx: Context) -> tuple[dict[str, FilterState], dict[str, int], dict[s
 
 
 def metric(
-    col: Any, title: str, share: float | None, n: int, d: int, noun: str, helptext: str
+    col: Any,
+    title: str,
+    share: float | None,
+    n: int,
+    d: int,
+    noun: str,
+    helptext: str,
+    withheld: bool = False,
 ) -> None:
+    """A share with its count; under small-cell protection withheld when the count, its
+    denominator or what is left of it (or, `withheld`, another cell of its table) is
+    from 1 to 10."""
+    p = disclosure.active()
+    if withheld or any(p.disclosure.hides(x) for x in (n, d, d - n)):
+        col.metric(
+            title,
+            "withheld",
+            f"fewer than {p.disclosure.threshold} patients",
+            help=p.reason,
+            delta_color="off",
+            delta_arrow="off",
+        )
+        return
     col.metric(
         title,
         "–" if share is None else fmt.pct(share),
@@ -71,6 +93,8 @@ def metric(
 
 def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
     v = course.visit(visit)
+    protect = disclosure.active()
+    status_withheld = visit in shown_visits(protect, course)[1]
     cols = st.columns(4)
     metric(
         cols[0],
@@ -80,6 +104,7 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
         v.assessed,
         "assessed",
         "Target wound area 0, among patients whose target wound was assessed at the visit.",
+        status_withheld,
     )
     metric(
         cols[1],
@@ -89,6 +114,7 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
         v.assessed,
         "assessed",
         "Target wound smaller than at baseline (not healed), among patients assessed at the visit.",
+        status_withheld,
     )
     metric(
         cols[2],
@@ -107,6 +133,7 @@ def headline(course: WoundCourse, ruth: RutherfordAtVisit, visit: str) -> None:
         ruth.paired,
         "paired",
         "Class lower than at baseline, among patients with a class at baseline and at the visit.",
+        not rutherford_shown(protect, ruth),
     )
 
 
@@ -123,7 +150,7 @@ def status_figure(
         ),
         "wound-status",
         slide=lambda: healing_status_figure(
-            courses, theme="presentation", provenance=main, title="Target wound status"
+            courses, theme=slide_theme(), provenance=main, title="Target wound status"
         ),
         caption="Share of patients assessed at each visit; n above each bar is that denominator.",
         card="wounds",
@@ -136,8 +163,13 @@ def render() -> None:
     if no_patients(data.count(ctx.store, ctx.filters), "there are no wound results to show"):
         return
     filters, sizes, colours = groups(ctx)
+    protect = disclosure.active()
     if ctx.compare_by:
         not_compared(ctx.not_compared(), ctx.labels.column(ctx.compare_by).lower())
+        hidden = protect.withheld_groups(sizes)
+        if hidden:
+            st.caption(protect.hidden_note(sorted(hidden)))
+            filters = {k: f for k, f in filters.items() if k not in hidden}
     if not filters:
         st.info("No group of the comparison has patients in view.")
         return
@@ -180,6 +212,9 @@ def render() -> None:
     theme = screen_theme(opts)
     main = overall.course.provenance
     key = (ctx.figure_key, ctx.compare_by)
+    # the figures leave out the visits whose counts the tables withhold, and say so
+    drawn = {name: shown_visits(protect, c)[0] for name, c in courses.items()}
+    gone = sorted({v for c in courses.values() for v in shown_visits(protect, c)[1]})
 
     st.subheader(f"At {visit_label(visit).lower()}")
     for name in courses:
@@ -194,19 +229,21 @@ def render() -> None:
     )
 
     with style.in_slot(figure_slot):
-        status_figure(courses, theme, main, key)
+        if gone:
+            st.caption(protect.hidden_note([visit_label(v) for v in gone]))
+        status_figure(drawn, theme, main, key)
     st.subheader("Target wound area")
     show_figure(
         cached_figure(
             "wound_area",
             key,
-            lambda: wound_area_figure(courses, colours=colours, theme=theme, provenance=main),
+            lambda: wound_area_figure(drawn, colours=colours, theme=theme, provenance=main),
         ),
         "wound-area",
         slide=lambda: wound_area_figure(
-            courses,
+            drawn,
             colours=colours,
-            theme="presentation",
+            theme=slide_theme(),
             provenance=main,
             title="Target wound area",
         ),
@@ -218,13 +255,13 @@ def render() -> None:
         cached_figure(
             "all_wounds_healed",
             key,
-            lambda: all_healed_figure(courses, colours=colours, theme=theme, provenance=main),
+            lambda: all_healed_figure(drawn, colours=colours, theme=theme, provenance=main),
         ),
         "all-wounds-healed",
         slide=lambda: all_healed_figure(
-            courses,
+            drawn,
             colours=colours,
-            theme="presentation",
+            theme=slide_theme(),
             provenance=main,
             title="All wounds healed",
         ),
@@ -252,23 +289,27 @@ def render() -> None:
     at = visit_label(visit).lower()
     st.subheader(f"Rutherford class at {at}")
     ruth_prov = patient_results.rutherford(ctx.store, ctx.view, visit).provenance
-    show_figure(
-        cached_figure(
-            "rutherford_change",
-            (*key, visit),
-            lambda: rutherford_change_figure(ruths, theme=theme, provenance=ruth_prov),
-        ),
-        "rutherford-change",
-        slide=lambda: rutherford_change_figure(
-            ruths,
-            theme="presentation",
-            provenance=ruth_prov,
-            title=f"Rutherford class change at {at}",
-        ),
-        caption="Change from baseline among patients with a class at both.",
-        # the report's card is at the visit nearest the landmark
-        card="rutherford" if visit == default else None,
-    )
+    shown = {name: r for name, r in ruths.items() if rutherford_shown(protect, r)}
+    if len(shown) < len(ruths):
+        st.caption(protect.hidden_note([n for n in ruths if n not in shown]))
+    if shown:
+        show_figure(
+            cached_figure(
+                "rutherford_change",
+                (*key, visit),
+                lambda: rutherford_change_figure(shown, theme=theme, provenance=ruth_prov),
+            ),
+            "rutherford-change",
+            slide=lambda: rutherford_change_figure(
+                shown,
+                theme=slide_theme(),
+                provenance=ruth_prov,
+                title=f"Rutherford class change at {at}",
+            ),
+            caption="Change from baseline among patients with a class at both.",
+            # the report's card is at the visit nearest the landmark
+            card="rutherford" if visit == default else None,
+        )
     show_table(
         worded(ctx, stack({n: r.change_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-change",

@@ -14,6 +14,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from analytics.model.schema import ENDPOINTS, TABLES
+from analytics.store import DEMO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -45,8 +46,6 @@ def demo_file(name: str) -> Path:
     """A bundled demo table's CSV file."""
     # Imported here, not above: conftest.py imports this module, and an engine that does
     # not import must fail its own tests, not the collection of every test.
-    from analytics.store import DEMO_DIR
-
     return DEMO_DIR / f"{name}.csv"
 
 
@@ -160,3 +159,21 @@ def codes_in(text: str) -> set[str]:
     found |= {c for c in CAPITAL_CODES if c in text}
     found |= set(re.findall(r": [YNMF](?![A-Za-z])", text))
     return found - ALLOWED_CAPITALS
+
+
+def demo_registry(root: Path) -> Path:
+    """The demo cohort as a registry: two study folders (NORTH: sites 1-10, SOUTH: the
+    rest) of twenty sites of 1 to 17 patients, most under 11."""
+    adsl = pd.read_csv(DEMO_DIR / "adsl.csv", dtype=str)
+    adsl["STUDYID"] = ["NORTH" if int(s) <= 10 else "SOUTH" for s in adsl["SITEID"]]
+    for study in ("NORTH", "SOUTH"):
+        folder = root / study.lower()
+        folder.mkdir(parents=True)
+        ids = set(adsl.loc[adsl["STUDYID"] == study, "USUBJID"])
+        for table in ("adsl", "adtte", "visits", "adae"):
+            frame = adsl if table == "adsl" else pd.read_csv(DEMO_DIR / f"{table}.csv", dtype=str)
+            part = frame[frame["USUBJID"].isin(ids)].copy()
+            if "STUDYID" in part:
+                part["STUDYID"] = study
+            part.to_csv(folder / f"{table}.csv", index=False)
+    return root

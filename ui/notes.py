@@ -13,7 +13,7 @@ from analytics.model.labels import Labels
 from analytics.model.schema import is_baseline
 from analytics.model.view import IMMORTAL_TIME, View
 from analytics.store import Store
-from ui import fmt
+from ui import disclosure, fmt
 from ui.glossary import TERMS
 
 SYNTHETIC_NOTICE = "Synthetic data, not patient data."
@@ -85,6 +85,8 @@ def small_group_caution(n: int, threshold: int = SMALL_GROUP, *, group: str | No
         st.warning(f"No patients{where}, so there are no estimates.")
         return
     who = "1 patient" if n == 1 else f"{n} patients"
+    if disclosure.active().disclosure.hides(n):
+        who = f"fewer than {disclosure.active().disclosure.threshold} patients"
     st.warning(
         f"Only {who}{where}: with fewer than {threshold} patients the estimates are "
         "unstable and their confidence intervals wide. Read them with caution.",

@@ -343,10 +343,13 @@ def build(store: Store) -> Selection:
     return Selection(replace(view, problems=problems), chips, b.defaults, problems)
 
 
-def summary(where: Any, n: int, total: int, selection: Selection) -> None:
-    """N of M, the active filters as removable chips, and Reset, in `where`."""
+def summary(
+    where: Any, n: int, total: int, selection: Selection, shown: str | None = None
+) -> None:
+    """N of M, the active filters as removable chips, and Reset, in `where` (`shown`:
+    what N reads instead, when small-cell protection withholds it)."""
     with where:
-        st.markdown(f"**{patients(n, total)}**")
+        st.markdown(f"**{patients(n, total) if shown is None else f'{shown} of {total:,}'}**")
         if selection.chips:
             with st.container(horizontal=True, gap="small", key="chips"):
                 for i, chip in enumerate(selection.chips):

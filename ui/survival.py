@@ -20,11 +20,11 @@ from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
 from charts.survival import km_figure
 from charts.theme import Mode, Theme
-from ui import data, fmt
+from ui import data, disclosure, fmt
 from ui.context import Context
 from ui.figure import cached_figure, show_figure
 from ui.notes import not_compared, small_group_caution
-from ui.themes import screen_theme
+from ui.themes import screen_theme, slide_theme
 
 SHORT = {
     "AFS": "Amputation-free survival",
@@ -94,6 +94,10 @@ def show_curves(
 ) -> bool:
     """The endpoints' curves on one figure with its downloads; False if none has data."""
     results = {short(c): view.endpoints[c] for c in codes if c in view.endpoints}
+    protect = disclosure.active()
+    results, hidden = protect.curves(results)
+    if hidden:
+        st.caption(protect.hidden_note(hidden))
     if not results:
         st.info(
             "The patients in view have no records for "
@@ -102,7 +106,7 @@ def show_curves(
         return False
     order = [short(c) for c in codes]
 
-    def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
+    def build(theme: Theme | None = None, with_title: bool = False) -> go.Figure:
         return curves_figure(
             ctx,
             results,
@@ -116,7 +120,7 @@ def show_curves(
 
     key = (ctx.figure_key, tuple(codes), y_title, goal)
     fig = cached_figure(f"curves_{name}", key, build)
-    show_figure(fig, name, slide=lambda: build("presentation", with_title=True), card=card)
+    show_figure(fig, name, slide=lambda: build(slide_theme(), with_title=True), card=card)
     return True
 
 
@@ -145,7 +149,7 @@ def estimates_frame(view: SurvivalView, codes: Sequence[str], day: float) -> pd.
 
 
 def show_estimates(view: SurvivalView, codes: Sequence[str], day: float) -> None:
-    frame = estimates_frame(view, codes, day)
+    frame = disclosure.active().estimates(estimates_frame(view, codes, day))
     if frame.empty:
         return
     # a static table: its text scales with the page (large in presentation mode)
@@ -227,12 +231,17 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str, card: str | No
         small_group_caution(int(km.n), group=group_name(ctx.labels, by, level))
     not_compared(view.n_ungrouped, ctx.labels.column(by).lower())
     results = {group_name(ctx.labels, by, lv): km for lv, km in per_level.items()}
+    protect = disclosure.active()
+    hidden = protect.withheld_groups({name: int(km.n) for name, km in results.items()})
+    if hidden:
+        st.caption(protect.hidden_note(sorted(hidden)))
+        results = {name: km for name, km in results.items() if name not in hidden}
     order = [group_name(ctx.labels, by, lv) for lv in ctx.levels(by)]
     title = f"{short(code)} by {ctx.labels.column(by).lower()}"
     cmp = view.comparison.get(code)
     test = comparison_text(cmp, ctx.labels) if cmp is not None else None
 
-    def build(theme: Mode | None = None, with_title: bool = False) -> go.Figure:
+    def build(theme: Theme | None = None, with_title: bool = False) -> go.Figure:
         return curves_figure(
             ctx,
             results,
@@ -256,11 +265,11 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str, card: str | No
     show_figure(
         fig,
         f"{key}_{code}_by_{by}",
-        slide=lambda: build("presentation", True),
+        slide=lambda: build(slide_theme(), True),
         card=card if code == codes[0] else None,
     )
     st.table(
-        comparison_frame(view, code, by, opt.landmark, ctx.labels),
+        protect.estimates(comparison_frame(view, code, by, opt.landmark, ctx.labels), groups=True),
         hide_index=True,
         border="horizontal",
     )

@@ -20,7 +20,7 @@ from analytics.model.provenance import Provenance
 from analytics.model.view import View
 from analytics.report.documents import table_docx, table_xlsx
 from analytics.report.frames import table_csv
-from ui import basket
+from ui import basket, disclosure
 from ui.context import published
 
 ROW_PX = 35  # st.dataframe's row height
@@ -69,7 +69,9 @@ def show_table(
     (key ``<name>_download``), labelled "Download: <title> (CSV)" unless `label` says
     otherwise, saving ``<name>.csv`` unless `file_name` says otherwise. The CSV prints
     `view` in words (None: a table no filter touches, such as published figures).
-    `card`: the kind of report card the table is, offered as "Add to report"."""
+    `card`: the kind of report card the table is, offered as "Add to report".
+    Small-cell protection, when on, applies to the table and all its downloads."""
+    frame = disclosure.active().table(frame)
     st.dataframe(
         frame,
         hide_index=True,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from analytics.model.view import View
 from charts.theme import Theme, get_theme
-from ui import viewport
+from ui import disclosure, viewport
 
 # Presentation figures are laid out for a 1600-pixel slide; on the page they are laid
 # out for the page's measured column width, or this width before the browser has said
@@ -23,8 +23,14 @@ FIT_MARGIN = 12
 
 
 def figure_theme(view: View) -> Theme:
-    """The theme of an exported figure."""
-    return get_theme("presentation" if view.presentation else "normal")
+    """The theme of an exported figure, its counts under this run's protection."""
+    th = get_theme("presentation" if view.presentation else "normal")
+    return replace(th, small_cells=disclosure.small_cells())
+
+
+def slide_theme() -> Theme:
+    """The 16:9 slide theme of a figure's images, under this run's protection."""
+    return replace(get_theme("presentation"), small_cells=disclosure.small_cells())
 
 
 def screen_theme(view: View) -> Theme:
@@ -60,9 +66,10 @@ def _on_screen(th: Theme, width: int, height: int) -> Theme:
     )
 
 
-def screen_key(view: View) -> tuple[int, int] | None:
-    """What of the screen a page's figures depend on (part of their cache key)."""
+def screen_key(view: View) -> tuple[int, int, int] | int:
+    """What of the screen and the protection a page's figures depend on (part of their
+    cache key)."""
     if not view.presentation:
-        return None
+        return disclosure.small_cells()
     th = screen_theme(view)
-    return (th.width, th.height)
+    return (th.width, th.height, th.small_cells)

@@ -22,6 +22,8 @@ from analytics.extract import DataError
 from analytics.model.filters import FilterError, FilterState
 from analytics.model.view import View
 from analytics.report import arguments, cache_cli, design_cli, pack_args
+from analytics.report.protect import Protection
+from analytics.report.protected import summary_doc
 from analytics.report.summary import summarize, summary_json
 from analytics.store import DEMO_DIR, Store
 from analytics.store.validation import validate_extract
@@ -298,7 +300,8 @@ def main(
         return arguments.fail(f"python -m analytics: {exc}")
     except Exception as exc:  # an engine fault: say so in one line, never a traceback
         return arguments.internal_error("python -m analytics", exc)
-    arguments.write(json.dumps(summary_json(summary), indent=2, allow_nan=False))
+    doc = summary_doc(Protection(store.disclosure), summary_json(summary))
+    arguments.write(json.dumps(doc, indent=2, allow_nan=False))
     return 0
 
 

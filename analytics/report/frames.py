@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -92,15 +92,24 @@ def subgroup_frame(result: SubgroupResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SUBGROUP_COLUMNS))
 
 
-def side_by_side(tables: Mapping[str, SummaryTable]) -> pd.DataFrame:
+def side_by_side(
+    tables: Mapping[str, SummaryTable],
+    texts: Callable[[SummaryTable], list[str]] | None = None,
+    sizes: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Several summary tables of the same rows (one per group), as Section,
     Characteristic, then one ``Value`` column per group headed "<group> (n = N)".
 
-    A row one group lacks (a level none of its patients has) reads `ABSENT` there."""
+    A row one group lacks (a level none of its patients has) reads `ABSENT` there.
+    `texts` writes a table's values (default: each row's text), `sizes` a group's N
+    (default: the number), as small-cell protection needs."""
     out: pd.DataFrame | None = None
     for name, table in tables.items():
         frame = table.to_frame()[["Section", "Characteristic", "Value"]]
-        frame = frame.rename(columns={"Value": f"{name} (n = {table.n:,})"})
+        if texts is not None:
+            frame["Value"] = texts(table)
+        size = (sizes or {}).get(name, f"{table.n:,}")
+        frame = frame.rename(columns={"Value": f"{name} (n = {size})"})
         frame["_order"] = range(len(frame))
         if out is None:
             out = frame

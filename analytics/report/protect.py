@@ -17,14 +17,45 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analytics.analyses.audit_items import NOT_IN_EXTRACT, Audit, Estimate, Item, KindCount
-from analytics.analyses.tables import SummaryTable, row_text
+from analytics.analyses.audit_items import NOT_IN_EXTRACT, Estimate, Item, KindCount
+from analytics.analyses.tables import row_text
 from analytics.estimators.describe import Row
 from analytics.estimators.km import KMResult
 from analytics.estimators.suppression import Line, primary, suppress
 from analytics.model.disclosure import Disclosure
 
 COMPLEMENT = "*"
+# Count columns of the tables the pages and downloads show, by their names.
+COUNT_COLUMNS = frozenset(
+    {
+        "n",
+        "Patients",
+        "Events",
+        "Known",
+        "Unknown",
+        "Numerator",
+        "Known status",
+        "Followed",
+        "Wound assessed",
+        "Healed",
+        "Healing",
+        "Not healing",
+        "Area measured",
+        "Assessed",
+        "Missing",
+        "Denominator",
+        "At risk",
+        "Deaths",
+        "Amputations",
+        "Increased",
+        "Decreased",
+        "Unchanged",
+        "Paired",
+        "Patients with an event",
+    }
+)
+# A column holding the group a row belongs to: its rows' counts add up within it.
+GROUP_COLUMNS = ("Variable", "Group", "Section")
 NOTE = (
     '"<{t}": a count from 1 to {m}; "*": withheld so that such a count cannot be worked '
     "out from the others (small-cell protection)."
@@ -41,6 +72,14 @@ def _number(text: object) -> float | None:
         if plain.isdigit():
             return float(plain)
     return None
+
+
+def _put(frame: pd.DataFrame, row: int, column: str, text: str) -> None:
+    """Write a mark into a cell, its column made text first (a count column holds
+    numbers until something in it is withheld)."""
+    if frame[column].dtype != object:
+        frame[column] = frame[column].astype(object)
+    frame.iloc[row, frame.columns.get_loc(column)] = text
 
 
 @dataclass(frozen=True)
@@ -93,6 +132,8 @@ class Protection:
         if not self.on or frame.empty:
             return frame
         cols = [c for c in counts if c in frame.columns]
+        if row_total is not None and row_total in frame.columns and row_total not in cols:
+            cols.append(row_total)  # the total is a cell of the row's line
         values: list[float] = []
         where: list[tuple[int, str]] = []
         cell: dict[tuple[int, str], int] = {}
@@ -127,14 +168,14 @@ class Protection:
         for k, (i, c) in enumerate(where):
             if i < 0 or not withheld[k]:
                 continue
-            out.iloc[i, out.columns.get_loc(c)] = self.disclosure.marker if small[k] else COMPLEMENT
+            _put(out, i, c, self.disclosure.marker if small[k] else COMPLEMENT)
             for d in derived.get(c, ()):
                 if d in out.columns:
-                    out.iloc[i, out.columns.get_loc(d)] = COMPLEMENT
+                    _put(out, i, d, COMPLEMENT)
             if gate == c:
                 for d in out.columns[1:]:
                     if d not in cols:
-                        out.iloc[i, out.columns.get_loc(d)] = COMPLEMENT
+                        _put(out, i, d, COMPLEMENT)
         return out
 
     def _suppress(self, values: list[int], lines: list[Line], fixed: list[bool]) -> np.ndarray:
@@ -148,14 +189,51 @@ class Protection:
     def counts(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         return self.frame(frame, columns)
 
-    def estimates(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def table(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Any table the pages show or download: its count columns found by name
+        (`COUNT_COLUMNS`), adding up within the rows of one group (`GROUP_COLUMNS`), and
+        every other number of a row with a withheld count withheld too (its share, its
+        estimate, its interval)."""
+        if not self.on or frame.empty:
+            return frame
+        counts = [c for c in frame.columns if c in COUNT_COLUMNS or str(c).startswith("At risk")]
+        if not counts:
+            return frame
+        groups = next((c for c in GROUP_COLUMNS if c in frame.columns), None)
+        out = self.frame(frame, counts, groups=groups)
+        hit = np.zeros(len(out), dtype=bool)
+        for c in counts:
+            hit |= out[c].isin([self.disclosure.marker, COMPLEMENT]).to_numpy()
+        # the columns before the first count name the row (site, group, visit); every
+        # column after it is a number of that row, or computed from its counts
+        first = min(list(out.columns).index(c) for c in counts)
+        for c in out.columns[first:]:
+            if c not in counts:
+                out[c] = out[c].astype(object)
+                out.loc[hit, c] = COMPLEMENT
+        return out
+
+    def withheld_groups(self, sizes: Mapping[str, int]) -> set[str]:
+        """The groups of a comparison whose size may not be shown (under the threshold,
+        or the complement that would give one away from the total): their columns and
+        curves are withheld."""
+        if not self.on or not sizes:
+            return set()
+        names = list(sizes)
+        values = [int(sizes[k]) for k in names] + [sum(int(v) for v in sizes.values())]
+        lines = [Line(tuple(range(len(names))), len(names))] if len(names) > 1 else []
+        mask = self._suppress(values, lines, [False] * len(names) + [True])
+        return {k for k, m in zip(names, mask[:-1], strict=True) if m}
+
+    def estimates(self, frame: pd.DataFrame, groups: bool = False) -> pd.DataFrame:
         """One row per curve or endpoint (Patients, Events, estimate, CI, At risk): the
-        estimate of a curve under the threshold is withheld with its patients."""
+        estimate of a curve under the threshold is withheld with its patients. `groups`:
+        the rows are the groups of a comparison, whose patients add up to those in view."""
         if not self.on:
             return frame
-        protected = self.frame(frame, ["Patients"], column_totals=False, gate="Patients")
-        for col in ("Events", "At risk"):
-            if col in protected:
+        protected = self.frame(frame, ["Patients"], column_totals=groups, gate="Patients")
+        for col in protected.columns:
+            if col == "Events" or str(col).startswith("At risk"):
                 protected[col] = [self._primary_text(v) for v in protected[col]]
         return protected
 
@@ -177,8 +255,8 @@ class Protection:
 
     def hidden_note(self, hidden: Sequence[str]) -> str:
         return (
-            f"Not drawn, fewer than {self.disclosure.threshold} patients: "
-            f"{', '.join(hidden)} (small-cell protection)."
+            f"Withheld under small-cell protection (fewer than {self.disclosure.threshold} "
+            f"patients, or a group that would reveal one): {', '.join(hidden)}."
         )
 
     def rows(self, items: Sequence[Item], total: int) -> list[str]:
@@ -258,6 +336,9 @@ class Protection:
         numeric = _kind(it) in ("median_iqr", "median_range")
         if numeric and self.disclosure.hides(getattr(it, "denominator", 0)):
             return f"withheld: {self.disclosure.marker} patients with a value"
+        missing = getattr(it, "missing", 0)
+        if numeric and self.disclosure.hides(missing):
+            text = text.replace(f"; missing {missing}", f"; missing {self.disclosure.marker}")
         at_risk = getattr(it, "at_risk", None)
         if at_risk is not None and self.disclosure.hides(at_risk):
             return text.replace(f"; {at_risk:g} at risk", f"; {self.disclosure.marker} at risk")
@@ -274,26 +355,3 @@ def _item_text(it: Item) -> str:
     if isinstance(it, Row):
         return NOT_IN_EXTRACT if it.kind == "absent" else row_text(it)
     return it.text()
-
-
-def summary_frame(protect: Protection, table: SummaryTable) -> pd.DataFrame:
-    """Table 1 or 2 as a committee reads it: section, characteristic, value."""
-    return pd.DataFrame(
-        {
-            "Section": [r.section for r in table.rows],
-            "Characteristic": [r.label for r in table.rows],
-            "Value": protect.rows(table.rows, table.n),
-        }
-    )
-
-
-def audit_frame(protect: Protection, audit: Audit) -> pd.DataFrame:
-    """The NICE audit as a committee reads it: section, item, value."""
-    items = [it for _, section in audit.sections for it in section]
-    return pd.DataFrame(
-        {
-            "Section": [it.section for it in items],
-            "Item": [it.label for it in items],
-            "Value": protect.rows(items, audit.n),
-        }
-    )

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.model.basket import Basket
-from tests.helpers import ROOT
+from tests.helpers import ROOT, demo_registry
 
 APP = str(ROOT / "app.py")
 
@@ -77,3 +77,22 @@ def test_a_link_with_a_card_it_cannot_read_says_so(at):
     assert not at.exception
     assert any("slides-of-everything" in w.value for w in at.warning)
     assert [c.kind for c in cards_in_url(at).cards] == ["afs"]
+
+
+@pytest.mark.slow
+def test_the_app_on_a_registry_withholds_small_counts(tmp_path, monkeypatch):
+    """A registry is protected by default: the sites table of the page (and so its
+    downloads) shows no count from 1 to 10."""
+    registry = demo_registry(tmp_path / "registry")
+    monkeypatch.setenv("DVA_DATA_DIR", str(registry))
+    monkeypatch.delenv("DVA_SMALL_CELLS", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/sites.py")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value  # the page's one table: the sites
+    for col in ("n", "Known", "Events"):
+        shown = [v for v in table[col] if str(v).isdigit() and 1 <= int(v) <= 10]
+        assert not shown, col
+    assert "<11" in table["n"].tolist()
+    assert any("small-cell protection" in c.value for c in at.caption)

@@ -51,7 +51,7 @@ def test_presentation_fits_the_window_below_the_first_figure(screen):
     assert th.on_screen
     assert th.caption_below
     assert min(th.font_size, th.tick_size, th.table_size, th.title_size) >= 18
-    assert themes.screen_key(view) == (1060, 468)
+    assert themes.screen_key(view) == (1060, 468, 0)  # protection off: no small cells
     # never taller than a slide, never narrower or lower than the type needs
     screen(viewport.Screen(4000, 3000, 100))
     th = themes.screen_theme(view)
@@ -76,7 +76,7 @@ def test_normal_pages_ignore_the_screen_but_print_the_caption(screen):
     assert th.caption_below
     assert not th.on_screen
     assert (th.width, th.height) == (get_theme("normal").width, get_theme("normal").height)
-    assert themes.screen_key(view) is None
+    assert themes.screen_key(view) == 0  # the protection only
 
 
 def test_a_caption_left_to_the_page_is_kept_hidden():
