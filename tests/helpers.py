@@ -14,7 +14,6 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from analytics.model.schema import ENDPOINTS, TABLES
-from analytics.store import DEMO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -46,6 +45,8 @@ def demo_file(name: str) -> Path:
     """A bundled demo table's CSV file."""
     # Imported here, not above: conftest.py imports this module, and an engine that does
     # not import must fail its own tests, not the collection of every test.
+    from analytics.store import DEMO_DIR
+
     return DEMO_DIR / f"{name}.csv"
 
 
@@ -164,14 +165,14 @@ def codes_in(text: str) -> set[str]:
 def demo_registry(root: Path) -> Path:
     """The demo cohort as a registry: two study folders (NORTH: sites 1-10, SOUTH: the
     rest) of twenty sites of 1 to 17 patients, most under 11."""
-    adsl = pd.read_csv(DEMO_DIR / "adsl.csv", dtype=str)
+    adsl = pd.read_csv(demo_file("adsl"), dtype=str)
     adsl["STUDYID"] = ["NORTH" if int(s) <= 10 else "SOUTH" for s in adsl["SITEID"]]
     for study in ("NORTH", "SOUTH"):
         folder = root / study.lower()
         folder.mkdir(parents=True)
         ids = set(adsl.loc[adsl["STUDYID"] == study, "USUBJID"])
         for table in ("adsl", "adtte", "visits", "adae"):
-            frame = adsl if table == "adsl" else pd.read_csv(DEMO_DIR / f"{table}.csv", dtype=str)
+            frame = adsl if table == "adsl" else pd.read_csv(demo_file(table), dtype=str)
             part = frame[frame["USUBJID"].isin(ids)].copy()
             if "STUDYID" in part:
                 part["STUDYID"] = study
