@@ -41,3 +41,12 @@ def test_design_benchmark_smoke_run():
     out = _run("bench/design.py", "--quick")
     assert re.search(r"\| 1e3 \| [\d.]+ \| [\d.]+ \| \d+x \| 0\.\d+ \|", out), out
     assert "Plain loop on 30 trials" in out
+
+
+@pytest.mark.browser  # the pack renders its figures in Chromium
+def test_pack_benchmark_smoke_run():
+    out = _run("bench/pack.py", "--quick")
+    row = re.search(r"\| pack: deck written, one browser for every image \| ([\d.]+) \|", out)
+    assert row, out
+    assert float(row.group(1)) > 0
+    assert "Target: under 20 s" in out
