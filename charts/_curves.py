@@ -226,7 +226,12 @@ def censor_traces(
             go.Scatter(
                 x=xm[sel],
                 y=y[sel],
-                customdata=np.column_stack((steps.day[idx][sel], counts[sel])),
+                # under small-cell protection a count from 1 to 10 reads "<11" and
+                # leaves no number behind the mark (its CSV)
+                customdata=np.column_stack(
+                    (steps.day[idx][sel], [np.nan if th.hides(c) else c for c in counts[sel]])
+                ),
+                text=[th.count(c) for c in counts[sel]],
                 mode="markers",
                 marker={
                     "symbol": "cross-thin",
@@ -239,7 +244,7 @@ def censor_traces(
                 legendgroup=legendgroup or label,
                 showlegend=False,
                 hovertemplate=(
-                    f"{esc(label)}: %{{customdata[1]:.0f}} censored from day "
+                    f"{esc(label)}: %{{text}} censored from day "
                     "%{customdata[0]:.0f}<extra></extra>"
                 ),
                 meta={

@@ -22,7 +22,7 @@ from analytics.model.schema import DAYS_PER_MONTH
 from charts._curves import Steps, curve_traces
 from charts._draw import add_caption, caption, legend
 from charts._risk_table import FloatArray, TableRows, add_table, table_axes
-from charts._text import count, esc, estimable, interval, month_label, pct
+from charts._text import esc, estimable, interval, month_label, pct
 from charts.palette import OKABE_ITO
 from charts.survival import tick_days
 from charts.theme import Mode, Theme, axis_style, base_layout, get_theme
@@ -151,7 +151,7 @@ def cif_figure(
     left = max(th.tick_size * 2.6 + th.font_size * 1.8, 0.6 * th.table_size * len(AT_RISK) + 24)
     place = legend(names, th, th.width - left - 30)
     notes = [
-        f"{count(result.n)} patients",
+        f"{th.count(result.n)} patients",
         f"1 − KM treats {competing_label} as censoring and overstates the risk of "
         f"{event_label} when {competing_label} is common",
     ]

@@ -200,14 +200,16 @@ def funnel_figure(
     ]
     unknown = res.unknown
     notes.append(
-        f"{count(unknown)} of {count(res.n)} patients at the sites are of unknown status "
+        f"{th.count(unknown)} of {count(res.n)} patients at the sites are of unknown status "
         "(censored before the day or without a record) and are not in any denominator"
     )
     hidden = len(res.sites) - len(plotted)
     if hidden:
         notes.append(f"{hidden} site(s) with no patient of known status are not drawn")
     if res.no_site:
-        notes.append(f"{count(res.no_site)} patients without a site identifier are not compared")
+        notes.append(
+            f"{th.count(res.no_site)} patients without a site identifier are not compared"
+        )
     notes.append(
         "limits: exact binomial (Spiegelhalter 2005)"
         if res.method == "exact"

@@ -63,7 +63,12 @@ def wound_area_figure(
     cols = group_colours(names, colours)
     fig = go.Figure()
     for name in names:
-        vs = [v for v in courses[name].visits if v.area_median is not None]
+        # under small-cell protection a median of fewer than 11 wounds is not drawn
+        vs = [
+            v
+            for v in courses[name].visits
+            if v.area_median is not None and not th.hides(v.measured)
+        ]
         x = np.array([v.month for v in vs], dtype=np.float64)
         med = np.array([v.area_median for v in vs], dtype=np.float64)
         q1 = np.array([v.area_q1 for v in vs], dtype=np.float64)
@@ -154,7 +159,14 @@ def all_healed_figure(
     cols = group_colours(names, colours)
     fig = go.Figure()
     for name in names:
-        vs = [v for v in courses[name].visits if v.all_healed_share is not None]
+        # under small-cell protection a share whose count or rest is from 1 to 10 is not
+        # drawn
+        vs = [
+            v
+            for v in courses[name].visits
+            if v.all_healed_share is not None
+            and not any(th.hides(c) for c in (v.all_healed, v.all_assessed - v.all_healed))
+        ]
         x = np.array([v.month for v in vs], dtype=np.float64)
         y = np.array([100 * (v.all_healed_share or 0.0) for v in vs], dtype=np.float64)
         k = np.array([v.all_healed for v in vs], dtype=np.float64)

@@ -29,7 +29,7 @@ from analytics.analyses.visits import RutherfordAtVisit, WoundCourse
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.provenance import Provenance
 from charts._draw import finish_layout
-from charts._text import count, esc
+from charts._text import esc
 from charts._wound_style import footnote_of, names_of, text_on
 from charts.theme import Mode, Theme, axis_style, get_theme
 
@@ -110,7 +110,7 @@ def healing_status_figure(
     words = {v: DEFAULT_LABELS.value("AVISIT", v) for v in visit_names}
     n_cols = min(len(names), panels_across(th))
     n_rows = math.ceil(len(names) / n_cols)
-    titles = [f"{esc(n)} (n = {count(courses[n].n)})" for n in names] if len(names) > 1 else None
+    titles = [f"{esc(n)} (n = {th.count(courses[n].n)})" for n in names] if len(names) > 1 else None
     # Each row of panels: its plot (tall enough that the 12% above 100 holds the
     # "n = ..." line), and between rows the tick labels of one and the title of the next.
     row_px = max(0.36 * th.height, 12 * th.tick_size)
@@ -246,7 +246,7 @@ def rutherford_change_figure(
     names = names_of(changes, "Rutherford results")
     first = changes[names[0]]
     labels = np.array(
-        [f"{esc(n)} (paired {count(changes[n].paired)})" for n in names], dtype=object
+        [f"{esc(n)} (paired {th.count(changes[n].paired)})" for n in names], dtype=object
     )
     fig = go.Figure()
     for which, colour in CHANGE_COLOURS.items():
