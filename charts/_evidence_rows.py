@@ -11,7 +11,7 @@ gives the series' names and markers in legend order. Nothing is drawn here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +103,10 @@ def published_hover(study: Study, o: Outcome, title: str) -> str:
     return "<br>".join(lines)
 
 
-def cohort_hover(p: CohortPoint, name: str, title: str) -> str:
+def cohort_hover(
+    p: CohortPoint, name: str, title: str, count: Callable[[float], str] = count
+) -> str:
+    """`count` prints a count (the theme's, under small-cell protection)."""
     return (
         f"<b>{esc(name)}</b><br>{esc(title)}: Kaplan-Meier at day {p.day:g}<br>"
         f"{pct(p.estimate)} ({interval(p.lower, p.upper)}, {p.ci_type})<br>"
@@ -153,8 +156,10 @@ def fill_rows(
     cohort: Sequence[CohortPoint],
     series: dict[str, Series],
     cohort_row: str,
+    count: Callable[[float], str] = count,
 ) -> Rows:
-    """The rows of every panel, each point put into its series."""
+    """The rows of every panel, each point put into its series (`count` prints the
+    cohort's counts in the hovers)."""
     rows = Rows()
     for panel in shown:
         first = rows.add(f"<b>{esc(titles[panel])}</b>")
@@ -186,7 +191,7 @@ def fill_rows(
                 continue
             y = rows.add(tick, value_text(p.estimate, (p.lower, p.upper)))
             lo, hi = (np.nan if x is None else x for x in (p.lower, p.upper))
-            hover = cohort_hover(p, name, titles[panel])
+            hover = cohort_hover(p, name, titles[panel], count)
             point = Point(y, p.estimate, lo, hi, p.months, p.n, name, hover)
             series[key].points.setdefault(panel, []).append(point)
         rows.spans[panel] = (first, len(rows.ticks) - 1)

@@ -159,7 +159,7 @@ def evidence_figure(
     shown = panels(evidence, endpoints)
     titles = {p: panel_title(p, labels) for p in shown}
     series = all_series(evidence, cohort, th, cohort_name, group_names or {}, group_colours or {})
-    rows = fill_rows(shown, titles, evidence, cohort, series, cohort_row)
+    rows = fill_rows(shown, titles, evidence, cohort, series, cohort_row, th.count)
     fig = go.Figure()
     _traces(fig, series, titles, th)
     for i in rows.headers:

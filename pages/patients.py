@@ -52,9 +52,7 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
         st.caption(protect.hidden_note(sorted(hidden)))
     shown = {k: t for k, t in tables.items() if k not in hidden}
     # the paper's layout: one row per characteristic, one column per group
-    frame = side_by_side(
-        shown, texts=(lambda t: protect.rows(t.rows, t.n)) if protect.on else None
-    )
+    frame = side_by_side(shown, texts=(lambda t: protect.rows(t.rows, t.n)) if protect.on else None)
     show_table(
         frame, name=name, title=first.title, view=ctx.view, provenance=first.provenance, card=name
     )
@@ -68,6 +66,19 @@ def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> 
     if row.kind == "absent":
         col.metric(name, "not in data")
         return
+    hides = disclosure.active().disclosure.hides
+    if row.kind == "count" and row.n is not None:
+        counts = (row.n, row.denominator, row.denominator - row.n, row.missing)
+        if any(hides(c) for c in counts):
+            col.metric(
+                name,
+                "withheld",
+                "small-cell protection",
+                delta_color="off",
+                delta_arrow="off",
+                help=disclosure.active().reason,
+            )
+            return
     if row.kind == "count":
         missing = f"{row.missing} missing" if row.missing else ""
         extra = "".join(f"; {x}" for x in (missing, note) if x)
