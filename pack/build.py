@@ -38,7 +38,8 @@ class Pack:
     disclosure: Disclosure
     n_total: int
     link: str  # the dashboard link that reproduces the pack
-    in_view: tuple[tuple[str, int], ...] = ()  # each distinct view in words, its patients
+    # each distinct view in words, and its patients as printed ("<11" under protection)
+    in_view: tuple[tuple[str, str], ...] = ()
     made: date = field(default_factory=date.today)
     versions: tuple[tuple[str, str], ...] = field(default_factory=software_versions)
 
@@ -46,8 +47,27 @@ class Pack:
         """The cards' distinct views in words, in order of first use."""
         return [line for line, _ in self.in_view]
 
-    def patients(self) -> dict[str, int]:
+    def patients(self) -> dict[str, str]:
         return dict(self.in_view)
+
+    def title_lines(self) -> list[str]:
+        """Under the study's name: the notice, the data, the date, each view's patients."""
+        lines = [f"Data: {self.source}", f"Made {self.made:%d %B %Y}"]
+        if self.notice:
+            lines.insert(0, self.notice)
+        return lines + [f"{view}: {n} of {self.n_total:,} patients" for view, n in self.in_view]
+
+    def provenance_lines(self) -> list[str]:
+        versions = ", ".join(f"{name} {version}" for name, version in self.versions)
+        return [
+            f"Data source: {self.source}",
+            f"Data fingerprint (SHA-256): {self.fingerprint}",
+            f"Software: {versions}",
+            self.disclosure.describe(),
+            "Views:",
+            *(f"  {v}" for v in self.views()),
+            f"Reproduce in the dashboard: {self.link}",
+        ]
 
 
 def basket_link(basket: Basket, base: str = "") -> str:
@@ -56,12 +76,12 @@ def basket_link(basket: Basket, base: str = "") -> str:
     return f"{base.rstrip('/')}/report?{query}"
 
 
-def _in_view(store: Store, basket: Basket) -> tuple[tuple[str, int], ...]:
-    found: dict[str, int] = {}
+def _in_view(store: Store, basket: Basket, protect: Protection) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
     for card in basket.cards:
         line = card.view.describe(store.labels)
         if line not in found:
-            found[line] = store.count(card.view.filters)
+            found[line] = protect.count_text(store.count(card.view.filters))
     return tuple(found.items())
 
 
@@ -106,5 +126,5 @@ def build_pack(
         disclosure=protect.disclosure,
         n_total=store.count(),
         link=basket_link(basket, base_url),
-        in_view=_in_view(store, basket),
+        in_view=_in_view(store, basket, protect),
     )

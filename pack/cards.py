@@ -15,7 +15,7 @@ from analytics.analyses.audit import audit_view
 from analytics.analyses.sites import compare_sites
 from analytics.analyses.subgroup_counts import subgroup_view
 from analytics.analyses.subgroup_model import DEFAULT_SUBGROUPS
-from analytics.analyses.tables import table1_view, table2_view
+from analytics.analyses.tables import SummaryTable, table1_view, table2_view
 from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.estimators.km import CI_LABELS
@@ -56,7 +56,7 @@ def overview(store: Store, card: Card, protect: Protection) -> Content:
     counts = views.cohort_counts(store, v.filters, v.landmark)
     head = views.headline_view(store, v.filters, day=v.landmark, goal=v.goal, ci_type=v.ci_type)
     tables = (
-        Table("Patients", protect.counts(frames.cohort(counts), ["Patients"])),
+        Table("Patients", frames.cohort(counts, protect.disclosure.hides)),
         Table(
             f"Kaplan-Meier estimates at {fmt.at_day(v.landmark)}",
             protect.estimates(frames.headline(head)),
@@ -205,26 +205,24 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
     )
 
 
-def table1(store: Store, card: Card, protect: Protection) -> Content:
-    result = table1_view(store, card.view.filters)
+def _summary(store: Store, card: Card, protect: Protection, result: SummaryTable) -> Content:
     return _base(
         store,
         card,
-        tables=(Table(result.title, summary_frame(protect, result)),),
+        # the card's title names the table already
+        tables=(Table("", summary_frame(protect, result)),),
         methods=(result.provenance.method,),
         provenance=result.provenance,
     )
+
+
+def table1(store: Store, card: Card, protect: Protection) -> Content:
+    return _summary(store, card, protect, table1_view(store, card.view.filters))
 
 
 def table2(store: Store, card: Card, protect: Protection) -> Content:
     result = table2_view(store, card.view.filters, card.view.landmark)
-    return _base(
-        store,
-        card,
-        tables=(Table(result.title, summary_frame(protect, result)),),
-        methods=(result.provenance.method,),
-        provenance=result.provenance,
-    )
+    return _summary(store, card, protect, result)
 
 
 def sites(store: Store, card: Card, protect: Protection) -> Content:

@@ -37,8 +37,12 @@ class NativeChart:
 
 @dataclass(frozen=True)
 class Table:
-    caption: str
+    caption: str  # empty when the card's title names the table
     frame: pd.DataFrame  # every cell already text, as the slide prints it
+
+    def heading(self, title: str) -> str:
+        """The slide's title: the card's, then the table's caption."""
+        return f"{title}: {self.caption}" if self.caption else title
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,13 @@ class Content:
     methods: tuple[str, ...] = ()
     provenance: Provenance = field(default_factory=Provenance)
     withheld: str | None = None  # why the card shows nothing (no patients, no records)
+
+    def notes(self) -> list[str]:
+        """What a speaker reads: the methods, the user's comment, the provenance."""
+        lines = list(self.methods)
+        if self.card.note:
+            lines.append(f"Comment: {self.card.note}")
+        return [*lines, self.provenance.footnote()]
 
 
 def slide_theme(protect: Protection) -> Theme:

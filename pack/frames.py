@@ -5,7 +5,7 @@ find them by name."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -36,16 +36,29 @@ def _ci(lower: float | None, upper: float | None) -> str:
     return DASH if lower is None or upper is None else fmt.ci_range(lower, upper)
 
 
-def cohort(counts: CohortCounts) -> pd.DataFrame:
+def cohort(counts: CohortCounts, hides: Callable[[float], bool]) -> pd.DataFrame:
+    """Screened, enrolled, in view, treated, followed. `hides` is small-cell protection's
+    test: a count among those in view is withheld when it, or the rest of those in view,
+    is from 1 to 10."""
+
+    def within(n: int | None) -> str:
+        if n is not None and (hides(n) or hides(counts.in_view - n)):
+            return "withheld"
+        return _count(n)
+
     rows = [
-        ("Screened", counts.screened),
-        ("Enrolled", counts.enrolled),
-        ("In view", counts.in_view),
-        ("Technical success", counts.treated),
-        (f"Followed to {fmt.at_day(counts.day)} or died before", counts.followed),
+        ("Screened", _count(counts.screened), counts.screened),
+        ("Enrolled", _count(counts.enrolled), counts.enrolled),
+        ("In view", _count(counts.in_view), counts.in_view),
+        ("Technical success", within(counts.treated), counts.treated),
+        (
+            f"Followed to {fmt.at_day(counts.day)} or died before",
+            within(counts.followed),
+            counts.followed,
+        ),
     ]
     return pd.DataFrame(
-        [(name, _count(n)) for name, n in rows if n is not None], columns=["", "Patients"]
+        [(name, text) for name, text, n in rows if n is not None], columns=["", "Patients"]
     )
 
 

@@ -86,10 +86,7 @@ class _Document(FPDF):
 
 
 def _notes(doc: _Document, content: Content) -> None:
-    lines = [*content.methods]
-    if content.card.note:
-        lines.append(f"Comment: {content.card.note}")
-    lines.append(content.provenance.footnote())
+    lines = content.notes()
     doc.set_y(max(doc.get_y() + 2, PAGE_H - 28))
     doc.lines(lines, size=7)
 
@@ -127,7 +124,7 @@ def _card(doc: _Document, content: Content, image: bytes | None) -> None:
         ]
         for k, part in enumerate(parts):
             more = f" ({k + 1} of {len(parts)})" if len(parts) > 1 else ""
-            doc.page_with_title(f"{content.title}: {table.caption}{more}", content.view_line)
+            doc.page_with_title(table.heading(content.title) + more, content.view_line)
             doc.grid(part)
             _notes(doc, content)
 
@@ -140,26 +137,10 @@ def write_pdf(pack: Pack) -> bytes:
     doc.set_font("Helvetica", "B", 28)
     doc.set_xy(MARGIN, 40)
     doc.multi_cell(PAGE_W - 2 * MARGIN, 12, latin(pack.study))
-    lines = [f"Data: {pack.source}", f"Made {pack.made:%d %B %Y}"]
-    if pack.notice:
-        lines.insert(0, pack.notice)
-    lines += [f"{view}: {n:,} of {pack.n_total:,} patients" for view, n in pack.in_view]
     doc.ln(6)
-    doc.lines(lines, size=14)
+    doc.lines(pack.title_lines(), size=14)
     for content, image in zip(pack.contents, pack.images, strict=True):
         _card(doc, content, image)
     doc.page_with_title("Provenance")
-    versions = ", ".join(f"{name} {version}" for name, version in pack.versions)
-    doc.lines(
-        [
-            f"Data source: {pack.source}",
-            f"Data fingerprint (SHA-256): {pack.fingerprint}",
-            f"Software: {versions}",
-            pack.disclosure.describe(),
-            "Views:",
-            *(f"  {v}" for v in pack.views()),
-            f"Reproduce in the dashboard: {pack.link}",
-        ],
-        size=10,
-    )
+    doc.lines(pack.provenance_lines(), size=10)
     return bytes(doc.output())

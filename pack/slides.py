@@ -63,10 +63,7 @@ def _titled(prs: Presentation, title: str, view_line: str = "") -> Slide:
 
 
 def _notes(slide: Slide, content: Content) -> None:
-    lines = [content.view_line, *content.methods]
-    if content.card.note:
-        lines.append(f"Comment: {content.card.note}")
-    lines.append(content.provenance.footnote())
+    lines = [content.view_line, *content.notes()]
     slide.notes_slide.notes_text_frame.text = "\n".join(lines)
 
 
@@ -158,7 +155,7 @@ def _table_slides(prs: Presentation, content: Content, table: Table) -> None:
     parts = _chunks(table.frame, ROWS_PER_SLIDE)
     for k, part in enumerate(parts):
         more = f" ({k + 1} of {len(parts)})" if len(parts) > 1 else ""
-        slide = _titled(prs, f"{content.title}: {table.caption}{more}", content.view_line)
+        slide = _titled(prs, table.heading(content.title) + more, content.view_line)
         _table(slide, part, Inches(1.4), Inches(0.4) * (len(part) + 1))
         _notes(slide, content)
 
@@ -166,29 +163,12 @@ def _table_slides(prs: Presentation, content: Content, table: Table) -> None:
 def _title_slide(prs: Presentation, pack: Pack) -> None:
     slide = _blank(prs)
     _text(slide, pack.study, Inches(1.5), Inches(1.2), 36, bold=True)
-    lines = [
-        f"Data: {pack.source}",
-        f"Made {pack.made:%d %B %Y}",
-    ]
-    if pack.notice:
-        lines.insert(0, pack.notice)
-    for view, n in pack.patients().items():
-        lines.append(f"{view}: {n:,} of {pack.n_total:,} patients")
-    _text(slide, "\n".join(lines), Inches(3.0), Inches(3.5), BODY_PT)
+    _text(slide, "\n".join(pack.title_lines()), Inches(3.0), Inches(3.5), BODY_PT)
 
 
 def _provenance_slide(prs: Presentation, pack: Pack) -> None:
     slide = _titled(prs, "Provenance")
-    versions = ", ".join(f"{name} {version}" for name, version in pack.versions)
-    lines = [
-        f"Data source: {pack.source}",
-        f"Data fingerprint (SHA-256): {pack.fingerprint}",
-        f"Software: {versions}",
-        pack.disclosure.describe(),
-        "Views:",
-        *(f"  {v}" for v in pack.views()),
-        f"Reproduce in the dashboard: {pack.link}",
-    ]
+    lines = pack.provenance_lines()
     _text(slide, "\n".join(lines), Inches(1.2), HEIGHT - Inches(1.6), SMALL_PT + 2)
 
 

@@ -186,9 +186,6 @@ class Protection:
         except ValueError:
             return ~np.asarray(fixed, dtype=bool)
 
-    def counts(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-        return self.frame(frame, columns)
-
     def table(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Any table the pages show or download: its count columns found by name
         (`COUNT_COLUMNS`), adding up within the rows of one group (`GROUP_COLUMNS`), and
