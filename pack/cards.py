@@ -35,7 +35,7 @@ from charts.forest import forest_figure
 from charts.funnel import funnel_figure
 from charts.posterior import posterior_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
-from pack import frames
+from pack import frames, outcome_cards
 from pack.content import Content, Table, slide_theme
 from pack.curves import curves_card
 from ui import fmt
@@ -189,17 +189,25 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
         figure = rutherford_change_figure(
             {ALL: change}, theme=slide_theme(protect), provenance=change.provenance
         )
+    at = store.labels.value("AVISIT", visit).lower()
     table = Table(
-        f"Rutherford category at {store.labels.value('AVISIT', visit).lower()}",
+        f"change at {at}",
         protect.frame(
             frames.rutherford(change), ["Patients"], derived={"Patients": ["Share of paired"]}
         ),
     )
+    classes = frames.rutherford_classes(change, store.labels)
     return _base(
         store,
         card,
         figure=figure,
-        tables=(table,),
+        tables=(
+            table,
+            Table(
+                f"class at {at}",
+                protect.frame(classes, ["Patients"], derived={"Patients": ["Share of assessed"]}),
+            ),
+        ),
         methods=(change.provenance.method,),
         provenance=change.provenance,
     )
@@ -278,6 +286,10 @@ BUILDERS: dict[str, Builder] = {
     "table2": table2,
     "sites": sites,
     "audit": audit,
+    "competing": outcome_cards.competing,
+    "reintervention": outcome_cards.reintervention,
+    "wound_area": outcome_cards.wound_area,
+    "all_healed": outcome_cards.all_healed,
 }
 
 

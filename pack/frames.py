@@ -189,6 +189,20 @@ def rutherford(change: RutherfordAtVisit) -> pd.DataFrame:
     )
 
 
+def rutherford_classes(change: RutherfordAtVisit, labels: Labels) -> pd.DataFrame:
+    """The classes at the visit among the patients assessed there."""
+    return pd.DataFrame(
+        [
+            {
+                "Rutherford class": labels.value("RUTHCAT", str(c.rutherford)),
+                "Patients": _count(c.n),
+                "Share of assessed": _pct(c.n / change.assessed if change.assessed else None),
+            }
+            for c in change.classes
+        ]
+    )
+
+
 def sites(res: SiteComparison) -> pd.DataFrame:
     rows = []
     for s in res.sites:

@@ -90,6 +90,7 @@ def competing(ctx) -> None:
         cached_figure("competing", key, build),
         "amputation_competing",
         slide=lambda: build(slide_theme(), "Cumulative incidence of major amputation"),
+        card="competing",
     )
     if ctx.compare_by:
         competing_by_group(ctx)

@@ -76,6 +76,7 @@ def reinterventions(ctx, view) -> None:
         "reintervention",
         title="Freedom from reintervention",
         y_title="Free of reintervention",
+        card="reintervention",
     )
 
 

@@ -249,6 +249,7 @@ def render() -> None:
         ),
         caption="Median area of the target wounds measured at each visit, with the "
         "interquartile range as the band.",
+        card="wound_area",
     )
     st.subheader("All wounds healed")
     show_figure(
@@ -266,10 +267,12 @@ def render() -> None:
             title="All wounds healed",
         ),
         caption="Share of patients assessed for it at each visit.",
+        card="all_healed",
     )
     show_table(
         worded(ctx, stack({n: c.to_frame() for n, c in courses.items()}, "Group")),
         name="wounds-by-visit",
+        card="wounds",
         title="Wounds by visit",
         label="Download: wounds by visit (CSV)",
         view=ctx.view,
@@ -314,6 +317,7 @@ def render() -> None:
         worded(ctx, stack({n: r.change_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-change",
         title=f"Rutherford change at {at}",
+        card="rutherford" if visit == default else None,
         label=f"Download: rutherford change at {at} (CSV)",
         view=ctx.view,
         provenance=ruth_prov,
@@ -323,6 +327,7 @@ def render() -> None:
         worded(ctx, stack({n: r.to_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-classes",
         title=f"Rutherford class at {at}",
+        card="rutherford" if visit == default else None,
         label=f"Download: rutherford class at {at} (CSV)",
         view=ctx.view,
         provenance=ruth_prov,

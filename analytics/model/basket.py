@@ -39,8 +39,13 @@ KINDS: dict[str, str] = {
     "table2": "Table 2: procedure",
     "sites": "Sites: amputation-free survival at the landmark",
     "audit": "NICE IPG773 audit",
+    # not in the standard pack: added from their pages
+    "competing": "Major amputation with death as a competing risk",
+    "reintervention": "Freedom from reintervention",
+    "wound_area": "Target wound area",
+    "all_healed": "All wounds healed",
 }
-STANDARD: tuple[str, ...] = tuple(KINDS)
+STANDARD: tuple[str, ...] = tuple(KINDS)[: list(KINDS).index("audit") + 1]
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,13 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from analytics.analyses import views
 from analytics.analyses.sites import compare_sites
 from analytics.analyses.tables import row_text, table1_view
-from analytics.model.basket import KINDS, MAX_CARDS, Basket, Card
+from analytics.analyses.visits import visit_cohort, wound_course
+from analytics.model.basket import KINDS, MAX_CARDS, STANDARD, Basket, Card
 from analytics.model.schema import DAYS_PER_MONTH
 from analytics.model.view import View
+from analytics.report.protect import Protection
 from pack import build_pack, write_pdf, write_pptx
+from pack.cards import build_card
 from tests.helpers import ROOT, codes_in
 from ui import fmt
 
@@ -109,7 +112,7 @@ def test_every_card_of_the_standard_pack_has_its_slides(deck):
     titles = [slide_texts(s)[0] for s in deck.slides if slide_texts(s)]
     assert titles[0] == "Synthetic PROMISE II-like demo cohort"
     assert titles[-1] == "Provenance"
-    for heading in KINDS.values():
+    for heading in (KINDS[k] for k in STANDARD):
         assert any(t.startswith(heading) for t in titles), heading
 
 
@@ -293,3 +296,25 @@ def test_the_command_line_refuses_what_it_cannot_use(args, said, tmp_path):
     assert done.returncode == 2
     assert said in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_cards_beyond_the_standard_pack_hold_the_analytics(demo_store):
+    view = View()
+    made = {
+        kind: build_card(demo_store, Card(kind, view), Protection())
+        for kind in ("competing", "reintervention", "wound_area", "all_healed")
+    }
+    assert not [k for k, c in made.items() if c.withheld or c.figure is None]
+    aj = views.competing_view(demo_store, view.filters, "LS").aalen_johansen.landmark(183)
+    first = made["competing"].tables[0].frame.iloc[0]
+    assert (first["Estimate"], first["95% CI"]) == (
+        fmt.pct(aj.estimate),
+        fmt.ci_range(aj.lower, aj.upper),
+    )
+    course = wound_course(visit_cohort(demo_store, view.filters))
+    healed = made["all_healed"].tables[0].frame
+    expected = [(str(v.all_assessed), str(v.all_healed)) for v in course.visits if v.all_assessed]
+    assert list(zip(healed["Assessed"], healed["All wounds healed"], strict=True)) == expected
+    area = made["wound_area"].tables[0].frame
+    assert area["Area measured"].tolist() == [str(v.measured) for v in course.visits]
+    assert made["reintervention"].chart is not None
