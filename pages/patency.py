@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, fmt, style
+from ui import data, disclosure, fmt, style
 from ui.context import current
 from ui.errors import shown_plainly
 from ui.notes import no_patients, small_group_caution
@@ -50,6 +50,44 @@ def reinterventions(ctx, view) -> None:
         st.info("The data have no reintervention records.")
         return
     c = st.columns(3)
+    protect = disclosure.active()
+    counts = (
+        reint.patients,
+        reint.denominator - reint.patients,
+        reint.planned,
+        reint.unplanned,
+        reint.kind_not_recorded,
+    )
+    if any(protect.disclosure.hides(n) for n in counts):
+        # each count of the three, or what the others leave of it, could be under 11
+        names = ("Patients with a reintervention", "Planned", "Unplanned")
+        for col, name in zip(c, names, strict=True):
+            col.metric(
+                name,
+                "withheld",
+                "small-cell protection",
+                delta_color="off",
+                delta_arrow="off",
+                help=protect.reason,
+            )
+    else:
+        reintervention_metrics(c, reint)
+    st.caption(
+        f"{reint.provenance.method.capitalize()}; first reintervention per patient, "
+        "planned (staged) or unplanned."
+    )
+    show_curves(
+        ctx,
+        view,
+        REINT,
+        "reintervention",
+        title="Freedom from reintervention",
+        y_title="Free of reintervention",
+        card="reintervention",
+    )
+
+
+def reintervention_metrics(c, reint) -> None:
     share = (
         f"{fmt.pct(reint.patients / reint.denominator)} of {fmt.count(reint.denominator)}"
         if reint.denominator
@@ -65,19 +103,6 @@ def reinterventions(ctx, view) -> None:
     for col, name, n in ((c[1], "Planned", reint.planned), (c[2], "Unplanned", reint.unplanned)):
         value, note = fmt.reintervention_kind(n, reint.patients, reint.kind_not_recorded)
         col.metric(name, value, note or None, delta_color="off", delta_arrow="off")
-    st.caption(
-        f"{reint.provenance.method.capitalize()}; first reintervention per patient, "
-        "planned (staged) or unplanned."
-    )
-    show_curves(
-        ctx,
-        view,
-        REINT,
-        "reintervention",
-        title="Freedom from reintervention",
-        y_title="Free of reintervention",
-        card="reintervention",
-    )
 
 
 def render() -> None:

@@ -58,6 +58,29 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
     )
 
 
+def share_metric(col: Any, title: str, n: int, total: int, share: float | None) -> None:
+    """A share of the patients with its count; under small-cell protection withheld when
+    the count, or the rest of the patients, is from 1 to 10."""
+    hides = disclosure.active().disclosure.hides
+    if hides(n) or hides(total - n):
+        col.metric(
+            title,
+            "withheld",
+            "small-cell protection",
+            delta_color="off",
+            delta_arrow="off",
+            help=disclosure.active().reason,
+        )
+        return
+    col.metric(
+        title,
+        "–" if share is None else fmt.pct(share),
+        f"{n} of {total} patients",
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
 def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> None:
     """A Table 2 row as a metric: a share with its count (and the number missing), or a
     median with its IQR; a count with no recorded value reads "not recorded", never 0.
@@ -174,14 +197,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
         (cols[1], "Serious adverse event", ae.serious_patients),
         (cols[2], "Device- or procedure-related", ae.device_patients),
     ):
-        share = ae.share(n)
-        col.metric(
-            title,
-            "–" if share is None else fmt.pct(share),
-            f"{n} of {ae.n} patients",
-            delta_color="off",
-            delta_arrow="off",
-        )
+        share_metric(col, title, n, ae.n, ae.share(n))
     if len(summaries) > 1:
         by_group = pd.DataFrame(
             {
@@ -227,19 +243,15 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     st.markdown("**Minor amputations**")
     minor = overall.minor_amputations
     cols = st.columns(len(minor.terms) + 1)
-    share = minor.share(minor.patients)
-    cols[0].metric(
-        "Any minor amputation",
-        "–" if share is None else fmt.pct(share),
-        f"{minor.patients} of {minor.n} patients",
-        delta_color="off",
-        delta_arrow="off",
+    share_metric(
+        cols[0], "Any minor amputation", minor.patients, minor.n, minor.share(minor.patients)
     )
+    count = disclosure.active().count_text
     for col, term in zip(cols[1:], minor.terms, strict=True):
         col.metric(
             ctx.labels.value("AETERM", term.term),
-            f"{term.events} amputations",
-            f"{term.patients} patients",
+            f"{count(term.events)} amputations",
+            f"{count(term.patients)} patients",
             delta_color="off",
             delta_arrow="off",
         )
@@ -250,7 +262,11 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     if dead.deaths == 0:
         st.info("No deaths among the patients in view.")
     else:
-        st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
+        hides = disclosure.active().disclosure.hides
+        if hides(dead.deaths) or hides(dead.n - dead.deaths):
+            st.markdown("Deaths during follow-up: withheld under small-cell protection.")
+        else:
+            st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
         show_table(
             in_words(dead.to_frame(), ctx.labels, {"Cause of death": "DTHCAUS"}),
             name="deaths-by-cause",

@@ -240,4 +240,4 @@ def show_figure(
             "# header lines (pandas.read_csv(f, comment='#')).",
         )
         if card is not None and ctx is not None:
-            basket.add_button(card, ctx.view, key=name)
+            basket.add_button(card, ctx.view, key=f"fig_{name}")

@@ -94,7 +94,7 @@ def show_table(
                 help=None if ext == "csv" else f"{title} as an editable {kind} table",
             )
         if card is not None and view is not None:
-            basket.add_button(card, view, key=name)
+            basket.add_button(card, view, key=f"table_{name}")
 
 
 def in_words(frame: pd.DataFrame, labels: Labels, columns: Mapping[str, str]) -> pd.DataFrame:

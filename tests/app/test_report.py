@@ -36,9 +36,9 @@ def add(at: AppTest, page: str, key: str, note: str = "") -> None:
 @pytest.mark.slow
 def test_cards_keep_their_view_and_comment_and_travel_in_the_url(at):
     at.query_params["DIALFL"] = "N"
-    add(at, "pages/afs.py", "afs_ls_os", note="for the committee")
+    add(at, "pages/afs.py", "fig_afs_ls_os", note="for the committee")
     assert [s.value for s in at.success] == ["Added: the report holds 1 card."]
-    add(at, "pages/subgroups.py", "subgroups-AFS")
+    add(at, "pages/subgroups.py", "fig_subgroups-AFS")
     basket = cards_in_url(at)
     assert [c.kind for c in basket.cards] == ["afs", "subgroups"]
     assert basket.cards[0].note == "for the committee"
