@@ -96,3 +96,37 @@ def test_the_app_on_a_registry_withholds_small_counts(tmp_path, monkeypatch):
         assert not shown, col
     assert "<11" in table["n"].tolist()
     assert any("small-cell protection" in c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_a_view_under_eleven_patients_shows_only_that(tmp_path, monkeypatch):
+    """Protection on (a registry): a filter leaving 5 patients shows the reason, not the
+    patients' numbers, on every page; the sidebar's N reads "<11"."""
+    registry = demo_registry(tmp_path / "registry")
+    monkeypatch.setenv("DVA_DATA_DIR", str(registry))
+    monkeypatch.delenv("DVA_SMALL_CELLS", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["SITEID"] = "015"  # a site of 6 patients
+    at.switch_page("pages/afs.py")
+    at.run()
+    assert not at.exception
+    assert any("Fewer than 11 patients" in w.value for w in at.warning)
+    assert not at.dataframe
+    assert not [t for t in at.title if t.value == "Amputation-free survival"]
+    assert any("<11 of 105" in m.value for m in at.sidebar.markdown)
+
+
+@pytest.mark.slow
+def test_a_viewer_may_switch_protection_only_when_the_deployment_allows(monkeypatch):
+    monkeypatch.delenv("DVA_DATA_DIR", raising=False)
+    monkeypatch.setenv("DVA_SMALL_CELLS", "off")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not [t for t in at.sidebar.toggle if t.key == "small_cells"]
+    monkeypatch.setenv("DVA_SMALL_CELLS_VIEWER", "allow")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["SITEID"] = "003"  # one patient in the demo
+    at.run()
+    assert any(m.value.startswith("**1 of 105") for m in at.sidebar.markdown)
+    at.sidebar.toggle(key="small_cells").set_value(True).run()
+    assert any("<11 of 105" in m.value for m in at.sidebar.markdown)
