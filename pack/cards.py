@@ -8,7 +8,6 @@ no records of the endpoint) says why in `Content.withheld` instead of failing th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from analytics.analyses import views
 from analytics.analyses.audit import audit_view
@@ -36,19 +35,12 @@ from charts.funnel import funnel_figure
 from charts.posterior import posterior_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
 from pack import frames, outcome_cards
-from pack.content import Content, Table, slide_theme
+from pack.content import Content, Table, content_for, slide_theme
 from pack.curves import curves_card
 from ui import fmt
 
 ALL = "All patients"
 Builder = Callable[[Store, Card, Protection], Content]
-
-
-def _base(store: Store, card: Card, **fields: Any) -> Content:
-    fields.setdefault("provenance", store.provenance(card.view.filters))
-    return Content(
-        card=card, title=card.heading, view_line=card.view.describe(store.labels), **fields
-    )
 
 
 def overview(store: Store, card: Card, protect: Protection) -> Content:
@@ -67,7 +59,7 @@ def overview(store: Store, card: Card, protect: Protection) -> Content:
         f"{DAYS_PER_MONTH:g} days.",
         counts.provenance.method,
     )
-    return _base(store, card, tables=tables, methods=methods, provenance=head.provenance)
+    return content_for(store, card, tables=tables, methods=methods, provenance=head.provenance)
 
 
 def afs(store: Store, card: Card, protect: Protection) -> Content:
@@ -88,10 +80,10 @@ def patency(store: Store, card: Card, protect: Protection) -> Content:
 def primary(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     if protect.too_few(store.count(v.filters)):
-        return _base(store, card, withheld=protect.reason)
+        return content_for(store, card, withheld=protect.reason)
     result = views.bayes_view(store, v.filters, BayesianEndpoint(day=v.landmark, goal=v.goal))
     if result is None:
-        return _base(store, card, withheld="No amputation-free survival records in view.")
+        return content_for(store, card, withheld="No amputation-free survival records in view.")
     figure = posterior_figure(
         result,
         endpoint_label="Amputation-free survival",
@@ -110,7 +102,7 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
         Table(f"Status at day {result.day:g}", counts),
         Table("Posterior of the amputation-free survival rate", frames.posterior(result)),
     )
-    return _base(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -129,14 +121,14 @@ def subgroups(store: Store, card: Card, protect: Protection) -> Content:
         store, v.filters, "AFS", variables, landmark=v.landmark, ci_type=v.ci_type
     )
     if found is None:
-        return _base(store, card, withheld="No amputation-free survival records in view.")
+        return content_for(store, card, withheld="No amputation-free survival records in view.")
     res = found.in_words(store.labels)
     drawn, gone = shown_subgroups(protect, res)
     figure = forest_figure(drawn, theme=slide_theme(protect))
     methods = [res.provenance.method]
     if gone:
         methods.append(protect.hidden_note(gone))
-    return _base(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -155,7 +147,7 @@ def wounds(store: Store, card: Card, protect: Protection) -> Content:
     cohort = visit_cohort(store, card.view.filters)
     course = wound_course(cohort)
     if not any(v.assessed for v in course.visits):
-        return _base(store, card, withheld="No target wound assessed at a visit in view.")
+        return content_for(store, card, withheld="No target wound assessed at a visit in view.")
     drawn, gone = shown_visits(protect, course)
     figure = healing_status_figure(
         {ALL: drawn}, theme=slide_theme(protect), provenance=course.provenance
@@ -168,7 +160,7 @@ def wounds(store: Store, card: Card, protect: Protection) -> Content:
         row_total="Assessed",
         derived={"Healed": ["Healed share"], "Assessed": ["Healed share"]},
     )
-    return _base(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -183,7 +175,9 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
     visit = nearest_visit(cohort, card.view.landmark)
     change = rutherford_at(cohort, visit)
     if not change.paired:
-        return _base(store, card, withheld=f"No patient with a class at baseline and {visit}.")
+        return content_for(
+            store, card, withheld=f"No patient with a class at baseline and {visit}."
+        )
     figure = None
     if rutherford_shown(protect, change):
         figure = rutherford_change_figure(
@@ -197,7 +191,7 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
         ),
     )
     classes = frames.rutherford_classes(change, store.labels)
-    return _base(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -214,7 +208,7 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
 
 
 def _summary(store: Store, card: Card, protect: Protection, result: SummaryTable) -> Content:
-    return _base(
+    return content_for(
         store,
         card,
         # the card's title names the table already
@@ -237,12 +231,12 @@ def sites(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     res = compare_sites(store, v.filters, "afs", day=v.landmark, ci_type=v.ci_type)
     if not res.sites:
-        return _base(store, card, withheld="The patients in view have no site identifier.")
+        return content_for(store, card, withheld="The patients in view have no site identifier.")
     figure = None
     drawn, gone = shown_sites(protect, res)
     if res.target is not None and len(drawn.sites) > 1:
         figure = funnel_figure(drawn, theme=slide_theme(protect))
-    return _base(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -265,7 +259,7 @@ def sites(store: Store, card: Card, protect: Protection) -> Content:
 def audit(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     result = audit_view(store, v.filters, v.landmark, v.ci_type)
-    return _base(
+    return content_for(
         store,
         card,
         tables=(Table("NICE IPG773 audit", audit_frame(protect, result)),),
@@ -297,7 +291,7 @@ def build_card(store: Store, card: Card, protect: Protection) -> Content:
     """The card's content; a view without patients (or too few to show) is withheld."""
     n = store.count(card.view.filters)
     if n == 0:
-        return _base(store, card, withheld="No patients in view.")
+        return content_for(store, card, withheld="No patients in view.")
     if protect.too_few(n):
-        return _base(store, card, withheld=protect.reason)
+        return content_for(store, card, withheld=protect.reason)
     return BUILDERS[card.kind](store, card, protect)

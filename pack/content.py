@@ -5,6 +5,7 @@ methods for the speaker notes, and the provenance of its numbers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 from analytics.model.basket import Card
 from analytics.model.provenance import Provenance
 from analytics.report.protect import Protection
+from analytics.store import Store
 from charts.theme import Theme, get_theme
 
 
@@ -65,6 +67,15 @@ class Content:
         if self.card.note:
             lines.append(f"Comment: {self.card.note}")
         return [*lines, self.provenance.footnote()]
+
+
+def content_for(store: Store, card: Card, **fields: Any) -> Content:
+    """A card's content: its title, its view in words and (unless given) the provenance
+    of the patients in view, with `fields`."""
+    fields.setdefault("provenance", store.provenance(card.view.filters))
+    return Content(
+        card=card, title=card.heading, view_line=card.view.describe(store.labels), **fields
+    )
 
 
 def slide_theme(protect: Protection) -> Theme:

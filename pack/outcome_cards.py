@@ -13,21 +13,11 @@ from analytics.store import Store
 from charts.competing import cif_figure
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from pack import frames
-from pack.content import Content, Table, slide_theme
+from pack.content import Content, Table, content_for, slide_theme
 from pack.curves import curves_card
 from ui import fmt
 
 ALL = "All patients"
-
-
-def _content(store: Store, card: Card, **fields: object) -> Content:
-    fields.setdefault("provenance", store.provenance(card.view.filters))
-    return Content(
-        card=card,
-        title=card.heading,
-        view_line=card.view.describe(store.labels),
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 def competing(store: Store, card: Card, protect: Protection) -> Content:
@@ -36,7 +26,7 @@ def competing(store: Store, card: Card, protect: Protection) -> Content:
         store, v.filters, "LS", landmarks=(v.landmark,), ci_type=v.ci_type
     )
     if result is None:
-        return _content(store, card, withheld="No major amputation among the patients in view.")
+        return content_for(store, card, withheld="No major amputation among the patients in view.")
     figure = cif_figure(
         result,
         tick_months=v.tick_months,
@@ -58,7 +48,7 @@ def competing(store: Store, card: Card, protect: Protection) -> Content:
                 "95% CI": fmt.ci_range(lm.lower, lm.upper),
             }
         )
-    return _content(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -80,7 +70,7 @@ def reintervention(store: Store, card: Card, protect: Protection) -> Content:
 def _course(store: Store, card: Card, protect: Protection) -> tuple[object, Content | None]:
     course = wound_course(visit_cohort(store, card.view.filters))
     if not any(v.assessed or v.measured for v in course.visits):
-        return course, _content(store, card, withheld="No wound assessed at a visit in view.")
+        return course, content_for(store, card, withheld="No wound assessed at a visit in view.")
     return course, None
 
 
@@ -96,7 +86,7 @@ def wound_area(store: Store, card: Card, protect: Protection) -> Content:
     figure = wound_area_figure(
         {ALL: course}, theme=slide_theme(protect), provenance=course.provenance
     )
-    return _content(
+    return content_for(
         store,
         card,
         figure=figure,
@@ -136,7 +126,7 @@ def all_healed(store: Store, card: Card, protect: Protection) -> Content:
     figure = all_healed_figure(
         {ALL: course}, theme=slide_theme(protect), provenance=course.provenance
     )
-    return _content(
+    return content_for(
         store,
         card,
         figure=figure,

@@ -62,14 +62,7 @@ def reinterventions(ctx, view) -> None:
         # each count of the three, or what the others leave of it, could be under 11
         names = ("Patients with a reintervention", "Planned", "Unplanned")
         for col, name in zip(c, names, strict=True):
-            col.metric(
-                name,
-                "withheld",
-                "small-cell protection",
-                delta_color="off",
-                delta_arrow="off",
-                help=protect.reason,
-            )
+            disclosure.withheld_metric(col, name)
     else:
         reintervention_metrics(c, reint)
     st.caption(

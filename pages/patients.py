@@ -63,14 +63,7 @@ def share_metric(col: Any, title: str, n: int, total: int, share: float | None) 
     the count, or the rest of the patients, is from 1 to 10."""
     hides = disclosure.active().disclosure.hides
     if hides(n) or hides(total - n):
-        col.metric(
-            title,
-            "withheld",
-            "small-cell protection",
-            delta_color="off",
-            delta_arrow="off",
-            help=disclosure.active().reason,
-        )
+        disclosure.withheld_metric(col, title)
         return
     col.metric(
         title,
@@ -93,14 +86,7 @@ def row_metric(col: Any, row: Row, title: str | None = None, note: str = "") -> 
     if row.kind == "count" and row.n is not None:
         counts = (row.n, row.denominator, row.denominator - row.n, row.missing)
         if any(hides(c) for c in counts):
-            col.metric(
-                name,
-                "withheld",
-                "small-cell protection",
-                delta_color="off",
-                delta_arrow="off",
-                help=disclosure.active().reason,
-            )
+            disclosure.withheld_metric(col, name)
             return
     if row.kind == "count":
         missing = f"{row.missing} missing" if row.missing else ""

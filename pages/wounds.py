@@ -72,14 +72,7 @@ def metric(
     from 1 to 10."""
     p = disclosure.active()
     if withheld or any(p.disclosure.hides(x) for x in (n, d, d - n)):
-        col.metric(
-            title,
-            "withheld",
-            f"fewer than {p.disclosure.threshold} patients",
-            help=p.reason,
-            delta_color="off",
-            delta_arrow="off",
-        )
+        disclosure.withheld_metric(col, title)
         return
     col.metric(
         title,

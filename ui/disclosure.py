@@ -6,6 +6,7 @@ download of the page reads it (`active`)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
@@ -45,3 +46,15 @@ def small_cells() -> int:
     """The threshold figures print counts under ("<11"), 0 when protection is off."""
     p = active()
     return p.disclosure.threshold if p.on else 0
+
+
+def withheld_metric(col: Any, title: str) -> None:
+    """A metric whose count small-cell protection withholds, saying why."""
+    col.metric(
+        title,
+        "withheld",
+        "small-cell protection",
+        delta_color="off",
+        delta_arrow="off",
+        help=active().reason,
+    )
