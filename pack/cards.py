@@ -35,12 +35,19 @@ from charts.funnel import funnel_figure
 from charts.posterior import posterior_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
 from pack import frames, outcome_cards
+from pack.by_group import Cells, group_table
 from pack.content import Content, Table, content_for, slide_theme
 from pack.curves import curves_card
 from ui import fmt
+from ui.group_cells import bayes_cells, headline_cells
 
 ALL = "All patients"
 Builder = Callable[[Store, Card, Protection], Content]
+
+
+def _by_group(store: Store, card: Card, protect: Protection, cells: Cells) -> tuple[Table, ...]:
+    found = group_table(store, card, protect, cells)
+    return () if found is None else (found,)
 
 
 def overview(store: Store, card: Card, protect: Protection) -> Content:
@@ -52,6 +59,15 @@ def overview(store: Store, card: Card, protect: Protection) -> Content:
         Table(
             f"Kaplan-Meier estimates at {fmt.at_day(v.landmark)}",
             protect.estimates(frames.headline(head)),
+        ),
+        *_by_group(
+            store,
+            card,
+            protect,
+            lambda f: headline_cells(
+                views.headline_view(store, f, day=v.landmark, goal=v.goal, ci_type=v.ci_type),
+                v.goal,
+            ),
         ),
     )
     methods = (
@@ -81,7 +97,8 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     if protect.too_few(store.count(v.filters)):
         return content_for(store, card, withheld=protect.reason)
-    result = views.bayes_view(store, v.filters, BayesianEndpoint(day=v.landmark, goal=v.goal))
+    plan = BayesianEndpoint(day=v.landmark, goal=v.goal)
+    result = views.bayes_view(store, v.filters, plan)
     if result is None:
         return content_for(store, card, withheld="No amputation-free survival records in view.")
     figure = posterior_figure(
@@ -101,6 +118,14 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
     tables = (
         Table(f"Status at day {result.day:g}", counts),
         Table("Posterior of the amputation-free survival rate", frames.posterior(result)),
+        *_by_group(
+            store,
+            card,
+            protect,
+            lambda f: bayes_cells(
+                views.bayes_view(store, f, BayesianEndpoint(day=v.landmark, goal=v.goal)), v.goal
+            ),
+        ),
     )
     return content_for(
         store,

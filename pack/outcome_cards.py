@@ -13,9 +13,11 @@ from analytics.store import Store
 from charts.competing import cif_figure
 from charts.wound_trends import all_healed_figure, wound_area_figure
 from pack import frames
+from pack.by_group import group_table
 from pack.content import Content, Table, content_for, slide_theme
 from pack.curves import curves_card
 from ui import fmt
+from ui.group_cells import competing_cells
 
 ALL = "All patients"
 
@@ -35,6 +37,16 @@ def competing(store: Store, card: Card, protect: Protection) -> Content:
         landmark_day=v.landmark,
         theme=slide_theme(protect),
     )
+    grouped = group_table(
+        store,
+        card,
+        protect,
+        lambda f: competing_cells(
+            views.competing_view(store, f, "LS", landmarks=(v.landmark,), ci_type=v.ci_type),
+            v.landmark,
+        ),
+    )
+    groups = () if grouped is None else (grouped,)
     rows = []
     for name, curve in (
         ("Death as a competing risk (Aalen-Johansen)", result.aalen_johansen),
@@ -52,7 +64,7 @@ def competing(store: Store, card: Card, protect: Protection) -> Content:
         store,
         card,
         figure=figure,
-        tables=(Table("Cumulative incidence", pd.DataFrame(rows)),),
+        tables=(Table("Cumulative incidence", pd.DataFrame(rows)), *groups),
         methods=(
             "Aalen-Johansen cumulative incidence of major amputation with death competing, "
             "beside 1 − Kaplan-Meier (deaths censored), which overstates the risk when many "

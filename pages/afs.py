@@ -14,6 +14,7 @@ from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
+from ui.group_cells import competing_cells
 from ui.notes import methods, no_patients, small_group_caution
 from ui.survival import show_comparison, show_curves, show_estimates
 from ui.themes import screen_theme, slide_theme
@@ -103,21 +104,12 @@ def competing_by_group(ctx: Context) -> None:
     day = ctx.view.landmark
 
     def cells(group: View) -> dict[str, object]:
-        result = data.competing(ctx.store, group, "LS")
-        if result is None:
-            return {"Death as competing risk": "no amputation", "1 − Kaplan-Meier": "no amputation"}
-        out: dict[str, object] = {}
-        for name, curve in (
-            ("Death as competing risk", result.aalen_johansen),
-            ("1 − Kaplan-Meier", result.one_minus_km),
-        ):
-            lm = curve.landmark(day)
-            out[name] = f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
-        return out
+        return competing_cells(data.competing(ctx.store, group, "LS"), day)
 
     show_by_group(
         ctx,
         name="amputation-competing-by-group",
+        card="competing",
         title=f"Major amputation by {fmt.months(day)} by {ctx.labels.column(by).lower()}",
         cells=cells,
         caption=f"Cumulative incidence of major amputation at day {day:g} with 95% CI in each "

@@ -14,13 +14,10 @@ from ui import basket, data, disclosure, fmt, notes
 from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
+from ui.group_cells import HEADLINE_NAMES, headline_cells
 from ui.notes import no_patients, small_group_caution
 
-NAMES = {
-    "AFS": "Amputation-free survival",
-    "LS": "Limb salvage",
-    "OS": "Overall survival",
-}
+NAMES = HEADLINE_NAMES
 
 
 def km_metrics(head: Headline, everyone: Headline | None) -> None:
@@ -72,25 +69,12 @@ def by_group(ctx: Context) -> None:
     st.subheader(f"By {ctx.labels.column(by).lower()}")
 
     def cells(group: View) -> dict[str, object]:
-        head = data.headline(ctx.store, group)
-        found = {est.paramcd: est.landmark for est in head.estimates}
-        row: dict[str, object] = {}
-        for code, name in NAMES.items():
-            lm = found.get(code)
-            row[name] = (
-                "no records"
-                if lm is None
-                else f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
-            )
-        b = head.bayes
-        row[f"P(AFS rate > {fmt.share(ctx.view.goal)})"] = (
-            "–" if b is None else fmt.probability(b.probability_above_goal)
-        )
-        return row
+        return headline_cells(data.headline(ctx.store, group), ctx.view.goal)
 
     show_by_group(
         ctx,
         name="overview-by-group",
+        card="overview",
         title=f"Outcomes at {fmt.months(ctx.view.landmark)} by {ctx.labels.column(by).lower()}",
         cells=cells,
         caption=f"Kaplan-Meier estimates at day {ctx.view.landmark:g} with 95% CI, and the "

@@ -17,6 +17,7 @@ from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
+from ui.group_cells import bayes_cells
 from ui.notes import bayes_verdict, methods, no_patients, small_group_caution
 from ui.themes import screen_theme, slide_theme
 
@@ -237,7 +238,7 @@ def render() -> None:
             cached_figure("posterior", key, build),
             "primary_endpoint",
             slide=lambda: build(slide_theme(), f"Primary endpoint: {NAME.lower()}"),
-            card="primary",
+            card=None if changed else "primary",  # the plan's settings only
         )
     if ctx.compare_by:
         per_group(ctx, settings)
@@ -255,21 +256,13 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
     st.subheader(f"By {ctx.labels.column(by).lower()}")
 
     def cells(group: View) -> dict[str, object]:
-        b = data.bayes(ctx.store, group, **settings)
-        if b is None:
-            return {"Verdict": "no AFS records"}
-        return {
-            "Posterior mean": fmt.pct(b.posterior_mean),
-            "95% credible interval": fmt.ci_range(*b.credible_interval),
-            f"P(AFS rate > {fmt.share(settings['goal'])})": fmt.probability(
-                b.probability_above_goal
-            ),
-            "Verdict": b.verdict_note or ("goal met" if b.success else "goal not met"),
-        }
+        return bayes_cells(data.bayes(ctx.store, group, **settings), settings["goal"])
 
     show_by_group(
         ctx,
         name="primary-endpoint-by-group",
+        # the report's card is the analysis plan's: offered when the settings are its own
+        card=None if differences(settings, ctx) else "primary",
         title=f"Primary endpoint by {ctx.labels.column(by).lower()}",
         cells=cells,
         caption="Each group analysed on its own with the settings above: descriptive, with no "

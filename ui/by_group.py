@@ -25,6 +25,7 @@ def show_by_group(
     cells: Callable[[View], Mapping[str, object]],
     caption: str,
     provenance: Provenance | None = None,
+    card: str | None = None,
 ) -> None:
     """`cells(view of the group's patients)` for every level, under the group's name in
     words and its number of patients; then `caption` and the patients in no group."""
@@ -44,6 +45,13 @@ def show_by_group(
                 **cells(group),
             }
         )
-    show_table(pd.DataFrame(rows), name=name, title=title, view=ctx.view, provenance=provenance)
+    show_table(
+        pd.DataFrame(rows),
+        name=name,
+        title=title,
+        view=ctx.view,
+        provenance=provenance,
+        card=card,
+    )
     st.caption(caption)
     not_compared(ctx.not_compared(), ctx.labels.column(by).lower())

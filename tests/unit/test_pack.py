@@ -318,3 +318,19 @@ def test_cards_beyond_the_standard_pack_hold_the_analytics(demo_store):
     area = made["wound_area"].tables[0].frame
     assert area["Area measured"].tolist() == [str(v.measured) for v in course.visits]
     assert made["reintervention"].chart is not None
+
+
+def test_a_compared_view_adds_the_table_by_group(demo_store):
+    view = View.from_text("compare=SEX")
+    card = build_card(demo_store, Card("overview", view), Protection())
+    table = card.tables[-1]
+    assert table.caption == "by sex"
+    rows = table.frame.set_index("Sex")
+    for level, name in (("M", "Male"), ("F", "Female")):
+        f = views.level_filter(view.filters, "SEX", level)
+        head = views.headline_view(demo_store, f, day=183)
+        lm = head.estimate("AFS").landmark
+        assert rows.loc[name, "Patients"] == str(demo_store.count(f))
+        assert rows.loc[name, "Amputation-free survival"] == (
+            f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
+        )
