@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
+
 from analytics.analyses import views
 from analytics.analyses.audit import audit_view
 from analytics.analyses.sites import compare_sites
@@ -19,6 +21,7 @@ from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort
 from analytics.estimators.bayes import BayesianEndpoint
 from analytics.estimators.km import CI_LABELS
 from analytics.model.basket import Card
+from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH
 from analytics.report.protect import Protection
 from analytics.report.protected import (
@@ -232,15 +235,22 @@ def rutherford(store: Store, card: Card, protect: Protection) -> Content:
     )
 
 
-def _summary(store: Store, card: Card, protect: Protection, result: SummaryTable) -> Content:
+def _table_card(
+    store: Store, card: Card, caption: str, frame: pd.DataFrame, provenance: Provenance
+) -> Content:
+    """A card of one table and the method behind it."""
     return content_for(
         store,
         card,
-        # the card's title names the table already
-        tables=(Table("", summary_frame(protect, result)),),
-        methods=(result.provenance.method,),
-        provenance=result.provenance,
+        tables=(Table(caption, frame),),
+        methods=(provenance.method,),
+        provenance=provenance,
     )
+
+
+def _summary(store: Store, card: Card, protect: Protection, result: SummaryTable) -> Content:
+    # the card's title names the table already
+    return _table_card(store, card, "", summary_frame(protect, result), result.provenance)
 
 
 def table1(store: Store, card: Card, protect: Protection) -> Content:
@@ -284,13 +294,8 @@ def sites(store: Store, card: Card, protect: Protection) -> Content:
 def audit(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     result = audit_view(store, v.filters, v.landmark, v.ci_type)
-    return content_for(
-        store,
-        card,
-        tables=(Table("NICE IPG773 audit", audit_frame(protect, result)),),
-        methods=(result.provenance.method,),
-        provenance=result.provenance,
-    )
+    frame = audit_frame(protect, result)
+    return _table_card(store, card, "NICE IPG773 audit", frame, result.provenance)
 
 
 BUILDERS: dict[str, Builder] = {

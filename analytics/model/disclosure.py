@@ -23,7 +23,6 @@ THRESHOLD = 11
 SETTING = "DVA_SMALL_CELLS"
 VIEWER_SETTING = "DVA_SMALL_CELLS_VIEWER"
 MANIFEST_FLAG = "small_cell_protection"
-WITHHELD = f"<{THRESHOLD}"
 
 
 @dataclass(frozen=True)
