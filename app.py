@@ -18,6 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics.report.protect import COMPLEMENT
 from ui import (
     basket,
     context,
@@ -75,9 +76,11 @@ def main() -> None:
         sidebar.reset_button(choice)
         st.stop()
     total = store.count()
-    if protection.too_few(n):
-        sidebar.summary(top, n, total, choice, shown=protection.disclosure.marker)
-        st.warning(f"{protection.reason} Remove a filter to see results for more patients.")
+    withheld = protection.disclosure.view_reason(n, total)
+    if withheld is not None:
+        shown = protection.disclosure.marker if protection.too_few(n) else COMPLEMENT
+        sidebar.summary(top, n, total, choice, shown=shown)
+        st.warning(f"{withheld} Change the filters to see results.")
         st.stop()
     sidebar.summary(top, n, total, choice)
     if choice.view.presentation:

@@ -81,7 +81,7 @@ def _in_view(store: Store, basket: Basket, protect: Protection) -> tuple[tuple[s
     for card in basket.cards:
         line = card.view.describe(store.labels)
         if line not in found:
-            found[line] = protect.count_text(store.count(card.view.filters))
+            found[line] = protect.view_count_text(store.count(card.view.filters), store.count())
     return tuple(found.items())
 
 

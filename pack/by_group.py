@@ -11,22 +11,13 @@ import pandas as pd
 from analytics.analyses.views import level_filter
 from analytics.model.basket import Card
 from analytics.model.filters import FilterState
-from analytics.model.schema import ADSL
+from analytics.model.schema import in_schema_order
 from analytics.report.protect import Protection
 from analytics.store import Store
 from pack import frames
 from pack.content import Table
 
 Cells = Callable[[FilterState], Mapping[str, object]]
-
-
-def ordered_levels(store: Store, column: str, sizes: Mapping[str, int]) -> list[str]:
-    """The levels with patients, in the schema's order where it has one, else sorted."""
-    try:
-        codes = [c for c in ADSL.column(column).allowed if c in sizes]
-    except KeyError:
-        codes = []
-    return codes + sorted(k for k in sizes if k not in codes)
 
 
 def group_table(store: Store, card: Card, protect: Protection, cells: Cells) -> Table | None:
@@ -42,7 +33,7 @@ def group_table(store: Store, card: Card, protect: Protection, cells: Cells) -> 
             "Patients": sizes[level],
             **cells(level_filter(filters, by, level)),
         }
-        for level in ordered_levels(store, by, sizes)
+        for level in in_schema_order(by, sorted(sizes))
     ]
     shown = protect.table(pd.DataFrame(rows))
     title = f"by {store.labels.column(by).lower()}"

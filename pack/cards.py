@@ -8,19 +8,20 @@ no records of the endpoint) says why in `Content.withheld` instead of failing th
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
 from analytics.analyses import views
 from analytics.analyses.audit import audit_view
-from analytics.analyses.sites import compare_sites
+from analytics.analyses.sites import SMALL_SITE, compare_sites
 from analytics.analyses.subgroup_counts import subgroup_view
-from analytics.analyses.subgroup_model import DEFAULT_SUBGROUPS
+from analytics.analyses.subgroup_model import candidate_columns, subgroup_variables
 from analytics.analyses.tables import SummaryTable, table1_view, table2_view
 from analytics.analyses.visits import nearest_visit, rutherford_at, visit_cohort, wound_course
-from analytics.estimators.bayes import BayesianEndpoint
 from analytics.estimators.km import CI_LABELS
 from analytics.model.basket import Card
+from analytics.model.card_options import SITE_OUTCOMES
 from analytics.model.provenance import Provenance
 from analytics.model.schema import DAYS_PER_MONTH
 from analytics.report.protect import Protection
@@ -37,10 +38,12 @@ from charts.forest import forest_figure
 from charts.funnel import funnel_figure
 from charts.posterior import posterior_figure
 from charts.wounds import healing_status_figure, rutherford_change_figure
-from pack import frames, outcome_cards
+from pack import design_cards, frames, outcome_cards, safety_cards
 from pack.by_group import Cells, group_table
 from pack.content import Content, Table, content_for, slide_theme
 from pack.curves import curves_card
+from pack.evidence_card import evidence
+from pack.settings import bayes_model
 from ui import fmt
 from ui.group_cells import bayes_cells, headline_cells
 
@@ -58,7 +61,7 @@ def overview(store: Store, card: Card, protect: Protection) -> Content:
     counts = views.cohort_counts(store, v.filters, v.landmark)
     head = views.headline_view(store, v.filters, day=v.landmark, goal=v.goal, ci_type=v.ci_type)
     tables = (
-        Table("Patients", frames.cohort(counts, protect.disclosure.hides)),
+        Table("Patients", frames.cohort(counts, protect.disclosure.hides_share)),
         Table(
             f"Kaplan-Meier estimates at {fmt.at_day(v.landmark)}",
             protect.estimates(frames.headline(head)),
@@ -100,8 +103,7 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
     if protect.too_few(store.count(v.filters)):
         return content_for(store, card, withheld=protect.reason)
-    plan = BayesianEndpoint(day=v.landmark, goal=v.goal)
-    result = views.bayes_view(store, v.filters, plan)
+    result = views.bayes_view(store, v.filters, bayes_model(card))
     if result is None:
         return content_for(store, card, withheld="No amputation-free survival records in view.")
     figure = posterior_figure(
@@ -125,9 +127,7 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
             store,
             card,
             protect,
-            lambda f: bayes_cells(
-                views.bayes_view(store, f, BayesianEndpoint(day=v.landmark, goal=v.goal)), v.goal
-            ),
+            lambda f: bayes_cells(views.bayes_view(store, f, bayes_model(card)), v.goal),
         ),
     )
     return content_for(
@@ -142,14 +142,34 @@ def primary(store: Store, card: Card, protect: Protection) -> Content:
 
 def subgroups(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
-    variables = list(DEFAULT_SUBGROUPS)
-    if v.compare and v.compare not in variables:
-        variables.append(v.compare)
+    endpoint = card.option("endpoint", "AFS") or "AFS"
+    labels = store.endpoint_labels()
+    if endpoint not in labels:
+        return content_for(
+            store,
+            card,
+            withheld=f"No endpoint '{store.labels.value('PARAMCD', endpoint)}' in these data.",
+        )
+    columns = store.subject_columns()
+    extra = card.option_list("extra")
+    missing = [c for c in extra if c not in candidate_columns(columns)]
+    if missing:
+        return content_for(
+            store,
+            card,
+            withheld="Not a subgroup column of these data: "
+            + ", ".join(store.labels.column(c) for c in missing)
+            + ".",
+        )
+    variables = subgroup_variables(columns, [v.compare, *extra])
     found = subgroup_view(
-        store, v.filters, "AFS", variables, landmark=v.landmark, ci_type=v.ci_type
+        store, v.filters, endpoint, variables, landmark=v.landmark, ci_type=v.ci_type
     )
+    if not card.title and endpoint != "AFS":  # the default title names the endpoint
+        card = replace(card, title=f"Subgroups: {labels[endpoint].lower()}")
     if found is None:
-        return content_for(store, card, withheld="No amputation-free survival records in view.")
+        name = labels[endpoint].lower()
+        return content_for(store, card, withheld=f"No {name} records in view.")
     res = found.in_words(store.labels)
     drawn, gone = shown_subgroups(protect, res)
     figure = forest_figure(drawn, theme=slide_theme(protect))
@@ -200,7 +220,13 @@ def wounds(store: Store, card: Card, protect: Protection) -> Content:
 
 def rutherford(store: Store, card: Card, protect: Protection) -> Content:
     cohort = visit_cohort(store, card.view.filters)
-    visit = nearest_visit(cohort, card.view.landmark)
+    visit = card.option("visit") or nearest_visit(cohort, card.view.landmark)
+    if visit not in set(cohort.visits.get("AVISIT", ())):
+        return content_for(
+            store,
+            card,
+            withheld=f"No visit '{store.labels.value('AVISIT', visit)}' among those in view.",
+        )
     change = rutherford_at(cohort, visit)
     if not change.paired:
         return content_for(
@@ -264,7 +290,18 @@ def table2(store: Store, card: Card, protect: Protection) -> Content:
 
 def sites(store: Store, card: Card, protect: Protection) -> Content:
     v = card.view
-    res = compare_sites(store, v.filters, "afs", day=v.landmark, ci_type=v.ci_type)
+    target = card.option("benchmark") if card.option("target") == "benchmark" else None
+    res = compare_sites(
+        store,
+        v.filters,
+        card.option("outcome", "afs") or "afs",
+        day=v.landmark,
+        ci_type=v.ci_type,
+        benchmark=None if target is None else float(target) / 100,
+        min_n=int(card.option("min_n", str(SMALL_SITE)) or SMALL_SITE),
+    )
+    if not card.title and res.outcome.key != "afs":  # the default title names the outcome
+        card = replace(card, title=f"Sites: {SITE_OUTCOMES[res.outcome.key]} at the landmark")
     if not res.sites:
         return content_for(store, card, withheld="The patients in view have no site identifier.")
     figure = None
@@ -314,14 +351,24 @@ BUILDERS: dict[str, Builder] = {
     "reintervention": outcome_cards.reintervention,
     "wound_area": outcome_cards.wound_area,
     "all_healed": outcome_cards.all_healed,
+    "adverse_events": safety_cards.adverse_events,
+    "deaths": safety_cards.deaths,
+    "evidence": evidence,
+    "design": design_cards.design,
+    "design_power": design_cards.design_power,
 }
+# simulated, not computed from patients: built whatever the view holds
+NO_PATIENT_DATA = frozenset({"design", "design_power"})
 
 
 def build_card(store: Store, card: Card, protect: Protection) -> Content:
     """The card's content; a view without patients (or too few to show) is withheld."""
+    if card.kind in NO_PATIENT_DATA:
+        return BUILDERS[card.kind](store, card, protect)
     n = store.count(card.view.filters)
     if n == 0:
         return content_for(store, card, withheld="No patients in view.")
-    if protect.too_few(n):
-        return content_for(store, card, withheld=protect.reason)
+    withheld = protect.disclosure.view_reason(n, store.count())
+    if withheld is not None:
+        return content_for(store, card, withheld=withheld)
     return BUILDERS[card.kind](store, card, protect)

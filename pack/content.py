@@ -70,12 +70,11 @@ class Content:
 
 
 def content_for(store: Store, card: Card, **fields: Any) -> Content:
-    """A card's content: its title, its view in words and (unless given) the provenance
-    of the patients in view, with `fields`."""
+    """A card's content: its title, then `fields`, by default with its view in words and
+    the provenance of the patients in view."""
     fields.setdefault("provenance", store.provenance(card.view.filters))
-    return Content(
-        card=card, title=card.heading, view_line=card.view.describe(store.labels), **fields
-    )
+    fields.setdefault("view_line", card.describe(store.labels))
+    return Content(card=card, title=card.heading, **fields)
 
 
 def slide_theme(protect: Protection) -> Theme:

@@ -18,7 +18,7 @@ from analytics.store import Store
 from charts._steps import thin_steps
 from charts.survival import km_figure
 from pack import frames
-from pack.content import Content, NativeChart, Series, Table, slide_theme
+from pack.content import Content, NativeChart, Series, Table, content_for, slide_theme
 from ui import fmt
 
 # an editable chart needs no more points than the eye sees: 0.5 percentage point
@@ -89,10 +89,9 @@ def curves_card(
         }
         y_title = "Patients free of the event"
     if not results:
-        return Content(
-            card=card,
-            title=card.heading,
-            view_line=v.describe(labels),
+        return content_for(
+            store,
+            card,
             withheld="No records of these endpoints in view.",
             provenance=found.provenance,
         )
@@ -143,10 +142,9 @@ def curves_card(
         )
     if hidden:
         methods.append(protect.hidden_note(hidden))
-    return Content(
-        card=card,
-        title=card.heading,
-        view_line=v.describe(labels),
+    return content_for(
+        store,
+        card,
         figure=figure,
         tables=(table,),
         chart=chart,

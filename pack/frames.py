@@ -36,13 +36,12 @@ def _ci(lower: float | None, upper: float | None) -> str:
     return DASH if lower is None or upper is None else fmt.ci_range(lower, upper)
 
 
-def cohort(counts: CohortCounts, hides: Callable[[float], bool]) -> pd.DataFrame:
-    """Screened, enrolled, in view, treated, followed. `hides` is small-cell protection's
-    test: a count among those in view is withheld when it, or the rest of those in view,
-    is from 1 to 10."""
+def cohort(counts: CohortCounts, hides_share: Callable[[int | None, int], bool]) -> pd.DataFrame:
+    """Screened, enrolled, in view, treated, followed. `hides_share` is small-cell
+    protection's test of a count among those in view (`Disclosure.hides_share`)."""
 
     def within(n: int | None) -> str:
-        if n is not None and (hides(n) or hides(counts.in_view - n)):
+        if hides_share(n, counts.in_view):
             return "withheld"
         return _count(n)
 
@@ -230,4 +229,4 @@ def texts(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)

@@ -7,24 +7,29 @@ the settings are drawn by `ui.design`.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from analytics.analyses.design import DesignResult, DesignSettings, GoldilocksDesign, versus
 from analytics.analyses.design_results import PowerCurve
+from analytics.model.basket import Card
 from analytics.model.view import View
 from analytics.report.frames import table_csv
 from charts.design import power_curve_figure, stopping_figure
 from ui import fmt
 from ui.context import published_view, through_router
-from ui.design import PLAN, STATED_ALPHA, STATED_POWER, controls, differences
+from ui.design import (
+    STATED_ALPHA,
+    STATED_POWER,
+    controls,
+    design_of,
+    differences,
+    operating_frame,
+    power_inputs,
+)
 from ui.errors import shown_plainly
 from ui.figure import show_figure
 from ui.notes import methods, view_not_applied
 from ui.themes import screen_theme
-
-CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
-CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner="Simulating the trials…")
@@ -74,47 +79,8 @@ def metrics(res: DesignResult) -> None:
 
 
 def table(res: DesignResult) -> None:
-    rate, goal = res.at_rate, res.at_goal
-    rows = [
-        ("Probability of success (%)", rate.probability_of_success, goal.probability_of_success),
-        ("Expected sample size", rate.expected_sample_size, goal.expected_sample_size),
-        (
-            "Expected months to the end",
-            rate.expected_duration_months,
-            goal.expected_duration_months,
-        ),
-    ]
-    for i, n in enumerate(res.settings.looks[:-1]):
-        rows.append(
-            (
-                f"Stopped enrolment at {n}: success expected (%)",
-                rate.stopped_for_success[i],
-                goal.stopped_for_success[i],
-            )
-        )
-        rows.append(
-            (
-                f"Stopped for futility at {n} (%)",
-                rate.stopped_for_futility[i],
-                goal.stopped_for_futility[i],
-            )
-        )
-    rows.append(
-        (
-            f"Enrolled to the maximum, {res.settings.looks[-1]} (%)",
-            rate.reached_maximum,
-            goal.reached_maximum,
-        )
-    )
-    at_rate = f"True rate {fmt.share(rate.true_rate)}"
-    at_goal = f"True rate at the goal, {fmt.share(goal.true_rate)}"
-    frame = pd.DataFrame(
-        [
-            (m, 100 * x if m.endswith("(%)") else x, 100 * y if m.endswith("(%)") else y)
-            for m, x, y in rows
-        ],
-        columns=["Operating characteristic", at_rate, at_goal],
-    )
+    frame = operating_frame(res)
+    at_rate, at_goal = frame.columns[1:]
     st.dataframe(
         frame,
         hide_index=True,
@@ -227,9 +193,11 @@ def render() -> None:
     view_not_applied(
         published_view(), "the design is simulated, not computed from the patients in view"
     )
-    settings, rate, simulations, seed = controls()
+    choice = controls()
+    settings = design_of(choice)
     if settings is None:
         return
+    rate, simulations, seed = choice.rate, choice.simulations, choice.seed
     changed = differences(settings)
     if changed:
         st.warning("What-if design, not the trial's plan: " + "; ".join(changed) + ".")
@@ -247,6 +215,7 @@ def render() -> None:
         )
         == "At the goal"
     )
+    where = (("where", "goal"),) if at_goal else ()
     theme = screen_theme(published_view() or View())
     show_figure(
         stopping_figure(res, at_goal=at_goal, theme=theme),
@@ -254,12 +223,11 @@ def render() -> None:
         slide=lambda: stopping_figure(
             res, at_goal=at_goal, theme="presentation", title="Where the simulated trials stopped"
         ),
+        card=Card("design", options=(*choice.options("design"), *where)),
     )
     table(res)
-    rates = tuple(sorted({*CURVE_RATES, *(r for r, _ in STATED_POWER), settings.goal}))
-    curve = _curve(settings, rates, min(simulations, CURVE_MAX_SIMULATIONS), seed)
-    stated = [(r, p, f"Stated: at least {fmt.share(p)} at {fmt.share(r)}") for r, p in STATED_POWER]
-    stated.append((PLAN.goal, STATED_ALPHA, f"Stated: false-positive rate {STATED_ALPHA:g}"))
+    rates, curve_simulations, stated = power_inputs(settings, simulations)
+    curve = _curve(settings, rates, curve_simulations, seed)
     st.subheader("Probability of success by true rate")
     show_figure(
         power_curve_figure(curve, goal=settings.goal, stated=stated, theme=theme),
@@ -271,6 +239,7 @@ def render() -> None:
             theme="presentation",
             title="Probability of success of the Goldilocks design",
         ),
+        card=Card("design_power", options=choice.options("design_power")),
     )
     comparison(res, curve)
     methods({"Simulation": res.provenance.method}, ("Performance goal",))

@@ -23,9 +23,10 @@ from analytics.analyses.evidence import (
 from analytics.analyses.evidence_file import Evidence, load_evidence
 from analytics.estimators.km import CI_LABELS
 from analytics.model.provenance import Provenance
+from analytics.report.protected import shown_points
 from analytics.store import PROJECT_ROOT
 from charts.evidence import COHORT_NAME, evidence_figure
-from ui import data, fmt
+from ui import data, disclosure, fmt
 from ui.context import Context, current
 from ui.errors import shown_plainly
 from ui.figure import cached_figure, show_figure
@@ -60,8 +61,12 @@ def cohort(ctx: Context, ev: Evidence, n: int) -> tuple[tuple[CohortPoint, ...],
 
 def figure(ctx: Context, ev: Evidence, n: int) -> None:
     opt = ctx.view
-    points, provenance = cohort(ctx, ev, n)
+    found, provenance = cohort(ctx, ev, n)
+    protect = disclosure.active()
+    points, gone = shown_points(protect, found)
     by = ctx.compare_by
+    if gone and by:
+        st.caption(protect.hidden_note([group_name(ctx.labels, by, g) for g in gone]))
     groups = {p.group for p in points if p.group is not None}
     names = {lv: group_name(ctx.labels, by, lv) for lv in groups} if by else {}
     colours = ctx.colours(by) if by else {}
@@ -87,6 +92,7 @@ def figure(ctx: Context, ev: Evidence, n: int) -> None:
         cached_figure("evidence", key, build),
         "published_evidence",
         slide=lambda: build(slide_theme(), "The cohort beside the published evidence"),
+        card="evidence",
     )
     days = ", ".join(f"{fmt.months(d)} = day {d:g}" for d in sorted({p.day for p in panels(ev)}))
     notes = [
@@ -115,6 +121,7 @@ def table(ev: Evidence) -> None:
         view=None,
         label="Download the table (CSV)",
         file_name="published_evidence.csv",
+        card="evidence",
         column_config={
             "Study": st.column_config.TextColumn(pinned=True),
             "Year": st.column_config.NumberColumn(format="%d"),

@@ -115,8 +115,8 @@ def primary_endpoint(head: Headline) -> None:
 def within_view(n: int, in_view: int) -> str:
     """A count among the patients in view, or "withheld" when it or the rest of those in
     view is from 1 to 10 under small-cell protection."""
-    hides = disclosure.active().disclosure.hides
-    return "withheld" if hides(n) or hides(in_view - n) else fmt.count(n)
+    hidden = disclosure.active().disclosure.hides_share(n, in_view)
+    return "withheld" if hidden else fmt.count(n)
 
 
 def cohort_flow(counts: CohortCounts) -> None:

@@ -7,20 +7,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from analytics.analyses import views
 from analytics.analyses.outcomes import Reinterventions
 from analytics.analyses.procedure import ProcedureSummary
-from analytics.analyses.safety import SafetySummary
 from analytics.analyses.tables import SummaryTable
 from analytics.estimators.describe import Row
+from analytics.model.basket import Card
 from analytics.model.filters import FilterState
 from analytics.report.frames import side_by_side
 from ui import data, disclosure, fmt, patient_results
+from ui.by_group import show_by_group
 from ui.context import Context, current
 from ui.errors import shown_plainly
+from ui.group_cells import adverse_cells
 from ui.notes import no_patients, not_compared, small_group_caution
 from ui.tables import in_words, show_table
 
@@ -61,8 +62,7 @@ def summary_tables(ctx: Context, tables: Mapping[str, SummaryTable], name: str) 
 def share_metric(col: Any, title: str, n: int, total: int, share: float | None) -> None:
     """A share of the patients with its count; under small-cell protection withheld when
     the count, or the rest of the patients, is from 1 to 10."""
-    hides = disclosure.active().disclosure.hides
-    if hides(n) or hides(total - n):
+    if disclosure.active().disclosure.hides_share(n, total):
         disclosure.withheld_metric(col, title)
         return
     col.metric(
@@ -161,7 +161,7 @@ def procedure(ctx: Context, proc: ProcedureSummary) -> None:
     )
 
 
-def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
+def adverse_events(ctx: Context) -> None:
     st.subheader("Adverse events")
     landmark = ctx.view.landmark
     within = f"Onset by day {landmark:g} ({fmt.months(landmark)})"
@@ -170,13 +170,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     )
     day = None if choice == WHOLE else landmark
     overall = patient_results.safety(ctx.store, ctx.view, day)
-    summaries: dict[str, SafetySummary] = {
-        name: overall.adverse_events
-        if name == ALL
-        else patient_results.safety(ctx.store, ctx.view.with_filters(f), day).adverse_events
-        for name, f in cohorts.items()
-    }
-    ae = summaries[ALL]
+    ae = overall.adverse_events
     cols = st.columns(3)
     for col, title, n in (
         (cols[0], "Any adverse event", ae.any_patients),
@@ -184,29 +178,18 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
         (cols[2], "Device- or procedure-related", ae.device_patients),
     ):
         share_metric(col, title, n, ae.n, ae.share(n))
-    if len(summaries) > 1:
-        by_group = pd.DataFrame(
-            {
-                "Group": list(summaries),
-                "Patients": [s.n for s in summaries.values()],
-                "Any": [s.any_patients for s in summaries.values()],
-                "Any share": [s.share(s.any_patients) for s in summaries.values()],
-                "Serious": [s.serious_patients for s in summaries.values()],
-                "Serious share": [s.share(s.serious_patients) for s in summaries.values()],
-                "Device-related": [s.device_patients for s in summaries.values()],
-                "Device-related share": [s.share(s.device_patients) for s in summaries.values()],
-                "Events": [s.events for s in summaries.values()],
-            }
-        )
-        show_table(
-            by_group,
+    card = Card("adverse_events", options=() if day is not None else (("window", "whole"),))
+    if ctx.compare_by:
+        show_by_group(
+            ctx,
             name="adverse-events-by-group",
             title="Adverse events by group",
-            view=ctx.view,
+            cells=lambda group: adverse_cells(
+                patient_results.safety(ctx.store, group, day).adverse_events
+            ),
+            caption="Patients with an adverse event of each kind, and the events, in each group.",
             provenance=ae.provenance,
-            column_config={
-                c: SHARE for c in ("Any share", "Serious share", "Device-related share")
-            },
+            card=card,
         )
     if ae.events == 0:
         st.info(
@@ -220,6 +203,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
             title="Adverse events by term",
             view=ctx.view,
             provenance=ae.provenance,
+            card=card,
             column_config={
                 "Share of patients": SHARE,
                 "Term": st.column_config.TextColumn(pinned=True),
@@ -248,8 +232,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
     if dead.deaths == 0:
         st.info("No deaths among the patients in view.")
     else:
-        hides = disclosure.active().disclosure.hides
-        if hides(dead.deaths) or hides(dead.n - dead.deaths):
+        if disclosure.active().disclosure.hides_share(dead.deaths, dead.n):
             st.markdown("Deaths during follow-up: withheld under small-cell protection.")
         else:
             st.markdown(f"{dead.deaths} of {dead.n} patients died during follow-up.")
@@ -259,6 +242,7 @@ def adverse_events(ctx: Context, cohorts: Mapping[str, FilterState]) -> None:
             title="Deaths by cause",
             view=ctx.view,
             provenance=dead.provenance,
+            card="deaths",
             column_config={"Share of deaths": SHARE},
         )
 
@@ -295,7 +279,7 @@ def render() -> None:
     st.markdown("**Table 2. Procedure**")
     summary_tables(ctx, {name: t.table2 for name, t in tables.items()}, "table2")
 
-    adverse_events(ctx, cohorts)
+    adverse_events(ctx)
 
 
 with shown_plainly("the patient and procedure tables"):

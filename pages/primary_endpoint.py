@@ -4,14 +4,16 @@ what-if controls and the complete-case sensitivity analysis beside it."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import streamlit as st
 
-from analytics.estimators.bayes import IMPUTATION_LABELS, BayesianEndpoint, BayesResult
+from analytics.estimators.bayes import IMPUTATION_LABELS, BayesResult
+from analytics.model.basket import Card
+from analytics.model.card_options import OPTIONS
 from analytics.model.view import View
 from charts.posterior import posterior_figure
+from pack.settings import PLAN
 from ui import data, disclosure, fmt, style
 from ui.by_group import show_by_group
 from ui.context import Context, current
@@ -21,14 +23,9 @@ from ui.group_cells import bayes_cells
 from ui.notes import bayes_verdict, methods, no_patients, small_group_caution
 from ui.themes import screen_theme, slide_theme
 
-# The analysis plan's values are the estimator's defaults; the page starts from them.
-PLAN = {
-    name: p.default
-    for name, p in inspect.signature(BayesianEndpoint).parameters.items()
-    if p.default is not inspect.Parameter.empty
-}
 # the URL keeps the code; the page shows the words
-MISSING_CHOICES = ("pwe", "km", "none")
+MISSING_CHOICES = tuple(OPTIONS["primary"]["missing"].choices)
+BOUNDS = OPTIONS["primary"]  # the report's card takes what these inputs take
 MISSING_LABELS = {
     "pwe": "Imputed: piecewise-exponential model",
     "km": "Imputed: Kaplan-Meier curve",
@@ -76,8 +73,8 @@ def controls(ctx) -> dict:
         )
         threshold = c[2].number_input(
             "Threshold",
-            0.5,
-            0.999,
+            BOUNDS["threshold"].low,
+            BOUNDS["threshold"].high,
             float(PLAN["threshold"]),
             0.001,
             format="%.3f",
@@ -88,8 +85,8 @@ def controls(ctx) -> dict:
         )
         a = c[3].number_input(
             "Prior a",
-            0.01,
-            1000.0,
+            BOUNDS["a"].low,
+            BOUNDS["a"].high,
             float(PLAN["prior"][0]),
             0.5,
             format="%g",
@@ -98,8 +95,8 @@ def controls(ctx) -> dict:
         )
         b = c[4].number_input(
             "Prior b",
-            0.01,
-            1000.0,
+            BOUNDS["b"].low,
+            BOUNDS["b"].high,
             float(PLAN["prior"][1]),
             0.5,
             format="%g",
@@ -148,6 +145,20 @@ def differences(settings: dict, ctx) -> list[str]:
             f"(plan: the {IMPUTATION_LABELS[PLAN['imputation']]})"
         )
     return out
+
+
+def card_of(settings: dict[str, Any]) -> Card:
+    """The report's primary endpoint card with the settings that depart from the plan
+    (the landmark and goal are the view's)."""
+    options: list[tuple[str, str]] = []
+    if settings["threshold"] != PLAN["threshold"]:
+        options.append(("threshold", str(settings["threshold"])))
+    if settings["prior"] != tuple(PLAN["prior"]):
+        options += [("a", str(settings["prior"][0])), ("b", str(settings["prior"][1]))]
+    missing = settings["imputation"] if settings["impute"] else "none"
+    if missing != (PLAN["imputation"] if PLAN["impute"] else "none"):
+        options.append(("missing", missing))
+    return Card("primary", options=tuple(options))
 
 
 def result_metrics(result: BayesResult, where, heading: str) -> None:
@@ -238,7 +249,7 @@ def render() -> None:
             cached_figure("posterior", key, build),
             "primary_endpoint",
             slide=lambda: build(slide_theme(), f"Primary endpoint: {NAME.lower()}"),
-            card=None if changed else "primary",  # the plan's settings only
+            card=card_of(settings),
         )
     if ctx.compare_by:
         per_group(ctx, settings)
@@ -261,8 +272,7 @@ def per_group(ctx: Context, settings: dict[str, Any]) -> None:
     show_by_group(
         ctx,
         name="primary-endpoint-by-group",
-        # the report's card is the analysis plan's: offered when the settings are its own
-        card=None if differences(settings, ctx) else "primary",
+        card=card_of(settings),
         title=f"Primary endpoint by {ctx.labels.column(by).lower()}",
         cells=cells,
         caption="Each group analysed on its own with the settings above: descriptive, with no "

@@ -46,7 +46,7 @@ def card_box(ctx: Context, i: int, card: Card, count: int) -> tuple[str, str]:
             key=f"title_{key}",
             max_chars=120,
         )
-        left.caption(card.view.describe(ctx.labels))
+        left.caption(card.describe(ctx.labels))
         note = left.text_area(
             "Comment (in the slide's notes)", value=card.note, key=f"note_{key}", height=68
         )

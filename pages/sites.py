@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.analyses.sites import OUTCOMES, SMALL_SITE, SiteComparison
+from analytics.model.basket import Card
+from analytics.model.card_options import OPTIONS
 from analytics.report.protected import shown_sites
 from charts.funnel import funnel_figure
 from ui import data, disclosure, fmt, style
@@ -22,6 +24,7 @@ POOLED, BENCHMARK = "pooled", "benchmark"
 # so they do not change with the landmark.
 OUTCOME_NAMES = {"afs": "Amputation-free survival", "amputation": "Major amputation"}
 TARGETS = {POOLED: "Pooled", BENCHMARK: "Benchmark"}
+BOUNDS = OPTIONS["sites"]  # the report's card takes what these inputs take
 
 
 def outcome_label(key: str, day: float) -> str:
@@ -55,8 +58,8 @@ def controls(ctx: Context) -> tuple[str, float | None, int, bool]:
     )
     benchmark = c[2].number_input(
         "Benchmark (%)",
-        min_value=0.1,
-        max_value=99.9,
+        min_value=BOUNDS["benchmark"].low,
+        max_value=BOUNDS["benchmark"].high,
         value=None,
         step=0.1,
         format="%.1f",
@@ -70,8 +73,8 @@ def controls(ctx: Context) -> tuple[str, float | None, int, bool]:
     )
     min_n = c[3].number_input(
         "Too few to judge under",
-        min_value=1,
-        max_value=10_000,
+        min_value=int(BOUNDS["min_n"].low),
+        max_value=int(BOUNDS["min_n"].high),
         value=SMALL_SITE,
         step=1,
         key="sites_min",
@@ -105,11 +108,13 @@ def explain(res: SiteComparison) -> None:
     )
 
 
-def card_of(res: SiteComparison) -> str | None:
-    """The report's sites card: amputation-free survival against the pooled proportion
-    at the landmark, every site judged from the default number of patients."""
-    default = res.outcome.key == "afs" and res.target_kind == "pooled" and res.min_n == SMALL_SITE
-    return "sites" if default else None
+def card_of(res: SiteComparison) -> Card:
+    """The report's sites card with the page's outcome, target and threshold."""
+    options = [("outcome", res.outcome.key), ("target", res.target_kind)]
+    if res.target_kind == BENCHMARK and res.target is not None:
+        options.append(("benchmark", f"{100 * res.target:g}"))
+    options.append(("min_n", str(res.min_n)))
+    return Card("sites", options=tuple(options))
 
 
 def summary(res: SiteComparison) -> str:

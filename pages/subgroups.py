@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.analyses.subgroup_model import candidate_columns, subgroup_variables
 from analytics.analyses.subgroups import DEFAULT_SUBGROUPS, SubgroupResult
 from analytics.estimators.km import CI_LABELS
+from analytics.model.basket import Card
 from analytics.report.frames import subgroup_frame
 from analytics.report.protected import shown_subgroups
 from charts.forest import forest_figure
@@ -18,8 +20,6 @@ from ui.notes import no_patients, small_group_caution
 from ui.tables import show_table
 from ui.themes import screen_theme, slide_theme
 
-# Identifiers and what happens after the procedure are not baseline subgroups.
-NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
 DEFAULT_ENDPOINT = "AFS"
 HETEROGENEITY = (
     "Heterogeneity p: heterogeneity across levels (log-rank), a test of equal survival "
@@ -28,19 +28,8 @@ HETEROGENEITY = (
 )
 
 
-def candidate_columns(ctx: Context) -> list[str]:
-    """Subject columns a user may add: not identifiers, dates or outcomes."""
-    return [
-        col
-        for col, sql_type in ctx.store.subject_columns().items()
-        if col not in NOT_SUBGROUPS
-        and col not in DEFAULT_SUBGROUPS
-        and "DATE" not in sql_type.upper()
-        and "TIME" not in sql_type.upper()
-    ]
-
-
 def choose(ctx: Context) -> tuple[str, list[str]]:
+    """The endpoint and the columns added to the prespecified subgroups."""
     labels = ctx.store.endpoint_labels()
     codes = list(labels)
     left, right = st.columns([1, 2])
@@ -53,23 +42,22 @@ def choose(ctx: Context) -> tuple[str, list[str]]:
     )
     extra = right.multiselect(
         "Add subgroup variables",
-        candidate_columns(ctx),
+        candidate_columns(ctx.store.subject_columns()),
         format_func=ctx.labels.column,
         key="subgroups_extra",
         placeholder="Any other baseline column",
         help="Numeric columns with many values are split at their median.",
     )
-    columns = ctx.store.subject_columns()
-    # every prespecified subgroup, one the data lack with its "not in the data" note
-    variables = list(DEFAULT_SUBGROUPS)
-    wanted = [ctx.compare_by, *extra] if ctx.compare_by else extra
-    for col in wanted:
-        if col not in variables and col in columns:
-            variables.append(col)
-    return str(endpoint), variables
+    return str(endpoint), [str(x) for x in extra]
 
 
-def table(ctx: Context, res: SubgroupResult) -> None:
+def card_of(res: SubgroupResult, extra: list[str]) -> Card:
+    """The report's subgroups card: this endpoint, these added variables."""
+    options = (("endpoint", res.endpoint), *(("extra", col) for col in extra))
+    return Card("subgroups", options=options)
+
+
+def table(ctx: Context, res: SubgroupResult, card: Card) -> None:
     months = fmt.months(res.landmark)
     show_table(
         subgroup_frame(res),
@@ -79,7 +67,7 @@ def table(ctx: Context, res: SubgroupResult) -> None:
         provenance=res.provenance,
         label="Download the table (CSV)",
         file_name=f"subgroups-{res.endpoint}.csv",
-        card="subgroups" if res.endpoint == DEFAULT_ENDPOINT else None,
+        card=card,
         column_config={
             "Variable": st.column_config.TextColumn(pinned=True),
             "Level": st.column_config.TextColumn(pinned=True),
@@ -105,7 +93,8 @@ def render() -> None:
     st.title("Subgroups")
     if no_patients(data.count(ctx.store, ctx.filters), "there are no subgroups to show"):
         return
-    endpoint, variables = choose(ctx)
+    endpoint, extra = choose(ctx)
+    variables = subgroup_variables(ctx.store.subject_columns(), [ctx.compare_by, *extra])
     opts = ctx.view
     found = patient_results.subgroups(ctx.store, opts, endpoint, variables)
     if found is None:
@@ -141,10 +130,10 @@ def render() -> None:
             title=f"{res.label}: subgroups at {fmt.months(res.landmark)}",
         ),
         caption=HETEROGENEITY,
-        card="subgroups" if endpoint == DEFAULT_ENDPOINT else None,
+        card=card_of(res, extra),
     )
     st.subheader("Table")
-    table(ctx, res)
+    table(ctx, res, card_of(res, extra))
     st.caption(res.provenance.footnote())
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics.analyses import views
 from analytics.analyses.visits import BASELINE, RutherfordAtVisit, WoundCourse
+from analytics.model.basket import Card
 from analytics.model.filters import FilterState
 from analytics.model.provenance import Provenance
 from analytics.report.frames import stack
@@ -71,7 +72,7 @@ def metric(
     denominator or what is left of it (or, `withheld`, another cell of its table) is
     from 1 to 10."""
     p = disclosure.active()
-    if withheld or any(p.disclosure.hides(x) for x in (n, d, d - n)):
+    if withheld or p.disclosure.hides(d) or p.disclosure.hides_share(n, d):
         disclosure.withheld_metric(col, title)
         return
     col.metric(
@@ -283,6 +284,8 @@ def render() -> None:
     )
 
     at = visit_label(visit).lower()
+    # the card at the visit nearest the landmark follows the landmark; another is fixed
+    card = Card("rutherford", options=() if visit == default else (("visit", visit),))
     st.subheader(f"Rutherford class at {at}")
     ruth_prov = patient_results.rutherford(ctx.store, ctx.view, visit).provenance
     shown = {name: r for name, r in ruths.items() if rutherford_shown(protect, r)}
@@ -303,14 +306,13 @@ def render() -> None:
                 title=f"Rutherford class change at {at}",
             ),
             caption="Change from baseline among patients with a class at both.",
-            # the report's card is at the visit nearest the landmark
-            card="rutherford" if visit == default else None,
+            card=card,
         )
     show_table(
         worded(ctx, stack({n: r.change_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-change",
         title=f"Rutherford change at {at}",
-        card="rutherford" if visit == default else None,
+        card=card,
         label=f"Download: rutherford change at {at} (CSV)",
         view=ctx.view,
         provenance=ruth_prov,
@@ -320,7 +322,7 @@ def render() -> None:
         worded(ctx, stack({n: r.to_frame() for n, r in ruths.items()}, "Group")),
         name="rutherford-classes",
         title=f"Rutherford class at {at}",
-        card="rutherford" if visit == default else None,
+        card=card,
         label=f"Download: rutherford class at {at} (CSV)",
         view=ctx.view,
         provenance=ruth_prov,

@@ -14,6 +14,7 @@ from dataclasses import replace
 import streamlit as st
 
 from analytics.model.basket import KINDS, Basket, Card
+from analytics.model.labels import DEFAULT, Labels
 from analytics.model.view import View
 
 PARAM = "card"
@@ -61,27 +62,29 @@ def sync() -> None:
     settle()
 
 
-def _add(kind: str, view: View, key: str) -> None:
+def _add(card: Card, key: str) -> None:
     # a callback: it runs before the script, so the click counts whatever the run does
     note = str(st.session_state.get(f"note_{key}", "")).strip()
-    st.session_state[_BASKET] = current().add(Card(kind, view, note=note))
-    st.session_state[_ADDED] = (kind, view.key)
+    st.session_state[_BASKET] = current().add(replace(card, note=note))
+    st.session_state[_ADDED] = card.to_text()
 
 
-def add_button(kind: str, view: View, *, key: str) -> None:
-    """ "Add to report" for the card of `kind` in `view`, with an optional comment."""
-    card_view = replace(view, presentation=False)
+def add_button(card: str | Card, view: View, *, key: str, labels: Labels = DEFAULT) -> None:
+    """ "Add to report" for `card` (a kind, or a kind with the page's settings) in
+    `view`, with an optional comment; `labels` word the settings."""
+    kind = card if isinstance(card, str) else card.kind
+    options = () if isinstance(card, str) else card.options
+    taken = Card(kind, replace(view, presentation=False), options=options)
     with st.popover("Add to report", icon=":material/add_to_photos:"):
-        st.caption(f"{KINDS[kind]}, in the view shown now. The report page builds the deck.")
-        st.text_area("Comment for the slide's notes (optional)", key=f"note_{key}")
-        st.button(
-            "Add",
-            key=f"add_confirm_{key}",
-            type="primary",
-            on_click=_add,
-            args=(kind, card_view, key),
+        settings = taken.options_in_words(labels)
+        st.caption(
+            f"{KINDS[kind]}, in the view shown now"
+            + (f" ({settings})" if settings else "")
+            + ". The report page builds the deck."
         )
-        if st.session_state.get(_ADDED) == (kind, card_view.key):
+        st.text_area("Comment for the slide's notes (optional)", key=f"note_{key}")
+        st.button("Add", key=f"add_confirm_{key}", type="primary", on_click=_add, args=(taken, key))
+        if st.session_state.get(_ADDED) == taken.to_text():
             n = len(current().cards)
             st.success(f"Added: the report holds {n} card{'' if n == 1 else 's'}.")
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.analyses.views import level_filter
+from analytics.model.basket import Card
 from analytics.model.provenance import Provenance
 from analytics.model.view import View
 from ui import data
@@ -25,7 +26,7 @@ def show_by_group(
     cells: Callable[[View], Mapping[str, object]],
     caption: str,
     provenance: Provenance | None = None,
-    card: str | None = None,
+    card: str | Card | None = None,
 ) -> None:
     """`cells(view of the group's patients)` for every level, under the group's name in
     words and its number of patients; then `caption` and the patients in no group."""

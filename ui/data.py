@@ -25,7 +25,7 @@ from analytics.analyses.outcomes import Reinterventions
 from analytics.estimators.bayes import BayesianEndpoint, BayesResult, Imputation
 from analytics.estimators.competing import CompetingRisksResult
 from analytics.model.filters import Clause, FilterState
-from analytics.model.schema import ADSL
+from analytics.model.schema import in_schema_order
 from analytics.model.view import View
 from analytics.store import Cohort, Store
 
@@ -74,13 +74,7 @@ def populated(store: Store) -> frozenset[str]:
 
 @st.cache_data(max_entries=ENTRIES, ttl=TTL, show_spinner=False)
 def _levels(_store: Store, src: str, column: str) -> list[str]:
-    found = [str(v) for v in _store.levels(column)]
-    try:
-        codes = list(ADSL.column(column).allowed)
-    except KeyError:
-        codes = []
-    # the schema's order where it has one (M before F, as in the paper), else sorted
-    return [c for c in codes if c in found] + [v for v in found if v not in codes]
+    return in_schema_order(column, [str(v) for v in _store.levels(column)])
 
 
 def levels(store: Store, column: str) -> list[str]:

@@ -10,12 +10,23 @@ departs from the plan, in words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from analytics.analyses.design import DEFAULT_SEED, DEFAULT_SIMULATIONS, DesignSettings, parse_looks
+from analytics.analyses.design import (
+    DEFAULT_SEED,
+    DEFAULT_SIMULATIONS,
+    DesignResult,
+    DesignSettings,
+    parse_looks,
+)
+from analytics.model.basket import Card
+from analytics.model.card_options import DESIGN, MAX_OPTION_TEXT, OPTIONS, SIMULATION_CHOICES
 from ui import fmt
 
 PLAN = DesignSettings()  # the analysis plan's values are the simulator's defaults
@@ -24,32 +35,28 @@ PLAN = DesignSettings()  # the analysis plan's values are the simulator's defaul
 # at the performance goal.
 STATED_POWER = ((0.68, 0.80), (0.70, 0.90))
 STATED_ALPHA = 0.025
-SIMULATION_CHOICES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+DEFAULT_LOOKS_TEXT = ", ".join(map(str, PLAN.looks))
 
 
-# key: (label, lowest, highest, step, format, help); the default is the plan's
-NUMBERS: dict[str, tuple[str, float, float, float, str, str | None]] = {
-    "rate": ("True amputation-free survival (%)", 1, 99, 1, "%d",
-             "The rate at the landmark the simulated patients really have."),
-    "accrual_per_month": ("Patients enrolled a month", 0.1, 100.0, 0.1, "%.2f",
-                          "Enrolment is a Poisson process at this rate. Default: the "
-                          "trial's pace, 105 patients from December 2019 to March 2022."),
-    "followup_days": ("Landmark (days after enrolment)", 0, 3650, 1, "%d",
-                      "An outcome is known once the patient reaches the landmark."),
-    "seed": ("Seed", 0, 2**31 - 1, 1, "%d", "The same seed simulates the same trials."),
-    "expected_success": ("Stop enrolment: success expected above", 0.5, 1.0, 0.01, "%.2f",
-                         "Enrolment stops when the predictive probability that the patients "
-                         "already enrolled will meet the goal exceeds this (1: never)."),
-    "futility": ("Stop for futility below", 0.0, 0.5, 0.01, "%.2f",
-                 "The trial stops when the predictive probability of success with the "
-                 "maximum sample size falls below this (0: never)."),
-    "goal": ("Goal (%)", 1, 99, 1, "%d", "The performance goal for amputation-free "
-             "survival at the landmark."),
-    "threshold": ("Success threshold", 0.5, 0.9999, 0.001, "%.4f",
-                  "Success: the posterior probability that the rate exceeds the goal is "
-                  "above this."),
-    "a": ("Prior a", 0.01, 1000.0, 0.5, "%g", None),
-    "b": ("Prior b", 0.01, 1000.0, 0.5, "%g", None),
+# key: (step, format, help); the label and bounds are the report card's
+# (`analytics.model.card_options.DESIGN`), so a card takes what these inputs take, and
+# the default is the plan's
+NUMBERS: dict[str, tuple[float, str, str | None]] = {
+    "rate": (1, "%d", "The rate at the landmark the simulated patients really have."),
+    "accrual_per_month": (0.1, "%.2f", "Enrolment is a Poisson process at this rate. Default: "
+                          "the trial's pace, 105 patients from December 2019 to March 2022."),
+    "followup_days": (1, "%d", "An outcome is known once the patient reaches the landmark."),
+    "seed": (1, "%d", "The same seed simulates the same trials."),
+    "expected_success": (0.01, "%.2f", "Enrolment stops when the predictive probability that "
+                         "the patients already enrolled will meet the goal exceeds this "
+                         "(1: never)."),
+    "futility": (0.01, "%.2f", "The trial stops when the predictive probability of success "
+                 "with the maximum sample size falls below this (0: never)."),
+    "goal": (1, "%d", "The performance goal for amputation-free survival at the landmark."),
+    "threshold": (0.001, "%.4f", "Success: the posterior probability that the rate exceeds "
+                  "the goal is above this."),
+    "a": (0.5, "%g", None),
+    "b": (0.5, "%g", None),
 }  # fmt: skip
 DEFAULTS: dict[str, float] = {
     "rate": 70,
@@ -66,13 +73,13 @@ DEFAULTS: dict[str, float] = {
 
 
 def _number(where: DeltaGenerator, key: str) -> float:
-    label, lo, hi, step, form, helptext = NUMBERS[key]
-    whole = form == "%d"
-    kind = int if whole else float
+    step, form, helptext = NUMBERS[key]
+    spec = DESIGN[key]
+    kind = int if spec.whole else float
     return where.number_input(
-        label,
-        kind(lo),
-        kind(hi),
+        spec.label[0].upper() + spec.label[1:],
+        kind(spec.low),
+        kind(spec.high),
         kind(DEFAULTS[key]),
         kind(step),
         format=form,
@@ -82,18 +89,70 @@ def _number(where: DeltaGenerator, key: str) -> float:
     )
 
 
-def controls() -> tuple[DesignSettings | None, float, int, int]:
-    """The design, the true rate, simulations and seed; the design is None (with the
-    reason shown) when the settings cannot make one."""
+@dataclass(frozen=True)
+class DesignChoice:
+    """The settings as chosen on the page or carried by a report card: the numbers of
+    `NUMBERS`, the looks as typed, the number of simulated trials."""
+
+    values: Mapping[str, float]
+    looks: str = DEFAULT_LOOKS_TEXT
+    simulations: int = DEFAULT_SIMULATIONS
+
+    @property
+    def rate(self) -> float:
+        return self.values["rate"] / 100
+
+    @property
+    def seed(self) -> int:
+        return int(self.values["seed"])
+
+    def settings(self) -> DesignSettings:
+        """The design; ValueError (its reason) when these settings make none."""
+        v = self.values
+        return DesignSettings(
+            looks=parse_looks(self.looks),
+            goal=v["goal"] / 100,
+            threshold=float(v["threshold"]),
+            prior=(float(v["a"]), float(v["b"])),
+            expected_success=float(v["expected_success"]),
+            futility=float(v["futility"]),
+            accrual_per_month=float(v["accrual_per_month"]),
+            followup_days=float(v["followup_days"]),
+            alpha=STATED_ALPHA,
+        )
+
+    def options(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """A report card's settings: those that depart from the plan (of the card's kind)."""
+        out = [
+            (k, str(int(x)) if DESIGN[k].whole else repr(float(x)))
+            for k, x in self.values.items()
+            if x != DEFAULTS[k] and k in OPTIONS[kind]
+        ]
+        if parse_looks(self.looks) != PLAN.looks:
+            out.append(("looks", self.looks))
+        if self.simulations != DEFAULT_SIMULATIONS:
+            out.append(("simulations", str(self.simulations)))
+        return tuple(out)
+
+    @classmethod
+    def of_card(cls, card: Card) -> DesignChoice:
+        values = {k: float(card.option(k) or DEFAULTS[k]) for k in NUMBERS}
+        simulations = int(card.option("simulations") or DEFAULT_SIMULATIONS)
+        return cls(values, card.option("looks") or DEFAULT_LOOKS_TEXT, simulations)
+
+
+def controls() -> DesignChoice:
+    """The settings as chosen (each input kept in the URL)."""
     with st.container(border=True):
         st.markdown("**Settings.** The trial's plan is the default; the URL keeps every change.")
         top, low = (st.columns(6, vertical_alignment="bottom") for _ in range(2))
         v = {key: _number(top[i], key) for i, key in enumerate(NUMBERS) if i < 3}
         looks_text = top[3].text_input(
             "Looks (patients enrolled)",
-            ", ".join(map(str, PLAN.looks)),
+            DEFAULT_LOOKS_TEXT,
             key="design_looks",
             bind="query-params",
+            max_chars=MAX_OPTION_TEXT,
             help="Interim analyses at these enrolment counts; the last is the maximum.",
         )
         simulations = top[4].selectbox(
@@ -105,23 +164,16 @@ def controls() -> tuple[DesignSettings | None, float, int, int]:
         )
         v["seed"] = _number(top[5], "seed")
         v |= {key: _number(low[i], key) for i, key in enumerate(list(NUMBERS)[4:])}
-    rate, seed = v["rate"] / 100, int(v["seed"])
+    return DesignChoice(v, looks_text, int(simulations))
+
+
+def design_of(choice: DesignChoice) -> DesignSettings | None:
+    """The design, or None with the reason shown when the settings make none."""
     try:
-        settings = DesignSettings(
-            looks=parse_looks(looks_text),
-            goal=v["goal"] / 100,
-            threshold=float(v["threshold"]),
-            prior=(float(v["a"]), float(v["b"])),
-            expected_success=float(v["expected_success"]),
-            futility=float(v["futility"]),
-            accrual_per_month=float(v["accrual_per_month"]),
-            followup_days=float(v["followup_days"]),
-            alpha=STATED_ALPHA,
-        )
+        return choice.settings()
     except ValueError as exc:
         st.error(f"These settings make no design: {str(exc).rstrip('.')}.")
-        return None, rate, int(simulations), seed
-    return settings, rate, int(simulations), seed
+        return None
 
 
 def _looks_text(looks: tuple[int, ...]) -> str:
@@ -149,3 +201,64 @@ def differences(s: DesignSettings) -> list[str]:
             words, show = SETTING_WORDS[field]
             out.append(f"{words} {show(getattr(s, field))} (plan: {show(getattr(PLAN, field))})")
     return out
+
+
+CURVE_RATES = tuple(r / 100 for r in range(44, 82, 2))
+CURVE_MAX_SIMULATIONS = 20_000  # per rate: keeps the curve to a few seconds
+
+
+def power_inputs(
+    settings: DesignSettings, simulations: int
+) -> tuple[tuple[float, ...], int, list[tuple[float, float, str]]]:
+    """The power curve's true rates, its simulations per rate, and the stated design's
+    marks (rate, probability, words) drawn beside it."""
+    rates = tuple(sorted({*CURVE_RATES, *(r for r, _ in STATED_POWER), settings.goal}))
+    stated = [(r, p, f"Stated: at least {fmt.share(p)} at {fmt.share(r)}") for r, p in STATED_POWER]
+    stated.append((PLAN.goal, STATED_ALPHA, f"Stated: false-positive rate {STATED_ALPHA:g}"))
+    return rates, min(simulations, CURVE_MAX_SIMULATIONS), stated
+
+
+def operating_frame(res: DesignResult) -> pd.DataFrame:
+    """The operating characteristics at the true rate and at the goal: success, sample
+    size, duration, and where the simulated trials stopped (percentages in points)."""
+    rate, goal = res.at_rate, res.at_goal
+    rows = [
+        ("Probability of success (%)", rate.probability_of_success, goal.probability_of_success),
+        ("Expected sample size", rate.expected_sample_size, goal.expected_sample_size),
+        (
+            "Expected months to the end",
+            rate.expected_duration_months,
+            goal.expected_duration_months,
+        ),
+    ]
+    for i, n in enumerate(res.settings.looks[:-1]):
+        rows.append(
+            (
+                f"Stopped enrolment at {n}: success expected (%)",
+                rate.stopped_for_success[i],
+                goal.stopped_for_success[i],
+            )
+        )
+        rows.append(
+            (
+                f"Stopped for futility at {n} (%)",
+                rate.stopped_for_futility[i],
+                goal.stopped_for_futility[i],
+            )
+        )
+    rows.append(
+        (
+            f"Enrolled to the maximum, {res.settings.looks[-1]} (%)",
+            rate.reached_maximum,
+            goal.reached_maximum,
+        )
+    )
+    at_rate = f"True rate {fmt.share(rate.true_rate)}"
+    at_goal = f"True rate at the goal, {fmt.share(goal.true_rate)}"
+    return pd.DataFrame(
+        [
+            (m, 100 * x if m.endswith("(%)") else x, 100 * y if m.endswith("(%)") else y)
+            for m, x, y in rows
+        ],
+        columns=["Operating characteristic", at_rate, at_goal],
+    )

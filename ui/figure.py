@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
+from analytics.model.basket import Card
 from charts import export
 from ui import basket
 from ui.context import Context, published
@@ -174,7 +175,7 @@ def show_figure(
     *,
     caption: str | None = None,
     slide: Callable[[], go.Figure] | None = None,
-    card: str | None = None,
+    card: str | Card | None = None,
 ) -> None:
     """Draw `fig` across the page, then PNG, SVG and CSV download buttons.
 
@@ -240,4 +241,4 @@ def show_figure(
             "# header lines (pandas.read_csv(f, comment='#')).",
         )
         if card is not None and ctx is not None:
-            basket.add_button(card, ctx.view, key=f"fig_{name}")
+            basket.add_button(card, ctx.view, key=f"fig_{name}", labels=ctx.labels)

@@ -5,15 +5,13 @@ pages pass their cached results, the pack its own."""
 from __future__ import annotations
 
 from analytics.analyses.headline import Headline
+from analytics.analyses.safety import SafetySummary
 from analytics.estimators.bayes import BayesResult
 from analytics.estimators.competing import CompetingRisksResult
+from analytics.model.schema import ENDPOINT_SHORT
 from ui import fmt
 
-HEADLINE_NAMES = {
-    "AFS": "Amputation-free survival",
-    "LS": "Limb salvage",
-    "OS": "Overall survival",
-}
+HEADLINE_NAMES = {code: ENDPOINT_SHORT[code] for code in ("AFS", "LS", "OS")}
 
 
 def headline_cells(head: Headline, goal: float) -> dict[str, object]:
@@ -59,3 +57,19 @@ def competing_cells(result: CompetingRisksResult | None, day: float) -> dict[str
         lm = curve.landmark(day)
         out[name] = f"{fmt.pct(lm.estimate)} ({fmt.ci_range(lm.lower, lm.upper)})"
     return out
+
+
+def adverse_cells(ae: SafetySummary) -> dict[str, object]:
+    """Patients with any, serious and device- or procedure-related adverse events (each
+    a count beside its share of the group), and the events."""
+    row: dict[str, object] = {}
+    for name, n in (
+        ("Any", ae.any_patients),
+        ("Serious", ae.serious_patients),
+        ("Device-related", ae.device_patients),
+    ):
+        share = ae.share(n)
+        row[name] = n
+        row[f"{name} share"] = "–" if share is None else fmt.pct(share)
+    row["Events"] = ae.events
+    return row

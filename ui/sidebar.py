@@ -349,6 +349,8 @@ def summary(
     """N of M, the active filters as removable chips, and Reset, in `where` (`shown`:
     what N reads instead, when small-cell protection withholds it)."""
     with where:
+        if shown is not None:
+            shown = shown.replace("*", "\\*")  # a withheld N ("*") is text, not emphasis
         st.markdown(f"**{patients(n, total) if shown is None else f'{shown} of {total:,}'}**")
         if selection.chips:
             with st.container(horizontal=True, gap="small", key="chips"):

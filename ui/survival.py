@@ -16,8 +16,10 @@ import streamlit as st
 from analytics.analyses.survival import GroupComparison
 from analytics.analyses.views import SurvivalView
 from analytics.estimators.km import CI_LABELS, KMResult
+from analytics.model.basket import Card
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
+from analytics.model.schema import ENDPOINT_SHORT
 from charts.survival import km_figure
 from charts.theme import Mode, Theme
 from ui import data, disclosure, fmt
@@ -26,15 +28,7 @@ from ui.figure import cached_figure, show_figure
 from ui.notes import not_compared, small_group_caution
 from ui.themes import screen_theme, slide_theme
 
-SHORT = {
-    "AFS": "Amputation-free survival",
-    "LS": "Limb salvage",
-    "OS": "Overall survival",
-    "PP": "Primary patency",
-    "PAP": "Primary-assisted patency",
-    "SP": "Secondary patency",
-    "REINT": "Freedom from reintervention",
-}
+SHORT = ENDPOINT_SHORT
 
 
 def short(code: str) -> str:
@@ -90,7 +84,7 @@ def show_curves(
     y_title: str = "Patients free of the event",
     goal: float | None = None,
     goal_label: str = "Performance goal",
-    card: str | None = None,
+    card: str | Card | None = None,
 ) -> bool:
     """The endpoints' curves on one figure with its downloads; False if none has data."""
     results = {short(c): view.endpoints[c] for c in codes if c in view.endpoints}

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics.model.basket import Card
 from analytics.model.labels import DEFAULT as DEFAULT_LABELS
 from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
@@ -63,7 +64,7 @@ def show_table(
     column_config: Mapping[str, Any] | None = None,
     label: str | None = None,
     file_name: str | None = None,
-    card: str | None = None,
+    card: str | Card | None = None,
 ) -> None:
     """`frame` as an interactive table (key ``<name>_table``), then its download button
     (key ``<name>_download``), labelled "Download: <title> (CSV)" unless `label` says
@@ -93,8 +94,11 @@ def show_table(
                 key=f"{name}_download" if ext == "csv" else f"{name}_{ext}",
                 help=None if ext == "csv" else f"{title} as an editable {kind} table",
             )
-        if card is not None and view is not None:
-            basket.add_button(card, view, key=f"table_{name}")
+        # a table no filter touches (published figures) is added in the page's view
+        card_view = view or (ctx.view if ctx else None)
+        if card is not None and card_view is not None:
+            labels = ctx.labels if ctx else DEFAULT_LABELS
+            basket.add_button(card, card_view, key=f"table_{name}", labels=labels)
 
 
 def in_words(frame: pd.DataFrame, labels: Labels, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ do not hold it, and the result: one row per level, one entry per variable.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -65,6 +65,33 @@ DEFAULT_SUBGROUPS: tuple[str, ...] = (
     "ETHNIC",
     "RUTHCAT",
 )
+
+
+# Identifiers and what happens after the procedure are not baseline subgroups.
+NOT_SUBGROUPS = frozenset({"STUDYID", "USUBJID", "DTHFL", "DTHCAUS", "EOSSTT"})
+
+
+def candidate_columns(columns: Mapping[str, str]) -> list[str]:
+    """Subject columns (name -> SQL type) a user may add: not identifiers, dates or
+    outcomes, nor a prespecified subgroup."""
+    return [
+        col
+        for col, sql_type in columns.items()
+        if col not in NOT_SUBGROUPS
+        and col not in DEFAULT_SUBGROUPS
+        and "DATE" not in sql_type.upper()
+        and "TIME" not in sql_type.upper()
+    ]
+
+
+def subgroup_variables(columns: Collection[str], wanted: Sequence[str | None]) -> list[str]:
+    """Every prespecified subgroup (one the data lack gets its "not in the data" note),
+    then each wanted column the data have: the compare-by column, those added."""
+    variables = list(DEFAULT_SUBGROUPS)
+    for col in wanted:
+        if col and col not in variables and col in columns:
+            variables.append(col)
+    return variables
 
 
 def source_column(variable: str) -> str:

@@ -370,4 +370,3 @@ def cumulative_incidence(
             "accounted for) beside 1 - Kaplan-Meier (competing events censored)"
         ),
     )
-

@@ -1,5 +1,4 @@
-"""Staging a SAS transport (.xpt) file, read by pyreadstat into a DuckDB table.
-"""
+"""Staging a SAS transport (.xpt) file, read by pyreadstat into a DuckDB table."""
 
 from __future__ import annotations
 
@@ -35,14 +34,17 @@ def stage_xpt(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stage
         # pyreadstat, not pandas.read_sas: pandas decodes some SAS zeros as 5e-79
         frame, meta = pyreadstat.read_xport(str(source.path))
     except Exception as exc:  # the reader raises several types for a bad file
-        raise DataError.of(source.label, "cannot be read as SAS transport "
-                           f"({short_message(exc, source.path, source.label)})") from None
+        raise DataError.of(
+            source.label,
+            f"cannot be read as SAS transport ({short_message(exc, source.path, source.label)})",
+        ) from None
     names = [str(c) for c in frame.columns]
     try:
         _load_frame(con, rel, frame)
     except (duckdb.Error, ValueError, TypeError) as exc:
-        raise DataError.of(source.label, f"cannot be read as SAS transport ({short_message(exc)})"
-                           ) from None
+        raise DataError.of(
+            source.label, f"cannot be read as SAS transport ({short_message(exc)})"
+        ) from None
     staged = finish(con, source, rel, names, [])
     # SAS variable labels are the sponsor's words for its columns (a transport file
     # carries no value labels: those live in a format catalogue)

@@ -2,9 +2,10 @@
 of figure or table with the view it was taken in, a title and a comment.
 
 The basket travels in the URL as one ``card`` parameter per card, in order, each value
-the card's own query text (``kind=afs&title=...&note=...`` followed by its view's
-parameters, `View.to_query`), so a colleague who opens the link gets the same deck and
-the command line takes the same text (``python -m analytics pack --card "..."``).
+the card's own query text (``kind=sites&title=...&note=...``, then the page settings it
+carries, ``opt.outcome=amputation``, then its view's parameters, `View.to_query`), so a
+colleague who opens the link gets the same deck and the command line takes the same
+text (``python -m analytics pack --card "..."``).
 
 Reading is bounded and never raises: at most `MAX_CARDS` cards of at most
 `MAX_CARD_TEXT` characters each are read, and a card that cannot be used is named in
@@ -17,14 +18,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
+from analytics.model.card_options import MAX_OPTION_TEXT, OPTIONS
 from analytics.model.filters import MAX_FILTER_TEXT
+from analytics.model.labels import Labels
 from analytics.model.view import View
 
-KIND, TITLE, NOTE = "kind", "title", "note"
+KIND, TITLE, NOTE, OPTION = "kind", "title", "note", "opt."
 MAX_CARDS = 30
 MAX_TITLE = 120
 MAX_NOTE = 1000
-MAX_CARD_TEXT = MAX_FILTER_TEXT + MAX_TITLE * 3 + MAX_NOTE * 3 + 64
+MAX_OPTIONS = 20
+MAX_CARD_TEXT = MAX_FILTER_TEXT + MAX_TITLE * 3 + MAX_NOTE * 3 + MAX_OPTIONS * MAX_OPTION_TEXT
 
 # code -> the card's default title, in the order of the standard committee pack
 KINDS: dict[str, str] = {
@@ -44,6 +48,11 @@ KINDS: dict[str, str] = {
     "reintervention": "Freedom from reintervention",
     "wound_area": "Target wound area",
     "all_healed": "All wounds healed",
+    "adverse_events": "Adverse events",
+    "deaths": "Deaths by cause",
+    "evidence": "The cohort beside the published evidence",
+    "design": "Trial design: where the simulated trials stopped",
+    "design_power": "Trial design: probability of success by true rate",
 }
 STANDARD: tuple[str, ...] = tuple(KINDS)[: list(KINDS).index("audit") + 1]
 
@@ -56,19 +65,42 @@ class Card:
     view: View = field(default_factory=View)
     title: str = ""  # empty: the kind's default title
     note: str = ""  # the user's comment, printed in the slide's notes
+    # the page's settings (`analytics.model.card_options.OPTIONS`), name -> value pairs
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def heading(self) -> str:
         return self.title or KINDS.get(self.kind, self.kind)
 
+    def option(self, name: str, default: str | None = None) -> str | None:
+        """The first value of the setting `name`, or `default` when the card has none."""
+        return next((v for k, v in self.options if k == name), default)
+
+    def option_list(self, name: str) -> list[str]:
+        return [v for k, v in self.options if k == name]
+
+    def options_in_words(self, labels: Labels) -> str:
+        """The settings as a reader reads them ("outcome: major amputation; ...")."""
+        specs = OPTIONS.get(self.kind, {})
+        return "; ".join(
+            f"{specs[k].label}: {specs[k].words(v, labels)}" for k, v in self.options if k in specs
+        )
+
+    def describe(self, labels: Labels) -> str:
+        """The card's view in words, then the page settings it carries."""
+        settings = self.options_in_words(labels)
+        line = self.view.describe(labels)
+        return f"{line}. Settings: {settings}" if settings else line
+
     def to_text(self) -> str:
-        """The card's URL value: its kind, title and note, then its view."""
-        query = {KIND: self.kind}
+        """The card's URL value: its kind, title, note and settings, then its view."""
+        query = [(KIND, self.kind)]
         if self.title:
-            query[TITLE] = self.title
+            query.append((TITLE, self.title))
         if self.note:
-            query[NOTE] = self.note
-        query.update(self.view.to_query())
+            query.append((NOTE, self.note))
+        query.extend((OPTION + k, v) for k, v in self.options)
+        query.extend(self.view.to_query().items())
         return urlencode(query)
 
     @classmethod
@@ -83,8 +115,14 @@ class Card:
             shown = kind[:40] or "nothing"
             return None, f"kind={shown!r}: not a kind of card ({', '.join(KINDS)})"
         rest: dict[str, list[str]] = {}
+        options: list[tuple[str, str]] = []
+        problems: list[str] = []
         for name, value in pairs:
-            if name not in (KIND, TITLE, NOTE):
+            if name.startswith(OPTION):
+                found = _option(kind, name.removeprefix(OPTION), value, options)
+                if found is not None:
+                    problems.append(found)
+            elif name not in (KIND, TITLE, NOTE):
                 rest.setdefault(name, []).append(value)
         view = View.from_query(rest)
         card = cls(
@@ -92,10 +130,28 @@ class Card:
             view=replace(view, problems=(), ignored=()),
             title=" ".join(first.get(TITLE, "").split())[:MAX_TITLE],
             note=first.get(NOTE, "").strip()[:MAX_NOTE],
+            options=tuple(options),
         )
-        if view.problems:
-            return card, f"card {card.heading!r}: " + "; ".join(view.problems)
+        problems.extend(view.problems)
+        if problems:
+            return card, f"card {card.heading!r}: " + "; ".join(problems)
         return card, None
+
+
+def _option(kind: str, name: str, value: str, options: list[tuple[str, str]]) -> str | None:
+    """Keep the setting `name` = `value` in `options` when the kind of card takes it;
+    else why not (the card keeps the page's default)."""
+    spec = OPTIONS.get(kind, {}).get(name)
+    shown = f"{OPTION}{name[:40]}={value[:40]!r}"
+    if spec is None:
+        return f"{shown}: not a setting of this card"
+    problem = spec.problem(value)
+    if problem is not None:
+        return f"{shown}: {problem}"
+    if len(options) >= MAX_OPTIONS or (not spec.many and any(k == name for k, _ in options)):
+        return f"{shown}: given more than once"
+    options.append((name, value))
+    return None
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,28 @@ class Disclosure:
     def hides(self, n: float | None) -> bool:
         return self.on and n is not None and 1 <= n < self.threshold
 
+    def hides_share(self, n: float | None, total: float) -> bool:
+        """A count of `total` (and its share) withheld: it, or the rest, from 1 to 10."""
+        return n is not None and (self.hides(n) or self.hides(total - n))
+
     def too_few(self, n: float | None) -> bool:
         """A group too small to show at all: its curve, estimate and share."""
         return self.hides(n)
+
+    def view_reason(self, n: int, total: int) -> str | None:
+        """Why a view of `n` of the `total` patients shows nothing (None: it may). Too
+        few patients; or too few left out, whom its numbers beside those of all patients
+        (published too) would give away: the query-set-size control of a statistical
+        database, which keeps a view from being the complement of a small group."""
+        if self.too_few(n):
+            return self.reason
+        if self.hides(total - n):
+            return (
+                f"This view leaves out fewer than {self.threshold} of the patients: its "
+                "numbers beside those of all patients would give them away. Withheld under "
+                "small-cell protection."
+            )
+        return None
 
     @property
     def marker(self) -> str:

@@ -7,6 +7,7 @@ loaded table demonstrably has), never text supplied by a user.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -137,6 +138,16 @@ ENDPOINTS: dict[str, str] = {
     "SP": "Secondary patency",
     "REINT": "Time to first reintervention",
 }
+# The names legends, tables and slides use (a curve is of patients free of the event).
+ENDPOINT_SHORT: dict[str, str] = {
+    "AFS": "Amputation-free survival",
+    "LS": "Limb salvage",
+    "OS": "Overall survival",
+    "PP": "Primary patency",
+    "PAP": "Primary-assisted patency",
+    "SP": "Secondary patency",
+    "REINT": "Freedom from reintervention",
+}
 
 # One code per reason a time is censored; 0 is an event (CDISC ADaM convention).
 CENSOR_REASONS: dict[int, str] = {
@@ -219,6 +230,17 @@ ADAE = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (ADSL, ADTTE, VISITS, ADAE)}
+
+
+def in_schema_order(column: str, values: Iterable[str]) -> list[str]:
+    """`values` of a subject column in the data model's order of its codes where it has
+    one (M before F, as in the paper), the others after them in the order given."""
+    given = list(values)
+    try:
+        codes = [c for c in ADSL.column(column).allowed if c in given]
+    except KeyError:
+        codes = []
+    return codes + [v for v in given if v not in codes]
 
 
 def is_baseline(column: str) -> bool:

@@ -25,6 +25,8 @@ from analytics.estimators.suppression import Line, primary, suppress
 from analytics.model.disclosure import Disclosure
 
 COMPLEMENT = "*"
+# Counts whose denominator is the row's patients: the rest may not be worked out.
+PARTS_OF_PATIENTS = ("Any", "Serious", "Device-related")
 # Count columns of the tables the pages and downloads show, by their names.
 COUNT_COLUMNS = frozenset(
     {
@@ -52,8 +54,18 @@ COUNT_COLUMNS = frozenset(
         "Unchanged",
         "Paired",
         "Patients with an event",
+        # adverse events: patients with any, serious, device-related; events by kind
+        *PARTS_OF_PATIENTS,
+        "Serious: patients",
+        "Serious: events",
+        "Device-related: patients",
+        "Device-related: events",
+        "Fatal events",
     }
 )
+# Cells of the suppression problem that a table does not print: a column's total (known
+# from elsewhere), and the rest of a count within its row's denominator.
+TOTAL, REST = -1, -2
 # A column holding the group a row belongs to: its rows' counts add up within it.
 GROUP_COLUMNS = ("Variable", "Group", "Section")
 NOTE = (
@@ -106,6 +118,13 @@ class Protection:
         """A count as figures print it ("1,234"), or the marker."""
         return self.disclosure.marker if self.disclosure.hides(x) else f"{x:,.0f}"
 
+    def view_count_text(self, n: int, total: int) -> str:
+        """A view's number of patients beside the whole's: the marker when it is small,
+        "*" when the patients it leaves out are (`Disclosure.view_reason`)."""
+        if self.disclosure.hides(total - n) and not self.disclosure.hides(n):
+            return COMPLEMENT
+        return self.count_text(n)
+
     def frame(
         self,
         frame: pd.DataFrame,
@@ -117,6 +136,7 @@ class Protection:
         row_total: str | None = None,
         derived: Mapping[str, Sequence[str]] | None = None,
         gate: str | None = None,
+        denominators: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """`frame` (text cells) with its small counts withheld.
 
@@ -128,6 +148,9 @@ class Protection:
         healing = assessed). derived: count column -> columns computed from it (its
         share), withheld with it. gate: a row whose `gate` count is withheld has every
         column other than its first withheld (the estimate of a group too small).
+        denominators: count column -> the count column it is a part of in the same row
+        (patients with an adverse event of the group's patients): the rest, never
+        printed, may not be worked out either.
         """
         if not self.on or frame.empty:
             return frame
@@ -154,15 +177,22 @@ class Protection:
                     if len(parts) > 1:
                         lines.append(Line(parts, len(values)))
                         values.append(sum(values[p] for p in parts))
-                        where.append((-1, c))
+                        where.append((TOTAL, c))
         if row_total is not None:
             for i in range(len(frame)):
                 parts = tuple(cell[(i, c)] for c in row_parts if (i, c) in cell)
                 if (i, row_total) in cell and parts:
                     lines.append(Line(parts, cell[(i, row_total)]))
+        for c, total in (denominators or {}).items():
+            for i in range(len(frame)):
+                if (i, c) in cell and (i, total) in cell:
+                    rest = values[cell[(i, total)]] - values[cell[(i, c)]]
+                    lines.append(Line((cell[(i, c)], len(values)), cell[(i, total)]))
+                    values.append(rest)
+                    where.append((REST, c))
         ints = [int(v) for v in values]
         small = primary(ints, self.disclosure.threshold)
-        withheld = self._suppress(ints, lines, [i < 0 for i, _ in where])
+        withheld = self._suppress(ints, lines, [i == TOTAL for i, _ in where])
         out = frame.copy()
         derived = derived or {}
         for k, (i, c) in enumerate(where):
@@ -197,7 +227,8 @@ class Protection:
         if not counts:
             return frame
         groups = next((c for c in GROUP_COLUMNS if c in frame.columns), None)
-        out = self.frame(frame, counts, groups=groups)
+        parts = {c: "Patients" for c in PARTS_OF_PATIENTS if c in counts and "Patients" in counts}
+        out = self.frame(frame, counts, groups=groups, denominators=parts)
         hit = np.zeros(len(out), dtype=bool)
         for c in counts:
             hit |= out[c].isin([self.disclosure.marker, COMPLEMENT]).to_numpy()

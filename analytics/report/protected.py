@@ -1,6 +1,7 @@
 """What a figure or a committee table may show of a result under small-cell protection
 (`analytics.report.protect`): Table 1, 2 and the audit as text, and the forest plot's
-levels, the funnel's sites, the wound visits and the Rutherford change that may be drawn.
+levels, the funnel's sites, the wound visits, the Rutherford change and the cohort's
+points beside the published evidence that may be drawn.
 
 A figure leaves out exactly what the matching table withholds (a small count, or the
 complement that would reveal it), and names what it left out.
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.analyses.audit_items import Audit
+from analytics.analyses.evidence import CohortPoint
 from analytics.analyses.sites import SiteComparison
 from analytics.analyses.subgroups import SubgroupResult
 from analytics.analyses.tables import SummaryTable
@@ -149,9 +151,10 @@ def summary_doc(protect: Protection, doc: dict[str, Any]) -> dict[str, Any]:
     cohort = dict(out.get("cohort", {}))
     n = int(cohort.get("n", 0))
     note = {"small_cell_protection": protect.disclosure.describe()}
-    if protect.too_few(n):
-        cohort["n"] = marker
-        return {"cohort": cohort, "withheld": protect.reason, **note}
+    withheld = protect.disclosure.view_reason(n, int(cohort.get("n_total", n)))
+    if withheld is not None:
+        cohort["n"] = marker if protect.too_few(n) else COMPLEMENT
+        return {"cohort": cohort, "withheld": withheld, **note}
     groups = out.get("groups")
     if isinstance(groups, dict) and groups:
         gone = protect.withheld_groups({k: int(g.get("n", 0)) for k, g in groups.items()})
@@ -209,3 +212,29 @@ def _bayes_counts(protect: Protection, bayes: dict[str, Any]) -> dict[str, Any]:
             for k in keys
         },
     }
+
+
+def shown_points(
+    protect: Protection, points: Sequence[CohortPoint]
+) -> tuple[tuple[CohortPoint, ...], list[str]]:
+    """The cohort's points beside the published evidence that may be drawn: none of a
+    cohort too small, nor of a group whose size is withheld on a panel (too small, or
+    the one that would reveal another from the cohort's); and the groups left out."""
+    if not protect.on:
+        return tuple(points), []
+    gone: set[str] = set()
+    panels: dict[tuple[str, float], dict[str, int]] = {}
+    for p in points:
+        if p.group is not None:
+            panels.setdefault((p.endpoint, p.day), {})[p.group] = int(p.n)
+    hidden = {key: protect.withheld_groups(sizes) for key, sizes in panels.items()}
+    kept = []
+    for p in points:
+        if p.group is None:
+            if not protect.too_few(p.n):
+                kept.append(p)
+        elif p.group in hidden[(p.endpoint, p.day)]:
+            gone.add(p.group)
+        else:
+            kept.append(p)
+    return tuple(kept), sorted(gone)

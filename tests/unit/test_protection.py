@@ -20,7 +20,7 @@ import pytest
 
 from analytics.analyses.sites import compare_sites
 from analytics.estimators.suppression import Line, recoverable
-from analytics.model.basket import Basket
+from analytics.model.basket import Basket, Card
 from analytics.model.disclosure import Disclosure, decide
 from analytics.model.filters import FilterState
 from analytics.model.view import View
@@ -31,6 +31,7 @@ from analytics.report.protect import COMPLEMENT, Protection
 from analytics.report.protected import summary_doc
 from analytics.store import Store
 from pack import build_pack
+from pack.cards import build_card
 from tests.helpers import demo_registry
 
 MARK = "<11"
@@ -211,3 +212,68 @@ def test_tables_and_downloads_of_the_pages_hold_no_small_count(registry, store):
     book = openpyxl.load_workbook(io.BytesIO(table_xlsx(frame, "Sites", "Filters: none")))
     column = [r[1].value for r in book.active.iter_rows(min_row=6)]
     assert not [v for v in column if small(v)]
+
+
+SAFETY_COUNTS = {
+    "With",
+    "Without",
+    "Died",
+    "Alive",
+    "Patients",
+    "Events",
+    "Any",
+    "Serious",
+    "Device-related",
+    "Serious: patients",
+    "Serious: events",
+    "Device-related: patients",
+    "Device-related: events",
+    "Fatal events",
+}
+
+
+def test_the_safety_and_evidence_cards_hold_no_small_count(store):
+    protect = Protection(store.disclosure)
+    made = [
+        build_card(store, card, protect)
+        for card in (
+            Card("adverse_events", View.from_text("compare=RACE")),
+            Card("adverse_events", View(), options=(("window", "whole"),)),
+            Card("deaths"),
+        )
+    ]
+    checked = 0
+    for content in made:
+        assert not content.withheld
+        for table in content.tables:
+            for col in SAFETY_COUNTS & set(table.frame.columns):
+                checked += len(table.frame)
+                assert not [v for v in table.frame[col] if small(v)], (content.title, col)
+    assert checked > 50
+    # 98 of 105 had an adverse event: the 7 without are withheld, and so is the 98
+    anyone = made[0].tables[0].frame.set_index("Adverse events").loc["Any adverse event"]
+    assert (anyone["With"], anyone["Without"]) == (COMPLEMENT, MARK)
+    by_race = made[0].tables[-1].frame
+    assert MARK in by_race["Patients"].tolist() or COMPLEMENT in by_race["Patients"].tolist()
+    evidence = build_card(store, Card("evidence", View.from_text("compare=RACE")), protect)
+    assert "small-cell protection" in " ".join(evidence.methods)
+
+
+def test_a_view_leaving_out_a_few_patients_is_withheld_like_a_small_one(registry, store, capsys):
+    """Query-set-size control: 103 of 105 beside 105 would give away the two left out."""
+    on = store.disclosure
+    assert on.view_reason(5, 105) == on.reason
+    assert "leaves out fewer than 11" in (on.view_reason(103, 105) or "")
+    assert on.view_reason(94, 105) is None
+    assert Disclosure().view_reason(103, 105) is None  # protection off
+    view = View.from_text("where=RACE!=ASIAN")
+    assert store.count(view.filters) == 103
+    made = build_card(store, Card("table1", view), Protection(on))
+    assert made.withheld == on.view_reason(103, 105)
+    assert not made.tables
+    pack = build_pack(store, Basket((Card("afs", view),)), render=False)
+    assert dict(pack.in_view)[view.describe(store.labels)] == COMPLEMENT
+    assert cli.main(["summary", "--data", str(registry), "--filter", "RACE!=ASIAN"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["cohort"]["n"] == COMPLEMENT
+    assert "leaves out fewer than 11" in doc["withheld"]
