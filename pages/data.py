@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics.extract import ExtractMapping, QualityReport
 from analytics.extract import upload as uploads
-from ui import mapping_form, sidebar, source, upload
+from ui import disclosure, mapping_form, sidebar, source, upload
 from ui.context import published_view
 from ui.errors import shown_plainly
 from ui.notes import view_not_applied
@@ -63,8 +63,11 @@ def issues_table(rep: QualityReport, severity: str | None) -> pd.DataFrame:
 
 
 def show_report(name: str, found: source.Report) -> None:
-    """The quality report; `name` keeps its widgets apart from another report's."""
-    rep = found.report
+    """The quality report; `name` keeps its widgets apart from another report's. Under
+    small-cell protection the cells' values and the rejected rows, which are a patient's
+    data, are not shown."""
+    protected = disclosure.active().on
+    rep = found.report.without_values() if protected else found.report
     read = sum(f.rows_read for f in rep.files)
     used = sum(f.rows_used for f in rep.files)
     rejected = sum(f.rows_rejected for f in rep.files)
@@ -101,7 +104,13 @@ def show_report(name: str, found: source.Report) -> None:
         key=f"{name}_json",
         help="The same document as `python -m analytics validate` prints.",
     )
-    if found.database is not None:
+    if protected and found.database is not None:
+        right.caption(
+            "Under small-cell protection the rejected rows and the values of the problems "
+            "are not shown: they are a patient's data. Whoever holds the extract reads "
+            "them with `python -m analytics validate`."
+        )
+    elif found.database is not None:
         with right:
             for table in source.rejected_tables(found.database):
                 st.download_button(

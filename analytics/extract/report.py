@@ -32,6 +32,11 @@ class QualityReport:
         """This report as the report of the extract `data`, unusable for `reason`."""
         return replace(self, data=data, usable=not reason, reason=reason)
 
+    def without_values(self) -> QualityReport:
+        """This report without the cells' values: what a viewer of protected data may
+        see (where and why, not what a patient's row holds)."""
+        return replace(self, issues=tuple(replace(i, value=None) for i in self.issues))
+
     @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)

@@ -164,6 +164,13 @@ def summary_doc(protect: Protection, doc: dict[str, Any]) -> dict[str, Any]:
         for key in ("comparison", "hazard_ratio"):
             if key in out:
                 out[key] = _without_levels(out[key], gone)
+    quality = out.get("data_quality")
+    if isinstance(quality, dict) and quality.get("issues"):
+        # where and why a row was rejected, not what the patient's row holds
+        out["data_quality"] = {
+            **quality,
+            "issues": [{**i, "value": None} for i in quality["issues"]],
+        }
     for code, endpoint in (out.get("endpoints") or {}).items():
         if isinstance(endpoint, dict) and protect.disclosure.hides(n - int(endpoint.get("n", n))):
             out["endpoints"][code] = {**endpoint, "n": COMPLEMENT}

@@ -106,3 +106,30 @@ def test_a_registry_view_leaving_out_a_few_patients_shows_only_why(tmp_path, mon
     assert any("leaves out fewer than 11" in w.value for w in at.warning)
     assert not at.dataframe
     assert any("\\* of 105" in m.value for m in at.sidebar.markdown)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protection", ["auto", "off"])
+def test_the_data_page_of_a_protected_registry_shows_no_patient_value(
+    tmp_path, monkeypatch, protection
+):
+    registry = demo_registry(tmp_path / "registry")
+    adtte = registry / "north" / "adtte.csv"
+    lines = adtte.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("AVAL")] = "ninety"
+    adtte.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    monkeypatch.setenv("DVA_DATA_DIR", str(registry))
+    monkeypatch.setenv("DVA_SMALL_CELLS", protection)
+    at = AppTest.from_file(APP, default_timeout=180)
+    open_page(at, "pages/data.py")
+    issues = next(d.value for d in at.dataframe if "value" in d.value.columns)
+    rejected = [b for b in at.get("download_button") if "rejected rows" in str(b.proto.label)]
+    if protection == "off":
+        assert "ninety" in issues["value"].tolist()
+        assert rejected
+    else:
+        assert issues["value"].isna().all()
+        assert not rejected
+        assert any("are a patient's data" in c.value for c in at.caption)

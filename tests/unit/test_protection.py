@@ -277,3 +277,14 @@ def test_a_view_leaving_out_a_few_patients_is_withheld_like_a_small_one(registry
     doc = json.loads(capsys.readouterr().out)
     assert doc["cohort"]["n"] == COMPLEMENT
     assert "leaves out fewer than 11" in doc["withheld"]
+
+
+def test_the_summary_json_of_a_protected_registry_holds_no_patient_value(tmp_path, capsys):
+    registry = demo_registry(tmp_path / "registry")
+    adsl = pd.read_csv(registry / "south" / "adsl.csv", dtype=str)
+    adsl.loc[0, "AGE"] = "seventy"
+    adsl.to_csv(registry / "south" / "adsl.csv", index=False)
+    assert cli.main(["summary", "--data", str(registry)]) == 0
+    issues = json.loads(capsys.readouterr().out)["data_quality"]["issues"]
+    assert any(i["column"] == "AGE" for i in issues)
+    assert all(i["value"] is None for i in issues)
