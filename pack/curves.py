@@ -61,6 +61,10 @@ def curves_card(
     goal_label: str = "Performance goal",
 ) -> Content:
     v = card.view
+    compared = card.option("compared") or codes[0]  # the endpoint split by group
+    if compared not in codes:
+        named = store.labels.value("PARAMCD", compared)
+        return content_for(store, card, withheld=f"'{named}' is not a curve of this card.")
     found = views.survival_view(
         store,
         v.filters,
@@ -69,14 +73,14 @@ def curves_card(
         ci_type=v.ci_type,
         tick_months=v.tick_months,
         by=v.compare,
-        compare=codes[:1],
+        compare=(compared,),
     )
     labels = store.labels
     comparison = None
-    grouped = bool(v.compare and codes[0] in found.groups)
+    grouped = bool(v.compare and compared in found.groups)
     if grouped:
         by = v.compare
-        code = codes[0]
+        code = compared
         results = {labels.level(by, level): km for level, km in found.groups[code].items()}
         cmp = found.comparison.get(code)
         if cmp is not None:

@@ -15,7 +15,7 @@ from analytics.model.basket import Card
 from analytics.model.view import View
 from analytics.report.frames import table_csv
 from charts.design import power_curve_figure, stopping_figure
-from ui import fmt
+from ui import basket, fmt
 from ui.context import published_view, through_router
 from ui.design import (
     STATED_ALPHA,
@@ -78,7 +78,7 @@ def metrics(res: DesignResult) -> None:
     )
 
 
-def table(res: DesignResult) -> None:
+def table(res: DesignResult, card: Card) -> None:
     frame = operating_frame(res)
     at_rate, at_goal = frame.columns[1:]
     st.dataframe(
@@ -91,14 +91,16 @@ def table(res: DesignResult) -> None:
         },
     )
     title = "Operating characteristics of the simulated Goldilocks design"
-    st.download_button(
-        f"Download: {title.lower()} (CSV)",
-        lambda: table_csv(frame, title, "Filters: none (simulated trials)", res.provenance),
-        file_name="design_operating_characteristics.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="design_download",
-    )
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            f"Download: {title.lower()} (CSV)",
+            lambda: table_csv(frame, title, "Filters: none (simulated trials)", res.provenance),
+            file_name="design_operating_characteristics.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="design_download",
+        )
+        basket.add_button(card, published_view() or View(), key="table_design")
 
 
 def comparison(res: DesignResult, curve: PowerCurve) -> None:
@@ -217,15 +219,16 @@ def render() -> None:
     )
     where = (("where", "goal"),) if at_goal else ()
     theme = screen_theme(published_view() or View())
+    stopping = Card("design", options=(*choice.options("design"), *where))
     show_figure(
         stopping_figure(res, at_goal=at_goal, theme=theme),
         "design_stopping",
         slide=lambda: stopping_figure(
             res, at_goal=at_goal, theme="presentation", title="Where the simulated trials stopped"
         ),
-        card=Card("design", options=(*choice.options("design"), *where)),
+        card=stopping,
     )
-    table(res)
+    table(res, stopping)
     rates, curve_simulations, stated = power_inputs(settings, simulations)
     curve = _curve(settings, rates, curve_simulations, seed)
     st.subheader("Probability of success by true rate")

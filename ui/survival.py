@@ -255,12 +255,14 @@ def show_comparison(ctx: Context, codes: Sequence[str], key: str, card: str | No
     else:
         st.info(f"No test: {view.comparison_note.get(code, 'nothing to compare')}.")
     fig = cached_figure("compare", (ctx.figure_key, key, code, by), build)
-    # the card compares its first endpoint: offered for that one
     show_figure(
         fig,
         f"{key}_{code}_by_{by}",
         slide=lambda: build(slide_theme(), True),
-        card=card if code == codes[0] else None,
+        # the card splits its first endpoint by group unless it names another
+        card=None
+        if card is None
+        else Card(card, options=() if code == codes[0] else (("compared", code),)),
     )
     st.table(
         protect.estimates(comparison_frame(view, code, by, opt.landmark, ctx.labels), groups=True),

@@ -103,6 +103,8 @@ DESIGN = {
 
 # kind -> the settings its card carries
 OPTIONS: dict[str, dict[str, Option]] = {
+    "afs": {"compared": Option("endpoint compared", text=True, codes_of="PARAMCD")},
+    "patency": {"compared": Option("endpoint compared", text=True, codes_of="PARAMCD")},
     "primary": PRIMARY,
     "subgroups": {
         "endpoint": Option("endpoint", text=True, codes_of="PARAMCD"),

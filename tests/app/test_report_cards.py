@@ -64,7 +64,7 @@ def test_the_evidence_and_design_pages_offer_their_figures(at):
     assert {"fig_published_evidence", "table_evidence"} <= offered(at)
     add(at, "fig_published_evidence")
     open_page(at, "pages/design.py")
-    assert {"fig_design_stopping", "fig_design_power"} <= offered(at)
+    assert {"fig_design_stopping", "fig_design_power", "table_design"} <= offered(at)
     at.number_input(key="design_rate").set_value(68).run()
     at.selectbox(key="design_simulations").set_value(1_000).run()
     add(at, "fig_design_stopping")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analytics.analyses import views
 from analytics.analyses.evidence import evidence_frame
 from analytics.analyses.evidence_file import load_evidence
 from analytics.analyses.safety import safety_view
@@ -212,3 +213,17 @@ def test_the_design_card_simulates_its_settings(demo_store):
     assert bad.withheld
     assert "increasing order" in bad.withheld
     assert build(demo_store, "kind=design_power&opt.simulations=1000").figure is not None
+
+
+def test_a_compared_survival_card_splits_the_endpoint_it_names(demo_store):
+    made = build(demo_store, "kind=afs&compare=SEX&opt.compared=OS")
+    by_sex = {s.name for s in made.chart.series} if made.chart else set()
+    assert by_sex == {"Sex: Male", "Sex: Female"}
+    found = views.survival_view(
+        demo_store, View().filters, ("OS",), landmarks=(183,), by="SEX", compare=("OS",)
+    )
+    rows = made.tables[0].frame
+    assert sorted(rows["Patients"]) == sorted(f"{km.n:.0f}" for km in found.groups["OS"].values())
+    assert "Overall survival" in made.view_line
+    refused = build(demo_store, "kind=afs&opt.compared=PP")
+    assert refused.withheld == "'Primary patency' is not a curve of this card."
