@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from analytics.model.basket import Basket
 from analytics.model.schema import ENDPOINTS, TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,3 +179,9 @@ def demo_registry(root: Path) -> Path:
                 part["STUDYID"] = study
             part.to_csv(folder / f"{table}.csv", index=False)
     return root
+
+
+def cards_in_url(at: AppTest) -> Basket:
+    """The report basket the app's URL holds."""
+    values = at.query_params.get("card", [])
+    return Basket.from_query([values] if isinstance(values, str) else list(values))

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.model.basket import Basket
-from tests.helpers import ROOT, demo_registry
+from tests.helpers import ROOT, cards_in_url, demo_registry
 
 APP = str(ROOT / "app.py")
 
@@ -17,11 +16,6 @@ APP = str(ROOT / "app.py")
 def at(monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.delenv("DVA_DATA_DIR", raising=False)
     return AppTest.from_file(APP, default_timeout=120)
-
-
-def cards_in_url(at: AppTest) -> Basket:
-    values = at.query_params.get("card", [])
-    return Basket.from_query([values] if isinstance(values, str) else list(values))
 
 
 def add(at: AppTest, page: str, key: str, note: str = "") -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.model.basket import Basket
-from tests.helpers import ROOT, demo_registry
+from tests.helpers import ROOT, cards_in_url, demo_registry
 
 APP = str(ROOT / "app.py")
 
@@ -18,11 +17,6 @@ APP = str(ROOT / "app.py")
 def at(monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.delenv("DVA_DATA_DIR", raising=False)
     return AppTest.from_file(APP, default_timeout=180)
-
-
-def basket(at: AppTest) -> Basket:
-    values = at.query_params.get("card", [])
-    return Basket.from_query([values] if isinstance(values, str) else list(values))
 
 
 def open_page(at: AppTest, page: str) -> None:
@@ -52,7 +46,7 @@ def test_the_patients_page_offers_its_safety_tables(at):
     at.radio(key="patients_ae_window").set_value("Whole follow-up").run()
     add(at, "table_adverse-events")
     add(at, "table_deaths-by-cause")
-    cards = basket(at).cards
+    cards = cards_in_url(at).cards
     assert [c.kind for c in cards] == ["adverse_events", "deaths"]
     assert cards[0].options == (("window", "whole"),)
     assert cards[0].view.compare == "SEX"
@@ -68,7 +62,7 @@ def test_the_evidence_and_design_pages_offer_their_figures(at):
     at.number_input(key="design_rate").set_value(68).run()
     at.selectbox(key="design_simulations").set_value(1_000).run()
     add(at, "fig_design_stopping")
-    cards = basket(at).cards
+    cards = cards_in_url(at).cards
     assert [c.kind for c in cards] == ["evidence", "design"]
     assert dict(cards[1].options) == {"rate": "68", "simulations": "1000"}
 
@@ -84,7 +78,7 @@ def test_cards_carry_the_settings_of_their_page(at):
     open_page(at, "pages/primary_endpoint.py")
     at.selectbox(key="pe_missing").set_value("none").run()
     add(at, "fig_primary_endpoint")
-    cards = basket(at).cards
+    cards = cards_in_url(at).cards
     assert [c.kind for c in cards] == ["sites", "rutherford", "primary"]
     assert cards[0].option("outcome") == "amputation"
     assert cards[1].options == (("visit", "MONTH 12"),)
