@@ -20,6 +20,8 @@ import streamlit as st
 
 from analytics.report.protect import COMPLEMENT
 from ui import (
+    access,
+    audit_trail,
     basket,
     context,
     data,
@@ -48,6 +50,7 @@ def main() -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if presentation else "expanded",
     )
+    access.gate()  # with sign-in configured, nothing before it
     loaded = source.load(upload.active_source(st.session_state))
     store = loaded.store
     if store is None:
@@ -65,6 +68,10 @@ def main() -> None:
     choice = sidebar.build(store)
     basket.sync()  # the report's cards: from a pasted link, or back into the URL
     protection = disclosure.decide(store)
+    audit_trail.opened(
+        str(store.meta.get("source", "unknown")), store.fingerprint, store.registry, protection.on
+    )
+    audit_trail.viewed(page.title, choice.view)
     try:
         n = data.count(store, choice.filters)
     except Exception:

@@ -17,7 +17,8 @@ import streamlit as st
 
 from analytics.extract import ExtractMapping, QualityReport
 from analytics.extract import upload as uploads
-from ui import disclosure, mapping_form, sidebar, source, upload
+from analytics.extract.limits import Limits
+from ui import access, disclosure, mapping_form, sidebar, source, upload
 from ui.context import published_view
 from ui.errors import shown_plainly
 from ui.notes import view_not_applied
@@ -167,7 +168,7 @@ def _discard() -> None:
 
 def _open_upload() -> None:
     with _noted("The upload"):
-        if upload.accept(st.session_state, st.session_state.get("upload_files") or []).opened:
+        if upload.accept_logged(st.session_state, st.session_state.get("upload_files") or []):
             _new_data()
 
 
@@ -190,19 +191,22 @@ def _noted(what: str) -> Iterator[None]:
 
 
 def upload_form() -> None:
+    limits = Limits.from_environ()
     st.caption(
         f"Table files ({', '.join('.' + t for t in uploads.DATA_TYPES)}) named adsl, adtte, "
         "visits, adae or wide, with a mapping.toml or mapping.yaml if you have one, or a "
-        f".zip of the extract or registry folder; at most {uploads.MAX_UPLOAD_MB} MB in all "
-        f"(a zip may unpack to {uploads.MAX_UNPACKED_MB} MB). The files are kept in this "
-        "session's own temporary storage, removed when you replace them or leave; the "
-        "configured data are never changed."
+        f".zip of the extract or registry folder; at most {limits.upload_mb} MB in all "
+        f"(a zip may unpack to {limits.unpacked_mb} MB), and per table file at most "
+        f"{limits.max_rows:,} rows, {limits.max_columns:,} columns and lines of "
+        f"{limits.max_line_kb:,} KB. The files are kept in this session's own temporary "
+        "storage, removed when you replace them or leave; the configured data are never "
+        "changed."
     )
     files = st.file_uploader(
         "Extract files",
         type=list(uploads.ACCEPTED),
         accept_multiple_files=True,
-        max_upload_size=uploads.MAX_UPLOAD_MB,
+        max_upload_size=limits.upload_mb,
         key="upload_files",
     )
     st.button(
@@ -241,6 +245,9 @@ def main() -> None:
         in_use(loaded)
         show_report("data", source.report(loaded))
     st.subheader("Upload an extract")
+    if not access.may("upload"):
+        access.refuse("upload")
+        return
     with shown_plainly("the upload"):
         upload_form()
         up = upload.current(st.session_state)

@@ -14,6 +14,11 @@ import pytest
 os.environ.setdefault(
     "DVA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "tests")
 )
+# and keep their access log there too, not in the user's log folder
+os.environ.setdefault(
+    "DVA_AUDIT_LOG",
+    str(Path(__file__).resolve().parent.parent / ".cache" / "tests" / "access.jsonl"),
+)
 
 from tests.helpers import PUBLISHED, ROOT
 

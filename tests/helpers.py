@@ -7,12 +7,15 @@ import contextlib
 import csv
 import re
 import signal
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from analytics.extract.issues import DataError, DataIssue
 from analytics.model.basket import Basket
 from analytics.model.schema import ENDPOINTS, TABLES
 
@@ -185,3 +188,32 @@ def cards_in_url(at: AppTest) -> Basket:
     """The report basket the app's URL holds."""
     values = at.query_params.get("card", [])
     return Basket.from_query([values] if isinstance(values, str) else list(values))
+
+
+def hold_memory(mb: int, seconds: float = 30.0) -> int:
+    """For a worker process: take `mb` of memory and keep it (every page touched)."""
+    block = bytearray(mb << 20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(seconds)
+    return len(block)
+
+
+def refuse_data(message: str) -> None:
+    """For a worker process: fail as bad data does."""
+    raise DataError(message, [DataIssue("adsl.csv", 3, "AGE", None, "error", message)])
+
+
+@dataclass
+class Uploaded:
+    """Stands for st.file_uploader's UploadedFile: a name and bytes."""
+
+    name: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def getvalue(self) -> bytes:
+        return self.data

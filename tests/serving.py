@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,10 +70,17 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
+def serve(
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    port: int | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[str]:
     """The app served on the bundled demo (DVA_DATA_DIR unset), with `env` added to the
-    environment; yields its URL."""
-    port = free_port()
+    environment and `args` to Streamlit's command line, on `port` (default a free one);
+    yields its URL."""
+    port = port or free_port()
     url = f"http://localhost:{port}"
     full_env = {k: v for k, v in os.environ.items() if k != "DVA_DATA_DIR"}
     full_env.update(env or {})
@@ -89,6 +96,7 @@ def serve(log: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
         "localhost",
         "--server.headless",
         "true",
+        *args,
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

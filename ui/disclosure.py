@@ -13,6 +13,7 @@ import streamlit as st
 from analytics.model.disclosure import Disclosure, viewer_may_switch
 from analytics.report.protect import Protection
 from analytics.store import Store
+from ui import access
 
 _KEY = "_dva_protection"
 TOGGLE = "small_cells"
@@ -22,7 +23,7 @@ def decide(store: Store) -> Protection:
     """This run's protection; the sidebar's switch when the deployment offers one."""
     deployed = store.disclosure
     chosen = deployed
-    if viewer_may_switch():
+    if viewer_may_switch() and access.may("settings"):
         on = st.sidebar.toggle(
             "Small-cell protection",
             value=deployed.on,

@@ -31,7 +31,8 @@ import streamlit as st
 
 from analytics.extract import DataError, DataIssue, QualityReport
 from analytics.report.frames import write_csv
-from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, validate_into
+from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, validate_into, worker
+from analytics.store.build import database_for, database_location
 from ui.context import through_router
 
 SECRET_KEY = "data_dir"
@@ -148,15 +149,44 @@ def forget(src: DataSource) -> None:
     _open.clear(str(src.path), _cache_arg(src), src.revision)
 
 
+def _build(src: DataSource) -> None:
+    """Build the database of `src` in a worker process when it is not built yet: the
+    server keeps answering every other session meanwhile, and the worker stops at its
+    memory and time limits, or when this session stops waiting (the page is left)."""
+    cache = src.cache
+    if database_location(src.path, None, cache).exists():
+        return
+    slot = st.empty()
+    shown = [-1]
+
+    def progress(elapsed: float) -> None:
+        if int(elapsed) != shown[0]:  # an element drawn: the run stops here if abandoned
+            shown[0] = int(elapsed)
+            slot.caption(f"Building the database of these data (first use): {elapsed:.0f} s")
+
+    try:
+        worker.run(database_for, (src.path, None, cache), progress=progress)
+    finally:
+        slot.empty()
+
+
 def open_source(src: DataSource) -> Loaded:
     """The store on `src`, or a Loaded naming what went wrong (never raises for bad data)."""
     if src.problem:
         return Loaded(src, None, src.problem)
     try:
+        _build(src)
         store = _open(str(src.path), _cache_arg(src), src.revision)
     except DataError as exc:
         # DataError messages name the file, row and column at fault
         return Loaded(src, None, str(exc))
+    except worker.WorkerLimitError as exc:
+        return Loaded(
+            src,
+            None,
+            f"The data could not be loaded within this server's limits: {exc}. Smaller "
+            "extracts load in the browser; larger ones are configured as a data folder.",
+        )
     except Exception:
         # a fault of ours: the log keeps the traceback, the user a plain sentence
         log.exception("%s could not be opened", src.path)

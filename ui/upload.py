@@ -13,6 +13,7 @@ from typing import Any
 
 from analytics.extract.mapping import ExtractMapping
 from analytics.extract.upload import SavedUpload, UploadedFile, UploadError, save, write_mapping
+from ui import audit_trail
 from ui.source import DataSource, Loaded, forget, open_source
 
 _KEY = "_dva_upload"
@@ -72,11 +73,29 @@ def accept(state: MutableMapping[str, Any], files: Sequence[UploadedFile]) -> Up
     """Save `files` as the session's upload, replacing any earlier one, and try to open
     it. Raises UploadError (the earlier upload kept) when the files break a limit."""
     saved = save(files)
-    up = Upload(saved.folder, saved.root, saved.files, saved.size)
+    up = Upload(saved.folder, saved.root, saved.files, saved.size, saved.digest)
     _drop(current(state))
     up, _ = _attempt(up)
     state[_KEY] = up
     return up
+
+
+def accept_logged(state: MutableMapping[str, Any], files: Sequence[UploadedFile]) -> bool:
+    """`accept`, with the upload in the access log; whether it opened. A refusal of a
+    limit is logged with its reason (files and limits, never a cell); data that cannot
+    be analysed only as such, since a data error may quote a cell."""
+    sizes = [(str(f.name), len(f.getvalue())) for f in files]
+    try:
+        up = accept(state, files)
+    except UploadError as exc:
+        audit_trail.uploaded(sizes, "", accepted=False, reason=str(exc))
+        raise
+    except Exception:
+        audit_trail.uploaded(sizes, "", accepted=False, reason="a fault of the server")
+        raise
+    reason = "" if up.opened else "the extract cannot be analysed"
+    audit_trail.uploaded(sizes, up.digest, accepted=up.opened, reason=reason)
+    return up.opened
 
 
 def apply_mapping(state: MutableMapping[str, Any], mapping: ExtractMapping) -> Upload:

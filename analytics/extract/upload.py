@@ -7,12 +7,15 @@ uploaded, a zip unpacked) and ``db/`` (its DuckDB database). It is removed when
 dropped (the app drops it when the upload is replaced or discarded, and when the
 session ends).
 
-Limits: 200 MB in all per upload; a zip may unpack to at most 1 GB in at most 2000
-files, and no member may point outside the folder (absolute paths, ``..``, links).
+Limits (`analytics.extract.limits`, the deployment's): 200 MB in all per upload; a zip
+may unpack to at most 1 GB in at most 2000 files, and no member may point outside the
+folder (absolute paths, ``..``, links); each table file at most 2,000,000 rows, 500
+columns and lines of 1 MB, checked on the saved files before any is read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import tempfile
@@ -27,13 +30,12 @@ import duckdb
 
 from analytics.extract.discovery import DATA_SUFFIXES, Source, table_of, visible
 from analytics.extract.issues import DataError
+from analytics.extract.limits import Limits, problem, shape
 from analytics.extract.mapping import MAPPING_NAMES, ExtractMapping, find_mapping, load_mapping
 from analytics.extract.stage import stage
 from analytics.extract.typed import text_expr
 
 MB = 1 << 20
-MAX_UPLOAD_MB = 200  # every file of one upload together
-MAX_UNPACKED_MB = 1024  # what a zip may unpack to
 MAX_MEMBERS = 2000  # files in a zip
 DATA_TYPES = tuple(s.lstrip(".") for s in DATA_SUFFIXES)
 # what the uploader accepts: the table formats, a mapping file, the manifest, a zip
@@ -72,6 +74,7 @@ class SavedUpload:
     root: Path  # the extract inside folder/files (a zip's single top folder, if any)
     files: tuple[str, ...]  # names as uploaded
     size: int  # bytes uploaded
+    digest: str = ""  # SHA-256 of the files as uploaded, in order (the access log's)
 
 
 def _safe_name(name: str) -> str:
@@ -90,12 +93,17 @@ def save(files: Sequence[UploadedFile], parent: Path | None = None) -> SavedUplo
     """
     if not files:
         raise UploadError("No files were uploaded.")
+    try:
+        limits = Limits.from_environ()
+    except ValueError as exc:
+        raise UploadError(f"The server's upload limits are misconfigured: {exc}.") from None
     folder = Folder(parent)
     try:
         dest = folder.path / "files"
         dest.mkdir()
         seen: dict[str, str] = {}
         total = 0
+        digest = hashlib.sha256()
         for f in files:
             name = _safe_name(f.name)
             suffix = Path(name).suffix.lower().lstrip(".")
@@ -109,16 +117,19 @@ def save(files: Sequence[UploadedFile], parent: Path | None = None) -> SavedUplo
             seen[name.lower()] = name
             data = f.getvalue()
             total += len(data)
-            if total > MAX_UPLOAD_MB * MB:
+            digest.update(hashlib.sha256(data).digest())
+            if total > limits.upload_mb * MB:
                 raise UploadError(
-                    f"The upload is larger than {MAX_UPLOAD_MB} MB in all; for larger "
+                    f"The upload is larger than {limits.upload_mb} MB in all; for larger "
                     "extracts configure a data folder instead (see the README)."
                 )
             if suffix == "zip":
-                unzip(data, dest, name)
+                unzip(data, dest, name, limits.unpacked_mb)
             else:
                 (dest / name).write_bytes(data)
-        return SavedUpload(folder, extract_root(dest), tuple(f.name for f in files), total)
+        check_shapes(dest, limits)
+        names = tuple(f.name for f in files)
+        return SavedUpload(folder, extract_root(dest), names, total, digest.hexdigest())
     except BaseException:
         folder.remove()
         raise
@@ -140,9 +151,26 @@ def _member_path(info: zipfile.ZipInfo, label: str) -> PurePosixPath | None:
     return path
 
 
-def unzip(data: bytes, dest: Path, label: str = "the zip") -> None:
-    """Unpack a zip into `dest`, within the limits (counted while unpacking, since a
-    zip's declared sizes may lie)."""
+def check_shapes(dest: Path, limits: Limits) -> None:
+    """Every table file's rows, columns and longest line within `limits`, read from its
+    header or footer; a file whose shape cannot be read is left to the loader, whose
+    report names what is wrong with it."""
+    for path in sorted(dest.rglob("*")):
+        kind = DATA_SUFFIXES.get(path.suffix.lower())
+        if kind is None or not path.is_file() or path.name.startswith((".", "~$")):
+            continue
+        try:
+            found = shape(path, kind)
+        except Exception:
+            continue
+        refused = problem(path.relative_to(dest).as_posix(), found, limits)
+        if refused is not None:
+            raise UploadError(refused)
+
+
+def unzip(data: bytes, dest: Path, label: str = "the zip", unpacked_mb: int = 1024) -> None:
+    """Unpack a zip into `dest`, within `unpacked_mb` and `MAX_MEMBERS` (counted while
+    unpacking, since a zip's declared sizes may lie)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -151,9 +179,9 @@ def unzip(data: bytes, dest: Path, label: str = "the zip") -> None:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
             raise UploadError(f"{label}: holds more than {MAX_MEMBERS} files.")
-        limit = MAX_UNPACKED_MB * MB
+        limit = unpacked_mb * MB
         if sum(m.file_size for m in members) > limit:
-            raise UploadError(f"{label}: unpacks to more than {MAX_UNPACKED_MB} MB.")
+            raise UploadError(f"{label}: unpacks to more than {unpacked_mb} MB.")
         written = 0
         root = dest.resolve()
         for info in members:
@@ -171,9 +199,7 @@ def unzip(data: bytes, dest: Path, label: str = "the zip") -> None:
                     while chunk := src.read(MB):
                         written += len(chunk)
                         if written > limit:
-                            raise UploadError(
-                                f"{label}: unpacks to more than {MAX_UNPACKED_MB} MB."
-                            )
+                            raise UploadError(f"{label}: unpacks to more than {unpacked_mb} MB.")
                         out.write(chunk)
             except (RuntimeError, NotImplementedError, zipfile.BadZipFile, OSError) as exc:
                 # encrypted members, unknown compression, a corrupt member

@@ -130,6 +130,21 @@ def _loader_version() -> str:
     return h.hexdigest()[:8]
 
 
+def database_location(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
+    """Where the database built from `src` is kept (it may not be built yet): its name
+    carries the data fingerprint, so changed data gets a new database."""
+    src = Path(src).resolve()
+    mapping = Path(mapping).resolve() if mapping is not None else None
+    fingerprint = fingerprint_files(_source_files(src, mapping))
+    # Parquet tables stay views over their files, so the location is part of the key;
+    # so is an explicit mapping file's.
+    where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
+    folder = cache if cache is not None else cache_dir()
+    return folder / (
+        f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
+    )
+
+
 def database_for(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
     """Path of the database built from `src`, a folder or one file (with an explicit
     mapping file, if given), building it on first use, in `cache` (default `cache_dir()`).
@@ -142,14 +157,7 @@ def database_for(src: Path, mapping: Path | None = None, cache: Path | None = No
     """
     src = Path(src).resolve()
     mapping = Path(mapping).resolve() if mapping is not None else None
-    fingerprint = fingerprint_files(_source_files(src, mapping))
-    # Parquet tables stay views over their files, so the location is part of the key;
-    # so is an explicit mapping file's.
-    where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
-    folder = cache if cache is not None else cache_dir()
-    dest = folder / (
-        f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
-    )
+    dest = database_location(src, mapping, cache)
     if dest.exists():
         # found is as good as used: an eviction elsewhere now sees it as the newest
         mark_used(dest)

@@ -17,7 +17,6 @@ import io
 import tomllib
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +30,7 @@ from analytics.extract.mapping import load_mapping
 from analytics.model.schema import ADSL
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from analytics.store.validation import validate_extract
-from tests.helpers import read_rows, renamed_extract, small_extract, write_rows
+from tests.helpers import Uploaded, read_rows, renamed_extract, small_extract, write_rows
 from ui import mapping_form, source, upload
 
 pytestmark = pytest.mark.slow  # runs the app on uploads and configured folders
@@ -41,19 +40,6 @@ DATA = "pages/data.py"
 SECRETS_LOCATION = "data_dir in .streamlit/secrets.toml"
 
 
-@dataclass
-class Uploaded:
-    """Stands for st.file_uploader's UploadedFile: a name and bytes."""
-
-    name: str
-    data: bytes
-
-    def getvalue(self) -> bytes:
-        return self.data
-
-
-
-
 def demo_hashes() -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in DEMO_DIR.iterdir()}
 
@@ -61,8 +47,6 @@ def demo_hashes() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def demo_before() -> dict[str, str]:
     return demo_hashes()
-
-
 
 
 def as_uploads(folder: Path) -> list[Uploaded]:
@@ -374,7 +358,7 @@ def test_upload_refuses_other_formats_and_size(monkeypatch, tmp_path):
     parent.mkdir()
     with pytest.raises(uploads.UploadError, match=r"notes\.docx: not a file the dashboard reads"):
         uploads.save([Uploaded("notes.docx", b"x")], parent)
-    monkeypatch.setattr(uploads, "MAX_UPLOAD_MB", 1)
+    monkeypatch.setenv("DVA_UPLOAD_MB", "1")
     big = Uploaded("adsl.csv", b"x" * (uploads.MB + 1))
     with pytest.raises(uploads.UploadError, match="larger than 1 MB"):
         uploads.save([big], parent)
@@ -424,7 +408,7 @@ def test_zip_link_is_refused(tmp_path):
 
 
 def test_zip_bomb_is_stopped(monkeypatch, tmp_path):
-    monkeypatch.setattr(uploads, "MAX_UNPACKED_MB", 1)
+    monkeypatch.setenv("DVA_UNPACKED_MB", "1")
     bomb = zipped({"adsl.csv": b"0" * (2 * uploads.MB)})  # 2 MB of zeros: a few kB zipped
     assert len(bomb) < 20_000
     with pytest.raises(uploads.UploadError, match="unpacks to more than 1 MB"):
