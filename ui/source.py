@@ -24,6 +24,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -219,8 +220,14 @@ def current() -> Loaded:
 
 @st.cache_data(max_entries=STORES, ttl=REPORT_TTL, show_spinner="Checking the data…")
 def _failure(path: str, cache: str, revision: int) -> tuple[QualityReport, str]:
-    """The report of data that did not open, and its database file ("" if none was built)."""
-    rep, db = validate_into(Path(path), cache=Path(cache) if cache else None, label=Path(path).name)
+    """The report of data that did not open, and its database file ("" if none was built):
+    checked in a worker process, as a build is (`_build`)."""
+    check = partial(validate_into, cache=Path(cache) if cache else None, label=Path(path).name)
+    try:
+        rep, db = worker.run(check, (Path(path),))
+    except worker.WorkerLimitError as exc:
+        issue = DataIssue(Path(path).name, None, None, None, "error", f"not checked: {exc}")
+        return QualityReport((), (issue,), path, False, issue.message), ""
     return rep, str(db) if db is not None else ""
 
 

@@ -23,6 +23,7 @@ from analytics.model.filters import Clause
 from analytics.model.view import AGE, COMPARE, ENROL, POST_BASELINE, TEXT, View
 from analytics.store import Store
 from ui import data
+from ui.basket import PARAM as CARDS
 
 # Multiselect filters: the key and URL parameter is the column name (?DIALFL=Y).
 PRIMARY_FILTERS = ("SEX", "AGEGR1", "DIALFL", "DIABFL", "CKDFL", "RUTHCAT")
@@ -48,9 +49,9 @@ class Ranges:
 
 
 def url_view() -> View:
-    """The view the URL asks for."""
+    """The view the URL asks for (the report's cards, bounded on their own, apart)."""
     params = st.query_params
-    return View.from_query({name: params.get_all(name) for name in params})
+    return View.from_query({name: params.get_all(name) for name in params if name != CARDS})
 
 
 def sync(store: Store, ranges: Ranges) -> None:
@@ -74,8 +75,9 @@ def settle(store: Store, view: View) -> tuple[str, ...]:
     parameters kept) and return what the link asked for and could not be used."""
     wanted: dict[str, Any] = dict(view.to_query())
     params = st.query_params
-    for name in url_view().ignored:
-        wanted[name] = params.get_all(name)
+    for name in (*url_view().ignored, CARDS):
+        if name in params:
+            wanted[name] = params.get_all(name)
     current = {name: params.get_all(name) for name in params}
     if {k: _as_list(v) for k, v in wanted.items()} != current:
         params.from_dict(wanted)

@@ -203,9 +203,21 @@ class View:
 
     @classmethod
     def from_query(cls, query: Mapping[str, str | Sequence[str]]) -> View:
-        """The view of URL parameters; anything unusable is named in `problems`."""
-        reader = _Reader()
+        """The view of URL parameters; anything unusable is named in `problems`. A query
+        longer than `MAX_FILTER_TEXT` in all, or of more parameters than a view can have,
+        is measured before anything is parsed and refused whole."""
         values = {k: [v] if isinstance(v, str) else list(v) for k, v in query.items()}
+        size = sum(len(k) + sum(len(v) for v in vs) for k, vs in values.items())
+        fields = sum(len(vs) for vs in values.values())
+        most = MAX_CLAUSES + len(_OPTION_KEYS) + MAX_VALUES
+        if size > MAX_FILTER_TEXT or fields > most:
+            return cls(
+                problems=(
+                    f"the link's view is {size:,} characters in {fields:,} parameters; at most "
+                    f"{MAX_FILTER_TEXT:,} characters in {most:,} are read, so none of it is",
+                )
+            )
+        reader = _Reader()
         clauses: list[Clause] = []
         options: dict[str, Any] = {}
         compare: str | None = None
