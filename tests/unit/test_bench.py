@@ -50,3 +50,13 @@ def test_pack_benchmark_smoke_run():
     assert row, out
     assert float(row.group(1)) > 0
     assert "Target: under 20 s" in out
+
+
+def test_sessions_load_test_smoke_run_sees_no_cross_talk():
+    """Three sessions on one server, each checking that every page shows its own
+    filter's patients, beside a session sending pathological links."""
+    out = _run("bench/sessions.py", "--quick")
+    assert re.search(r"\| filter changes \| (\d+) \|", out), out
+    assert int(re.search(r"\| filter changes \| (\d+) \|", out).group(1)) > 10
+    assert "| errors | 0 |" in out
+    assert "| cross-talk (a session shown another's view) | 0 |" in out
