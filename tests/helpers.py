@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import re
 import signal
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,3 +219,12 @@ class Uploaded:
 
     def getvalue(self) -> bytes:
         return self.data
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    """A zip holding `members` (name -> bytes), as an upload of one."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()

@@ -30,7 +30,14 @@ from analytics.extract.mapping import load_mapping
 from analytics.model.schema import ADSL
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store
 from analytics.store.validation import validate_extract
-from tests.helpers import Uploaded, read_rows, renamed_extract, small_extract, write_rows
+from tests.helpers import (
+    Uploaded,
+    read_rows,
+    renamed_extract,
+    small_extract,
+    write_rows,
+    zipped,
+)
 from ui import mapping_form, source, upload
 
 pytestmark = pytest.mark.slow  # runs the app on uploads and configured folders
@@ -363,14 +370,6 @@ def test_upload_refuses_other_formats_and_size(monkeypatch, tmp_path):
     with pytest.raises(uploads.UploadError, match="larger than 1 MB"):
         uploads.save([big], parent)
     assert list(parent.iterdir()) == []  # nothing left behind
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def test_zip_of_a_folder_opens(state, tmp_path):

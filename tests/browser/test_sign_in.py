@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 ALICE = {"sub": "alice", "email": "alice@example.org", "name": "Alice", "roles": ["dva-upload"]}
 BOB = {"sub": "bob", "email": "bob@example.org", "name": "Bob", "roles": []}
+CAROL = {"sub": "carol", "email": "carol@example.org", "name": "Carol", "roles": "dva-settings"}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def provider(tmp_path_factory) -> Iterator[str]:
     """The provider in a process of its own (its library's warnings are not the suite's)."""
     port = free_port()
     url = f"http://localhost:{port}"
-    claims = [a for user in (ALICE, BOB) for a in ("--user-claims", json.dumps(user))]
+    claims = [a for user in (ALICE, BOB, CAROL) for a in ("--user-claims", json.dumps(user))]
     log = tmp_path_factory.mktemp("provider") / "provider.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -70,7 +71,8 @@ def deployment(provider, tmp_path_factory):
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
     )
     log = folder / "access.jsonl"
-    env = {"DVA_AUDIT_LOG": str(log)}
+    # the deployment offers the small-cell switch; the settings role decides who sees it
+    env = {"DVA_AUDIT_LOG": str(log), "DVA_SMALL_CELLS_VIEWER": "allow"}
     args = ["--secrets.files", str(secrets)]
     with serve(folder / "streamlit.log", env, port=port, args=args) as url:
         yield url, log
@@ -118,3 +120,14 @@ def test_a_role_decides_who_may_upload(deployment, page, browser):
     assert signed["bob@example.org"]["roles"] == []
     assert any(r["event"] == "denied" and r["user"] == "bob@example.org" for r in found)
     assert any(r["event"] == "view" and r["user"] == "alice@example.org" for r in found)
+
+
+def test_only_the_settings_role_may_switch_protection(deployment, page, browser):
+    url, _ = deployment
+    sign_in(page, url, "alice")
+    switch = "Small-cell protection"
+    assert page.get_by_text(switch, exact=True).count() == 0
+    other = browser.new_context().new_page()
+    sign_in(other, url, "carol")  # a claim sent as text, not a list
+    expect(other.get_by_text(switch, exact=True)).to_be_visible()
+    other.context.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 
 import pandas as pd
 import pyreadstat
@@ -15,15 +14,7 @@ import pytest
 
 from analytics.extract import upload as uploads
 from analytics.extract.limits import Limits, Shape, problem, shape
-from tests.helpers import Uploaded, demo_file, small_extract
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
+from tests.helpers import Uploaded, demo_file, small_extract, zipped
 
 
 def test_the_limits_are_the_deployments(monkeypatch):
