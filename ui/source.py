@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analytics.extract import DataError, DataIssue, QualityReport
 from analytics.report.frames import write_csv
@@ -150,6 +152,10 @@ def forget(src: DataSource) -> None:
     _open.clear(str(src.path), _cache_arg(src), src.revision)
 
 
+class SessionGoneError(RuntimeError):
+    """The session that waited for a build has ended."""
+
+
 def _build(src: DataSource) -> None:
     """Build the database of `src` in a worker process when it is not built yet: the
     server keeps answering every other session meanwhile, and the worker stops at its
@@ -159,9 +165,15 @@ def _build(src: DataSource) -> None:
         return
     slot = st.empty()
     shown = [-1]
+    ctx = get_script_run_ctx()
 
     def progress(elapsed: float) -> None:
-        if int(elapsed) != shown[0]:  # an element drawn: the run stops here if abandoned
+        # the page left: Streamlit stops the run at the next element drawn, and a
+        # session that is gone is asked here too (a callback may draw nothing more)
+        live = Runtime.instance().is_active_session if Runtime.exists() else None
+        if ctx is not None and live is not None and not live(ctx.session_id):
+            raise SessionGoneError
+        if int(elapsed) != shown[0]:
             shown[0] = int(elapsed)
             slot.caption(f"Building the database of these data (first use): {elapsed:.0f} s")
 

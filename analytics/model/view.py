@@ -211,10 +211,12 @@ class View:
         fields = sum(len(vs) for vs in values.values())
         most = MAX_CLAUSES + len(_OPTION_KEYS) + MAX_VALUES
         if size > MAX_FILTER_TEXT or fields > most:
+            longest = max(values, key=lambda k: len(k) + sum(len(v) for v in values[k]))
             return cls(
                 problems=(
-                    f"the link's view is {size:,} characters in {fields:,} parameters; at most "
-                    f"{MAX_FILTER_TEXT:,} characters in {most:,} are read, so none of it is",
+                    f"{longest[:40]}: the link's view is {size:,} characters long in "
+                    f"{fields:,} parameters; at most {MAX_FILTER_TEXT:,} characters in "
+                    f"{most:,} parameters are read, so none of it is",
                 )
             )
         reader = _Reader()

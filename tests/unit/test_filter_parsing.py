@@ -108,6 +108,6 @@ def test_a_padded_url_clause_is_refused_plainly_and_quickly(monkeypatch, padding
     assert not at.exception
     said = " ".join(w.value for w in at.main.warning)
     assert "Part of this view could not be used" in said
-    assert "where: the filter text is" in said
+    assert "where: the link's view is" in said
     assert "characters long" in said
     assert at.text_input(key="where").value == ""
