@@ -316,6 +316,11 @@ def report(args: argparse.Namespace, tally: Tally) -> None:
         print(f"| upload of {name}, to the answer (s) | {seconds:.1f} |")
     print(f"| server memory with its workers: start / max / end (MB) | {rss[0]:.0f} / "
           f"{max(rss):.0f} / {rss[-1]:.0f} |")  # fmt: skip
+    # the highest of each tenth of the run: where the peaks fell
+    step = max(len(rss) // 10, 1)
+    tenths = [max(rss[i : i + step]) for i in range(0, len(rss), step)][:10]
+    print(f"| memory over the run, highest of each tenth (MB) | "
+          f"{', '.join(f'{mb:.0f}' for mb in tenths)} |")  # fmt: skip
     print(f"| errors | {len(tally.errors)} |")
     print(f"| cross-talk (a session shown another's view) | {len(tally.crosstalk)} |")
     for line in (tally.errors + tally.crosstalk)[:10]:
