@@ -196,7 +196,9 @@ def bayes_view(
     counts = store.tte_counts(filters, endpoint)
     if counts.empty:
         return None
-    return bayes_endpoint(counts, endpoint, store.provenance(filters), model or BayesianEndpoint())
+    return bayes_endpoint(
+        counts, endpoint, store.provenance(filters), model or BayesianEndpoint()
+    )
 
 
 def headline_view(

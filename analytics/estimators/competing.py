@@ -370,3 +370,4 @@ def cumulative_incidence(
             "accounted for) beside 1 - Kaplan-Meier (competing events censored)"
         ),
     )
+

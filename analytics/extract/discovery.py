@@ -13,20 +13,13 @@ from pathlib import Path
 from analytics.extract.issues import DataError, DataIssue, short_message
 from analytics.extract.mapping import TABLE_NAMES, ExtractMapping, find_mapping, load_mapping
 
-DATA_SUFFIXES = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".xpt": "xpt",
-    ".xlsx": "xlsx",
-}
+DATA_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xpt": "xpt",
+                 ".xlsx": "xlsx"}
 # Named in messages when a file looks like data but is not one of the formats.
-_OTHER_DATA = {
-    ".xls": "an old Excel file: save it as .xlsx",
-    ".sas7bdat": "a SAS dataset: export it as SAS transport (.xpt)",
-    ".txt": "a text file: name it .csv if it is comma- or semicolon-separated",
-    ".tsv": "a tab-separated file: name it .csv",
-}
+_OTHER_DATA = {".xls": "an old Excel file: save it as .xlsx", ".sas7bdat":
+               "a SAS dataset: export it as SAS transport (.xpt)",
+               ".txt": "a text file: name it .csv if it is comma- or semicolon-separated",
+               ".tsv": "a tab-separated file: name it .csv"}
 MANIFEST = "dataset.json"
 
 
@@ -65,9 +58,8 @@ def visible(folder: Path) -> list[Path]:
 
 
 def _has_data(folder: Path) -> bool:
-    return any(
-        p.is_file() and p.suffix.lower() in (*DATA_SUFFIXES, *_OTHER_DATA) for p in visible(folder)
-    )
+    return any(p.is_file() and p.suffix.lower() in (*DATA_SUFFIXES, *_OTHER_DATA)
+               for p in visible(folder))
 
 
 def discover(src: Path, mapping_file: Path | None = None) -> Layout:
@@ -78,11 +70,8 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
     if src.is_file():
         return _single_file(src, mapping_file)
     if not src.is_dir():
-        raise DataError.of(
-            str(src),
-            "expected a folder holding adsl and adtte (or one wide "
-            f"file) as {', '.join(sorted(DATA_SUFFIXES))} files",
-        )
+        raise DataError.of(str(src), "expected a folder holding adsl and adtte (or one wide "
+                           f"file) as {', '.join(sorted(DATA_SUFFIXES))} files")
     notes: list[DataIssue] = []
     files: list[Path] = []
     explicit = load_mapping(mapping_file) if mapping_file is not None else None
@@ -94,24 +83,14 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
         root_map = load_mapping(root_map_path)
         files.append(root_map_path)
     elif root_map_path is not None:
-        notes.append(
-            DataIssue(
-                root_map_path.name,
-                None,
-                None,
-                None,
-                "warning",
-                f"not used: --mapping {Path(mapping_file or '').name} was given instead",
-            )
-        )
+        notes.append(DataIssue(root_map_path.name, None, None, None, "warning",
+                               f"not used: --mapping {Path(mapping_file or '').name} "
+                               "was given instead"))
     own, own_notes = _scan(src, "", root_map)
     subdirs = [p for p in visible(src) if p.is_dir() and _has_data(p)]
     if own and subdirs:
-        raise DataError.of(
-            src.name,
-            "holds both an extract and sub-folders with extracts "
-            f"({subdirs[0].name}); put each extract in its own folder",
-        )
+        raise DataError.of(src.name, "holds both an extract and sub-folders with extracts "
+                           f"({subdirs[0].name}); put each extract in its own folder")
     if own or not subdirs:
         study = _study(src, src.name, root_map, own)
         files += [s.path for s in study.sources]
@@ -126,16 +105,8 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
             study_map = root_map
             sub_map = find_mapping(sub)
             if sub_map is not None and explicit is not None:
-                notes.append(
-                    DataIssue(
-                        f"{sub.name}/{sub_map.name}",
-                        None,
-                        None,
-                        None,
-                        "warning",
-                        "not used: --mapping was given instead",
-                    )
-                )
+                notes.append(DataIssue(f"{sub.name}/{sub_map.name}", None, None, None, "warning",
+                                       "not used: --mapping was given instead"))
             elif sub_map is not None:
                 study_map = load_mapping(sub_map, f"{sub.name}/{sub_map.name}")
                 files.append(sub_map)
@@ -153,10 +124,8 @@ def discover(src: Path, mapping_file: Path | None = None) -> Layout:
     return Layout(src, tuple(studies), True, tuple(notes), tuple(dict.fromkeys(files)))
 
 
-_ONE_FILE = (
-    "a single file is read as a wide file (one row per patient with event dates, "
-    "see data/README.md) or as a workbook with a sheet per table"
-)
+_ONE_FILE = ("a single file is read as a wide file (one row per patient with event dates, "
+             "see data/README.md) or as a workbook with a sheet per table")
 
 
 def _single_file(path: Path, mapping_file: Path | None) -> Layout:
@@ -167,20 +136,14 @@ def _single_file(path: Path, mapping_file: Path | None) -> Layout:
     label = path.name
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        raise DataError.of(
-            label,
-            "a zip file is not read directly: unpack it and give the "
-            "folder (the dashboard's Data page accepts zips as uploads)",
-        )
+        raise DataError.of(label, "a zip file is not read directly: unpack it and give the "
+                           "folder (the dashboard's Data page accepts zips as uploads)")
     if suffix in _OTHER_DATA:
         raise DataError.of(label, f"cannot be read: {_OTHER_DATA[suffix]}")
     fmt = DATA_SUFFIXES.get(suffix)
     if fmt is None:
-        raise DataError.of(
-            label,
-            "expected a folder holding an extract, or one table file "
-            f"({', '.join(sorted(DATA_SUFFIXES))}): {_ONE_FILE}",
-        )
+        raise DataError.of(label, "expected a folder holding an extract, or one table file "
+                           f"({', '.join(sorted(DATA_SUFFIXES))}): {_ONE_FILE}")
     mapping = load_mapping(mapping_file) if mapping_file is not None else None
     files = [Path(mapping_file)] if mapping_file is not None else []
     notes: list[DataIssue] = []
@@ -196,25 +159,16 @@ def _single_file(path: Path, mapping_file: Path | None) -> Layout:
         elif len(names) == 1:
             sources = [Source("wide", path, "xlsx", label, names[0])]
         else:
-            raise DataError.of(
-                label, f"has {len(names)} sheets and none is named adsl, adtte or wide: {_ONE_FILE}"
-            )
+            raise DataError.of(label, f"has {len(names)} sheets and none is named adsl, adtte "
+                               f"or wide: {_ONE_FILE}")
     tables = {s.table for s in sources}
     if "wide" not in tables and not {"adsl", "adtte"} <= tables:
         held = ", ".join(sorted(tables)) or "no table"
-        raise DataError.of(
-            label,
-            f"holds {held} only: {_ONE_FILE}; for separate adsl and "
-            "adtte files give the folder holding them",
-        )
+        raise DataError.of(label, f"holds {held} only: {_ONE_FILE}; for separate adsl and "
+                           "adtte files give the folder holding them")
     study = _study(path, path.stem, mapping, sources)
-    return Layout(
-        path,
-        (study,),
-        False,
-        tuple(notes),
-        tuple(dict.fromkeys([*files, *(s.path for s in study.sources)])),
-    )
+    return Layout(path, (study,), False, tuple(notes),
+                  tuple(dict.fromkeys([*files, *(s.path for s in study.sources)])))
 
 
 def table_of(name: str, mapping: ExtractMapping | None) -> str | None:
@@ -228,9 +182,8 @@ def _not_read(label: str, why: str) -> DataIssue:
     return DataIssue(label, None, None, None, "warning", f"not read: {why}")
 
 
-def _scan(
-    folder: Path, prefix: str, mapping: ExtractMapping | None
-) -> tuple[list[Source], list[DataIssue]]:
+def _scan(folder: Path, prefix: str, mapping: ExtractMapping | None
+          ) -> tuple[list[Source], list[DataIssue]]:
     sources: list[Source] = []
     notes: list[DataIssue] = []
     for path in visible(folder):
@@ -250,25 +203,15 @@ def _scan(
         if fmt == "xlsx":
             sources += _sheets(path, label, table, mapping, notes)
         elif table is None:
-            notes.append(
-                _not_read(
-                    label,
-                    "not a table of the data model (name it adsl, adtte, "
-                    "visits, adae or wide, or map it in mapping.toml [files])",
-                )
-            )
+            notes.append(_not_read(label, "not a table of the data model (name it adsl, adtte, "
+                                   "visits, adae or wide, or map it in mapping.toml [files])"))
         else:
             sources.append(Source(table, path, fmt, label))
     return sources, notes
 
 
-def _sheets(
-    path: Path,
-    label: str,
-    table: str | None,
-    mapping: ExtractMapping | None,
-    notes: list[DataIssue],
-) -> list[Source]:
+def _sheets(path: Path, label: str, table: str | None, mapping: ExtractMapping | None,
+            notes: list[DataIssue]) -> list[Source]:
     names = _sheet_names(path, label)
     if table is not None:
         named = [s for s in names if s.lower() == table]
@@ -293,33 +236,29 @@ def _sheet_names(path: Path, label: str) -> list[str]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... on bad files
-        raise DataError.of(
-            label, f"cannot be read as an Excel workbook (.xlsx): {short_message(exc, path, label)}"
-        ) from None
+        raise DataError.of(label, "cannot be read as an Excel workbook (.xlsx): "
+                           f"{short_message(exc, path, label)}") from None
     try:
         return list(book.sheetnames)
     finally:
         book.close()
 
 
-def _study(folder: Path, name: str, mapping: ExtractMapping | None, sources: list[Source]) -> Study:
+def _study(folder: Path, name: str, mapping: ExtractMapping | None,
+           sources: list[Source]) -> Study:
     by_table: dict[str, Source] = {}
     for s in sources:
         if s.table in by_table:
-            raise DataError.of(
-                folder.name,
-                f"both {by_table[s.table].label} and {s.label} hold table {s.table}; keep one",
-            )
+            raise DataError.of(folder.name,
+                               f"both {by_table[s.table].label} and {s.label} hold table "
+                               f"{s.table}; keep one")
         by_table[s.table] = s
     where = folder.name  # the folder as the user knows it (a registry's sub-folder name)
     if "wide" in by_table:
         clash = [t for t in ("adsl", "adtte") if t in by_table]
         if clash:
-            raise DataError.of(
-                where,
-                f"holds both a wide file ({by_table['wide'].label}) and "
-                f"{by_table[clash[0]].label}; a wide file replaces adsl and adtte",
-            )
+            raise DataError.of(where, f"holds both a wide file ({by_table['wide'].label}) and "
+                               f"{by_table[clash[0]].label}; a wide file replaces adsl and adtte")
     else:
         missing = [t for t in ("adsl", "adtte") if t not in by_table]
         if missing:
@@ -333,6 +272,5 @@ def _study(folder: Path, name: str, mapping: ExtractMapping | None, sources: lis
                 f"{missing[0]}.xlsx){hint}",
             )
     order = {t: i for i, t in enumerate(("wide", "adsl", "adtte", "visits", "adae"))}
-    return Study(
-        name, folder, tuple(sorted(by_table.values(), key=lambda s: order[s.table])), mapping
-    )
+    return Study(name, folder, tuple(sorted(by_table.values(), key=lambda s: order[s.table])),
+                 mapping)

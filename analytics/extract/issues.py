@@ -87,9 +87,8 @@ class DataError(ValueError):
         issues = [i for e in errors for i in (e.issues or (_as_issue(e),))]
         first = str(errors[0])
         more = len(issues) - 1
-        return cls(
-            f"{first} (and {more} more problem{'s' * (more > 1)})" if more else first, issues
-        )
+        return cls(f"{first} (and {more} more problem{'s' * (more > 1)})" if more else first,
+                   issues)
 
 
 def _as_issue(error: DataError) -> DataIssue:

@@ -74,9 +74,7 @@ def load(
 
 
 def load_extract(
-    con: duckdb.DuckDBPyConnection,
-    src: Path,
-    mapping: Path | None = None,
+    con: duckdb.DuckDBPyConnection, src: Path, mapping: Path | None = None,
     engine: Engine = "auto",
 ) -> LoadResult:
     """As `load`, with the reason an extract is unusable; `engine` forces the row-rule
@@ -102,11 +100,8 @@ def run(load: Load) -> LoadResult:
     load.sql("COMMIT")
     load.sql("BEGIN TRANSACTION")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        load.probes = {
-            src.id: pool.submit(key_probe, load, src)
-            for src in load.srcs
-            if src.table in DUPLICATE_KEYS
-        }
+        load.probes = {src.id: pool.submit(key_probe, load, src)
+                       for src in load.srcs if src.table in DUPLICATE_KEYS}
         return checks_and_tables(load)
 
 
@@ -156,14 +151,7 @@ def checks_and_tables(load: Load) -> LoadResult:
     load.sql("DROP TABLE __details")
     load.sql("COMMIT")
     order = {s.label: i for i, s in enumerate(load.srcs)}
-    issues.sort(
-        key=lambda i: (
-            order.get(i.file, -1),
-            i.file,
-            -1 if i.row is None else i.row,
-            i.column or "",
-            i.message,
-        )
-    )
+    issues.sort(key=lambda i: (order.get(i.file, -1), i.file,
+                               -1 if i.row is None else i.row, i.column or "", i.message))
     labels = {"columns": load.column_labels, "values": load.value_labels}
     return LoadResult(reports, issues, unusable, load.layout, labels)

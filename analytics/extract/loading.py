@@ -33,19 +33,14 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Keys of the dependent tables (the subject key is checked by `subject_keys`).
 DUPLICATE_KEYS: dict[str, tuple[str, ...]] = {
-    "adtte": ("USUBJID", "PARAMCD"),
-    "visits": ("USUBJID", "AVISITN"),
+    "adtte": ("USUBJID", "PARAMCD"), "visits": ("USUBJID", "AVISITN"),
     "adae": ("USUBJID", "AESEQ"),
 }
 SUBJECT_TABLES = ("adsl", "wide")
 # DuckDB's errors about the data read (corrupt or unreadable files, values it cannot
 # convert, memory), as opposed to errors in a query
-DATA_ERRORS = (
-    duckdb.IOException,
-    duckdb.InvalidInputException,
-    duckdb.DataError,
-    duckdb.OutOfMemoryException,
-)
+DATA_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.DataError,
+               duckdb.OutOfMemoryException)
 
 
 @dataclass
@@ -97,9 +92,8 @@ class Load:
     """One load in progress: the connection, the staged files, the rules registered
     and the notes so far, with the SQL helpers every step uses."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, layout: Layout, workdir: Path, engine: Engine
-    ) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, layout: Layout, workdir: Path,
+                 engine: Engine) -> None:
         self.con = con
         self.layout = layout
         self.workdir = workdir
@@ -149,22 +143,12 @@ class Load:
     def register(self, rule_id: str, info: RuleInfo) -> None:
         if rule_id not in self.rules:
             self.rules[rule_id] = info
-            self.sql(
-                "INSERT INTO __rules VALUES (?, ?, ?, ?)",
-                [rule_id, info.column, info.severity, info.message],
-            )
+            self.sql("INSERT INTO __rules VALUES (?, ?, ?, ?)",
+                     [rule_id, info.column, info.severity, info.message])
 
     def register_row_rule(self, rule: RowRule) -> None:
-        self.register(
-            rule.id,
-            RuleInfo(
-                rule.column,
-                rule.severity,
-                rule.message,
-                f"t.{internal('__raw_', rule.column)}",
-                rule.aggregate,
-            ),
-        )
+        self.register(rule.id, RuleInfo(rule.column, rule.severity, rule.message,
+                                        f"t.{internal('__raw_', rule.column)}", rule.aggregate))
 
     def reject_errors(self, src: LoadFile) -> None:
         self.sql(
@@ -180,17 +164,14 @@ class Load:
         self.sql("CREATE TABLE __hits (src INTEGER, row BIGINT, rule VARCHAR)")
         self.sql("CREATE TABLE __rejected (src INTEGER, row BIGINT, rule VARCHAR)")
         # a hit's own message where the rule's says less (the row a duplicate repeats)
-        self.sql("CREATE TABLE __details (src INTEGER, row BIGINT, rule VARCHAR, message VARCHAR)")
-        self.sql(
-            "CREATE TABLE __rules (rule VARCHAR PRIMARY KEY, col VARCHAR, "
-            "severity VARCHAR, message VARCHAR)"
-        )
+        self.sql("CREATE TABLE __details (src INTEGER, row BIGINT, rule VARCHAR, "
+                 "message VARCHAR)")
+        self.sql("CREATE TABLE __rules (rule VARCHAR PRIMARY KEY, col VARCHAR, "
+                 "severity VARCHAR, message VARCHAR)")
         self.sql("CREATE TABLE __recode (id INTEGER, src VARCHAR, dst VARCHAR)")
         self.sql("CREATE TABLE __studies (study INTEGER, name VARCHAR)")
-        self.con.executemany(
-            "INSERT INTO __studies VALUES (?, ?)",
-            [[i, s.name] for i, s in enumerate(self.layout.studies)],
-        )
+        self.con.executemany("INSERT INTO __studies VALUES (?, ?)",
+                             [[i, s.name] for i, s in enumerate(self.layout.studies)])
 
     def study_sql(self, src: LoadFile, alias: str = "") -> str:
         p = f"{alias}." if alias else ""
@@ -202,7 +183,5 @@ class Load:
     def stored_order(self, table: str) -> list[str]:
         rows = self.sql(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [f"__{table}_data"],
-        ).fetchall()
+            "ORDER BY ordinal_position", [f"__{table}_data"]).fetchall()
         return [str(r[0]) for r in rows if not str(r[0]).startswith("__")]

@@ -148,12 +148,9 @@ def load_mapping(path: Path, label: str | None = None) -> ExtractMapping:
     except OSError as exc:
         raise DataError.of(name, f"cannot be read ({exc.strerror or exc})") from None
     if size > MAX_MAPPING_BYTES:
-        raise DataError.of(
-            name,
-            f"is {size / 1e6:.1f} MB; a mapping file is at most "
-            f"{MAX_MAPPING_BYTES // 1_000_000} MB (a few hundred lines of names "
-            "and codes): is this the right file?",
-        )
+        raise DataError.of(name, f"is {size / 1e6:.1f} MB; a mapping file is at most "
+                           f"{MAX_MAPPING_BYTES // 1_000_000} MB (a few hundred lines of names "
+                           "and codes): is this the right file?")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -186,20 +183,15 @@ def build_mapping(
     lines = lines or {}
     for key in data:
         if key not in SECTIONS:
-            raise fail(
-                source, lines, (key,), f"unknown section (expected one of {', '.join(SECTIONS)})"
-            )
+            raise fail(source, lines, (key,),
+                        f"unknown section (expected one of {', '.join(SECTIONS)})")
     files: dict[str, str] = {}
     for stem, table in _table(data.get("files", {}), source, lines, ("files",)).items():
         target = _text(table, source, lines, ("files", stem)).lower()
         if target not in TABLE_NAMES:
-            raise fail(
-                source,
-                lines,
-                ("files", stem),
-                f"'{table}' is not a table (expected one of {', '.join(TABLE_NAMES)})",
-                table,
-            )
+            raise fail(source, lines, ("files", stem),
+                        f"'{table}' is not a table (expected one of {', '.join(TABLE_NAMES)})",
+                        table)
         files[stem.lower()] = target
     columns: dict[str, str] = {}
     table_columns: dict[str, dict[str, str]] = {}
@@ -207,12 +199,8 @@ def build_mapping(
     for key, value in _table(data.get("columns", {}), source, lines, ("columns",)).items():
         if isinstance(value, dict):
             if key.lower() not in TABLE_NAMES:
-                raise fail(
-                    source,
-                    lines,
-                    ("columns", key),
-                    f"'{key}' is not a table (expected one of {', '.join(TABLE_NAMES)})",
-                )
+                raise fail(source, lines, ("columns", key),
+                            f"'{key}' is not a table (expected one of {', '.join(TABLE_NAMES)})")
             table = key.lower()
             known = set(ALL_TABLES[table].names)
             per = table_columns.setdefault(table, {})
@@ -220,18 +208,16 @@ def build_mapping(
                 path: Path_ = ("columns", key, src)
                 target = _text(tgt, source, lines, path).upper()
                 if target not in known:
-                    raise fail(
-                        source, lines, path, f"'{tgt}' is not a column of table {table}", tgt
-                    )
+                    raise fail(source, lines, path,
+                                f"'{tgt}' is not a column of table {table}", tgt)
                 _add_rename(per, src, target, source, lines, path)
                 written[(table, src.strip().upper())] = path
         else:
             path = ("columns", key)
             target = _text(value, source, lines, path).upper()
             if not columns_named(target):
-                raise fail(
-                    source, lines, path, f"'{value}' is not a column of the data model", value
-                )
+                raise fail(source, lines, path,
+                            f"'{value}' is not a column of the data model", value)
             _add_rename(columns, key, target, source, lines, path)
             written[("", key.strip().upper())] = path
     # two source columns renamed to one target would leave a file with two of it
@@ -242,21 +228,15 @@ def build_mapping(
         for src, tgt in merged.items():
             if tgt in seen:
                 path = written[(table, src) if src in per else ("", src)]
-                raise fail(
-                    source,
-                    lines,
-                    path,
-                    f"both {seen[tgt]} and {src} are renamed to {tgt}; keep one",
-                    tgt,
-                )
+                raise fail(source, lines, path,
+                            f"both {seen[tgt]} and {src} are renamed to {tgt}; keep one", tgt)
             seen[tgt] = src
     values: dict[str, dict[str, str]] = {}
     for col, recode in _table(data.get("values", {}), source, lines, ("values",)).items():
         target_cols = columns_named(col.upper())
         if not target_cols:
-            raise fail(
-                source, lines, ("values", col), f"'{col}' is not a column of the data model", col
-            )
+            raise fail(source, lines, ("values", col),
+                        f"'{col}' is not a column of the data model", col)
         allowed: set[str] | None = set()
         for c in target_cols:
             if not c.allowed:
@@ -269,52 +249,30 @@ def build_mapping(
             path = ("values", col, src)
             code = _text(tgt, source, lines, path)
             if allowed is not None and code != "" and code not in allowed:
-                raise fail(
-                    source,
-                    lines,
-                    path,
-                    f"'{code}' is not an allowed value of {col.upper()} "
-                    f"({', '.join(sorted(allowed))})",
-                    code,
-                )
+                raise fail(source, lines, path,
+                            f"'{code}' is not an allowed value of {col.upper()} "
+                            f"({', '.join(sorted(allowed))})", code)
             items[src] = code
         values[col.upper()] = items
     flags: dict[str, str] = {}
     for src, tgt in _table(data.get("flag_values", {}), source, lines, ("flag_values",)).items():
         code = _text(tgt, source, lines, ("flag_values", src))
         if code not in ("Y", "N", ""):
-            raise fail(
-                source, lines, ("flag_values", src), f"'{code}' is not a flag value (Y or N)", code
-            )
+            raise fail(source, lines, ("flag_values", src),
+                        f"'{code}' is not a flag value (Y or N)", code)
         flags[src] = code
     column_labels, value_labels = build_labels(data.get("labels"), source, lines)
-    return ExtractMapping(
-        source,
-        files,
-        columns,
-        table_columns,
-        values,
-        flags,
-        dict(lines),
-        written,
-        column_labels,
-        value_labels,
-    )
+    return ExtractMapping(source, files, columns, table_columns, values, flags, dict(lines),
+                          written, column_labels, value_labels)
 
 
-def _add_rename(
-    out: dict[str, str], src: str, target: str, source: str, lines: dict[Path_, int], path: Path_
-) -> None:
+def _add_rename(out: dict[str, str], src: str, target: str, source: str,
+                lines: dict[Path_, int], path: Path_) -> None:
     key = src.strip().upper()
     if not key:
         raise fail(source, lines, path, "empty source column name")
     if key in out and out[key] != target:
-        raise fail(
-            source,
-            lines,
-            path,
-            f"{src} is renamed twice (to {out[key]} and {target}); "
-            "column names match whatever their case",
-            target,
-        )
+        raise fail(source, lines, path,
+                    f"{src} is renamed twice (to {out[key]} and {target}); "
+                    "column names match whatever their case", target)
     out[key] = target

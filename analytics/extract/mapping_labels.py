@@ -40,33 +40,24 @@ def build_labels(
     table = _table(section, source, lines, ("labels",))
     for part in table:
         if part not in PARTS:
-            raise fail(
-                source,
-                lines,
-                ("labels", part),
-                f"unknown part of labels (expected {' or '.join(PARTS)})",
-            )
+            raise fail(source, lines, ("labels", part),
+                       f"unknown part of labels (expected {' or '.join(PARTS)})")
     columns: ColumnWords = {}
-    for name, words in _table(
-        table.get("columns", {}), source, lines, ("labels", "columns")
-    ).items():
+    for name, words in _table(table.get("columns", {}), source, lines,
+                              ("labels", "columns")).items():
         at: Path_ = ("labels", "columns", name)
         columns[_column(name, source, lines, at)] = _words(words, source, lines, at)
     values: ValueWords = {}
-    for name, codes in _table(table.get("values", {}), source, lines, ("labels", "values")).items():
+    for name, codes in _table(table.get("values", {}), source, lines,
+                              ("labels", "values")).items():
         column = _column(name, source, lines, ("labels", "values", name))
         allowed = _ALLOWED.get(column, ())
         out = values.setdefault(column, {})
         for code, words in _table(codes, source, lines, ("labels", "values", name)).items():
             where: Path_ = ("labels", "values", name, code)
             if allowed and code not in allowed:
-                raise fail(
-                    source,
-                    lines,
-                    where,
-                    f"'{code}' is not a code of {column} ({', '.join(allowed)})",
-                    code,
-                )
+                raise fail(source, lines, where, f"'{code}' is not a code of {column} "
+                           f"({', '.join(allowed)})", code)
             out[code] = _words(words, source, lines, where)
     return columns, values
 
@@ -90,11 +81,6 @@ def _words(value: object, source: str, lines: dict[Path_, int], path: Path_) -> 
     if _CONTROL.search(value):
         raise fail(source, lines, path, "words may not hold control characters or line breaks")
     if len(value) > MAX_WORDS:
-        raise fail(
-            source,
-            lines,
-            path,
-            f"{len(value)} characters; labels are at most {MAX_WORDS}",
-            value[:40],
-        )
+        raise fail(source, lines, path,
+                   f"{len(value)} characters; labels are at most {MAX_WORDS}", value[:40])
     return value.strip()

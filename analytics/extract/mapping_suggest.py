@@ -17,38 +17,15 @@ from analytics.model.schema import Column
 
 # Names registries use that neither the schema names nor labels would find.
 SYNONYMS: dict[str, str] = {
-    "PATIENTID": "USUBJID",
-    "PATID": "USUBJID",
-    "SUBJECTID": "USUBJID",
-    "SUBJID": "USUBJID",
-    "SUBJECT": "USUBJID",
-    "PATIENT": "USUBJID",
-    "ID": "USUBJID",
-    "STUDY": "STUDYID",
-    "SITE": "SITEID",
-    "CENTRE": "SITEID",
-    "CENTER": "SITEID",
-    "GENDER": "SEX",
-    "AGEYEARS": "AGE",
-    "DIALYSIS": "DIALFL",
-    "DIABETES": "DIABFL",
-    "HYPERTENSION": "HTNFL",
-    "SMOKING": "SMOKSTAT",
-    "RUTHERFORD": "RUTHCAT",
-    "PROCEDUREDATE": "PROCDT",
-    "ENROLMENTDATE": "ENRLDT",
-    "ENROLLMENTDATE": "ENRLDT",
-    "DEATHDATE": "DTHDT",
-    "DATEOFDEATH": "DTHDT",
-    "LASTCONTACT": "LSTCNTDT",
-    "LASTCONTACTDATE": "LSTCNTDT",
-    "AMPUTATIONDATE": "AMPDT",
-    "MAJORAMPUTATIONDATE": "AMPDT",
-    "ENDPOINT": "PARAMCD",
-    "TIME": "AVAL",
-    "DAYS": "AVAL",
-    "CENSOR": "CNSR",
-    "CENSORED": "CNSR",
+    "PATIENTID": "USUBJID", "PATID": "USUBJID", "SUBJECTID": "USUBJID", "SUBJID": "USUBJID",
+    "SUBJECT": "USUBJID", "PATIENT": "USUBJID", "ID": "USUBJID", "STUDY": "STUDYID",
+    "SITE": "SITEID", "CENTRE": "SITEID", "CENTER": "SITEID", "GENDER": "SEX",
+    "AGEYEARS": "AGE", "DIALYSIS": "DIALFL", "DIABETES": "DIABFL", "HYPERTENSION": "HTNFL",
+    "SMOKING": "SMOKSTAT", "RUTHERFORD": "RUTHCAT", "PROCEDUREDATE": "PROCDT",
+    "ENROLMENTDATE": "ENRLDT", "ENROLLMENTDATE": "ENRLDT", "DEATHDATE": "DTHDT",
+    "DATEOFDEATH": "DTHDT", "LASTCONTACT": "LSTCNTDT", "LASTCONTACTDATE": "LSTCNTDT",
+    "AMPUTATIONDATE": "AMPDT", "MAJORAMPUTATIONDATE": "AMPDT", "ENDPOINT": "PARAMCD",
+    "TIME": "AVAL", "DAYS": "AVAL", "CENSOR": "CNSR", "CENSORED": "CNSR",
 }
 
 
@@ -97,10 +74,8 @@ def suggest_mapping(columns: Iterable[str], table: str | None = None) -> dict[st
     return {s: chosen[s] for s in sources if s in chosen}
 
 
-_FLAG_WORDS = {
-    "Y": ("Y", "YES", "TRUE", "1", "JA", "OUI", "SI"),
-    "N": ("N", "NO", "FALSE", "0", "NEIN", "NON"),
-}
+_FLAG_WORDS = {"Y": ("Y", "YES", "TRUE", "1", "JA", "OUI", "SI"),
+               "N": ("N", "NO", "FALSE", "0", "NEIN", "NON")}
 
 
 def suggest_values(column: str, values: Iterable[object]) -> dict[str, str]:
@@ -123,15 +98,15 @@ def suggest_values(column: str, values: Iterable[object]) -> dict[str, str]:
             match = next((code for code, words in _FLAG_WORDS.items() if up in words), None)
         if match is None:
             exact = [c for c in allowed if c.upper() == up]
-            starts = [
-                c for c in allowed if up and (up.startswith(c.upper()) or c.upper().startswith(up))
-            ]
+            starts = [c for c in allowed if up and (up.startswith(c.upper()) or
+                                                   c.upper().startswith(up))]
             if exact:
                 match = exact[0]
             elif len(starts) == 1:
                 match = starts[0]
             else:
-                close = difflib.get_close_matches(up, [c.upper() for c in allowed], n=1, cutoff=0.8)
+                close = difflib.get_close_matches(up, [c.upper() for c in allowed], n=1,
+                                                  cutoff=0.8)
                 match = next((c for c in allowed if close and c.upper() == close[0]), None)
         if match is not None:
             out[text] = match

@@ -16,18 +16,15 @@ Path_ = tuple[str, ...]
 MAX_DEPTH = 16  # a mapping nests three levels (values.SEX."1"); far deeper is not one
 
 
-def fail(
-    source: str, lines: dict[Path_, int], path: Path_, message: str, value: object = None
-) -> DataError:
+def fail(source: str, lines: dict[Path_, int], path: Path_, message: str,
+         value: object = None) -> DataError:
     line = lines.get(path)
     key = ".".join(path)
     where = f"line {line}, " if line else ""
-    issue = DataIssue(
-        source, line, key or None, None if value is None else str(value), "error", message
-    )
-    return DataError(
-        f"{source}: {where}key {key}: {message}" if key else f"{source}: {message}", [issue]
-    )
+    issue = DataIssue(source, line, key or None, None if value is None else str(value), "error",
+                      message)
+    return DataError(f"{source}: {where}key {key}: {message}" if key else f"{source}: {message}",
+                     [issue])
 
 
 _TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
@@ -72,20 +69,15 @@ class _DuplicateKeyError(Exception):
 
 
 def _too_deep(source: str, line: int | None) -> DataError:
-    message = (
-        f"nested more than {MAX_DEPTH} levels deep; a mapping has at most three levels "
-        "(section, table or column, key)"
-    )
+    message = (f"nested more than {MAX_DEPTH} levels deep; a mapping has at most three levels "
+               "(section, table or column, key)")
     where = f" line {line}:" if line else ":"
-    return DataError(
-        f"{source}{where} {message}", [DataIssue(source, line, None, None, "error", message)]
-    )
+    return DataError(f"{source}{where} {message}",
+                     [DataIssue(source, line, None, None, "error", message)])
 
 
-_ANCHORS = (
-    "YAML anchors and aliases (&name, *name) are not accepted in a mapping file; "
-    "write each value out"
-)
+_ANCHORS = ("YAML anchors and aliases (&name, *name) are not accepted in a mapping file; "
+            "write each value out")
 
 
 def _check_yaml_events(text: str, source: str) -> None:
@@ -96,10 +88,8 @@ def _check_yaml_events(text: str, source: str) -> None:
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             line = event.start_mark.line + 1
-            raise DataError(
-                f"{source} line {line}: {_ANCHORS}",
-                [DataIssue(source, line, None, None, "error", _ANCHORS)],
-            )
+            raise DataError(f"{source} line {line}: {_ANCHORS}",
+                            [DataIssue(source, line, None, None, "error", _ANCHORS)])
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

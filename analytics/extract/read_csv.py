@@ -46,9 +46,8 @@ def _detect_encoding(path: Path, label: str) -> tuple[str, str | None]:
             return "utf-16-le", "the file is UTF-16 text, not UTF-8: read as UTF-16"
         if even > len(head) // 4 and odd == 0:
             return "utf-16-be", "the file is UTF-16 text, not UTF-8: read as UTF-16"
-        raise DataError.of(
-            label, "is not a text file (it contains NUL bytes); export the table as CSV text"
-        )
+        raise DataError.of(label, "is not a text file (it contains NUL bytes); "
+                           "export the table as CSV text")
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     with path.open("rb") as fh:
@@ -73,10 +72,8 @@ def _fallback_codec(path: Path, bad: int) -> tuple[str, str]:
         codec, name = "cp1252", "Windows-1252 (Western European)"
     except UnicodeDecodeError:
         codec, name = "latin-1", "Latin-1 (ISO-8859-1)"
-    return codec, (
-        f"the file is not UTF-8 (first non-UTF-8 byte on line {line}): read as "
-        f"{name}; check accented letters, or save the file as UTF-8"
-    )
+    return codec, (f"the file is not UTF-8 (first non-UTF-8 byte on line {line}): read as "
+                   f"{name}; check accented letters, or save the file as UTF-8")
 
 
 def _header_line(path: Path) -> str:
@@ -96,7 +93,8 @@ def _pick_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, rel: str, workdir: Path) -> Staged:
+def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, rel: str, workdir: Path
+              ) -> Staged:
     path = source.path
     if path.stat().st_size == 0:
         raise DataError.of(source.label, "the file is empty")
@@ -106,45 +104,33 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, rel: str, workdir:
         notes.append(DataIssue(source.label, None, None, None, "warning", warning))
         converted = workdir / f"{rel}.csv"
         try:
-            with (
-                path.open("r", encoding=codec, newline="") as src,
-                converted.open("w", encoding="utf-8", newline="") as out,
-            ):
+            with path.open("r", encoding=codec, newline="") as src, \
+                    converted.open("w", encoding="utf-8", newline="") as out:
                 while chunk := src.read(CHUNK):
                     out.write(chunk)
         except UnicodeError as exc:
-            raise DataError.of(
-                source.label, f"cannot be decoded as text ({short_message(exc)})"
-            ) from None
+            raise DataError.of(source.label, f"cannot be decoded as text ({short_message(exc)})"
+                               ) from None
         path = converted
     try:
         header_text = _header_line(path)
     except UnicodeError as exc:
-        raise DataError.of(
-            source.label, f"cannot be decoded as text ({short_message(exc)})"
-        ) from None
+        raise DataError.of(source.label,
+                           f"cannot be decoded as text ({short_message(exc)})") from None
     if not header_text.strip():
         raise DataError.of(source.label, "the first line (the header) is empty")
     delim = _pick_delimiter(header_text)
     decimal_comma = delim == ";"
     if delim != ",":
         extra = ", and decimal commas (27,5) as decimal points" if decimal_comma else ""
-        notes.append(
-            DataIssue(
-                source.label,
-                None,
-                None,
-                None,
-                "warning",
-                f"columns are separated by {_DELIM_NAME[delim]}, not commas: read as such{extra}",
-            )
-        )
+        notes.append(DataIssue(source.label, None, None, None, "warning",
+                               f"columns are separated by {_DELIM_NAME[delim]}, not commas: "
+                               f"read as such{extra}"))
     try:
         header = next(csv.reader(io.StringIO(header_text), delimiter=delim), [])
     except csv.Error as exc:
-        raise DataError.of(
-            source.label, f"the header cannot be read ({short_message(exc)})"
-        ) from None
+        raise DataError.of(source.label,
+                           f"the header cannot be read ({short_message(exc)})") from None
     if not header:
         raise DataError.of(source.label, "the first line (the header) is empty")
     n = len(header)
@@ -235,18 +221,16 @@ def _alone(line: str, delim: str) -> list[str]:
 def _closed(taken: list[tuple[int, str]], delim: str) -> bool:
     """Whether the record's quotes are all closed (False: it ran to the end of the file)."""
     try:
-        for _ in _reader(
-            io.StringIO("".join(line for _, line in taken), newline=""), delim, strict=True
-        ):
+        for _ in _reader(io.StringIO("".join(line for _, line in taken), newline=""), delim,
+                         strict=True):
             pass
     except csv.Error:
         return False
     return True
 
 
-def _stray_quote(
-    taken: list[tuple[int, str]], fields: list[str] | None, n: int, delim: str
-) -> bool:
+def _stray_quote(taken: list[tuple[int, str]], fields: list[str] | None, n: int,
+                 delim: str) -> bool:
     """Whether a record spanning several lines is a stray quote swallowing rows rather
     than a value holding line breaks: its value count is wrong, or a line it swallowed
     reads on its own as a whole row (`fields` is None when the record broke off)."""
@@ -254,11 +238,8 @@ def _stray_quote(
         return False
     if fields is not None and len(fields) != n:
         return True
-    if (
-        fields is not None
-        and _closed(taken, delim)
-        and len(taken[0][1].rstrip("\r\n").split(delim)) != n
-    ):
+    if (fields is not None and _closed(taken, delim)
+            and len(taken[0][1].rstrip("\r\n").split(delim)) != n):
         # the header's number of values and every quote closed, and the first line is
         # not a whole row once its quote is taken as a plain character: a value holding
         # line breaks, kept (and named in a warning, should a quote be unbalanced there)
@@ -274,15 +255,11 @@ class _CsvRow:
     values: list[str | None]
 
 
-_RAGGED = (
-    "has {count} values but the header has {n} columns (a value may hold an unquoted "
-    "delimiter or a stray quote)"
-)
-_STRAY = (
-    'has a quote (") on line {line} of the file that is never closed, so the {more} '
-    "line(s) after it would be read as part of one value: the row is rejected and "
-    "the lines after it are read as rows"
-)
+_RAGGED = ("has {count} values but the header has {n} columns (a value may hold an unquoted "
+           "delimiter or a stray quote)")
+_STRAY = ('has a quote (") on line {line} of the file that is never closed, so the {more} '
+          "line(s) after it would be read as part of one value: the row is rejected and "
+          "the lines after it are read as rows")
 
 
 def _padded(fields: list[str], n: int) -> list[str | None]:
@@ -290,14 +267,8 @@ def _padded(fields: list[str], n: int) -> list[str | None]:
     return values + [None] * (n - len(values))
 
 
-def _csv_rows(
-    path: Path,
-    delim: str,
-    n: int,
-    label: str,
-    blanks: list[tuple[int, int]],
-    spanning: list[tuple[int, int, int]] | None = None,
-) -> Iterator[_CsvRow]:
+def _csv_rows(path: Path, delim: str, n: int, label: str, blanks: list[tuple[int, int]],
+              spanning: list[tuple[int, int, int]] | None = None) -> Iterator[_CsvRow]:
     """The data rows of a CSV file, numbered in file order: a blank line keeps its
     number and is skipped ((row, line) of those followed by a row go to `blanks`); a
     row that cannot be split into the header's columns says why; a row whose values
@@ -333,15 +304,11 @@ def _csv_rows(
             if failure is not None and not stray:
                 at = f"line {taken[-1][0]}" if taken else "the end of the file"
                 if "field larger than field limit" in str(failure):
-                    raise DataError.of(
-                        label,
-                        f"a value on {at} is longer than "
-                        f"{FIELD_LIMIT:,} characters, the most one CSV value "
-                        "may hold",
-                    ) from None
-                raise DataError.of(
-                    label, f"cannot be read as CSV ({at}: {short_message(failure)})"
-                ) from None
+                    raise DataError.of(label, f"a value on {at} is longer than "
+                                       f"{FIELD_LIMIT:,} characters, the most one CSV value "
+                                       "may hold") from None
+                raise DataError.of(label, f"cannot be read as CSV ({at}: "
+                                   f"{short_message(failure)})") from None
             number += 1
             blanks += waiting
             waiting = []
@@ -362,15 +329,13 @@ def _csv_rows(
             yield _CsvRow(number, err, extra, _padded(fields, n))
 
 
-def _csv_by_python(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str, delim: str, n: int
-) -> list[DataIssue]:
+def _csv_by_python(con: duckdb.DuckDBPyConnection, source: Source, path: Path, rel: str,
+                   delim: str, n: int) -> list[DataIssue]:
     """The slow path for a file DuckDB refuses, or reads into records that are not its
     lines: every row is kept, broken ones flagged; returns the file's notes."""
     con.execute(
         f'CREATE TABLE "{rel}" (__row BIGINT, __err VARCHAR, __extra VARCHAR, '
-        + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1))
-        + ")"
+        + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1)) + ")"
     )
     batch: list[list[object]] = []
     blanks: list[tuple[int, int]] = []
@@ -385,17 +350,10 @@ def _csv_by_python(
     if spanning:
         at, first, last = spanning[0]
         many = len(spanning)
-        notes.append(
-            DataIssue(
-                source.label,
-                at,
-                None,
-                None,
-                "warning",
-                f"{many} row{'s' * (many > 1)} hold{'s' * (many == 1)} values with line breaks "
-                f"(the first is row {at}, lines {first}-{last} of the file), each read as one "
-                "value; if a quote was left open there, lines may have been joined into it. "
-                "Row numbers count rows, so after such a row they no longer equal line - 1",
-            )
-        )
+        notes.append(DataIssue(
+            source.label, at, None, None, "warning",
+            f"{many} row{'s' * (many > 1)} hold{'s' * (many == 1)} values with line breaks "
+            f"(the first is row {at}, lines {first}-{last} of the file), each read as one "
+            "value; if a quote was left open there, lines may have been joined into it. "
+            "Row numbers count rows, so after such a row they no longer equal line - 1"))
     return notes

@@ -43,11 +43,8 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stag
     try:
         book = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise DataError.of(
-            source.label,
-            "cannot be read as an Excel workbook (.xlsx): "
-            f"{short_message(exc, source.path, source.label)}",
-        ) from None
+        raise DataError.of(source.label, "cannot be read as an Excel workbook (.xlsx): "
+                           f"{short_message(exc, source.path, source.label)}") from None
     notes: list[DataIssue] = []
     try:
         sheet = book[source.sheet] if source.sheet else book.worksheets[0]
@@ -67,8 +64,7 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stag
         names = [h if h is not None else "" for h in header]
         con.execute(
             f'CREATE TABLE "{rel}" (__row BIGINT, __err VARCHAR, __extra VARCHAR, '
-            + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1))
-            + ")"
+            + ", ".join(f"c{i} VARCHAR" for i in range(1, n + 1)) + ")"
         )
         batch: list[list[object]] = []
         blanks: list[tuple[int, int]] = []
@@ -83,7 +79,8 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stag
             waiting = []
             extra = [v for v in values[n:] if v is not None]
             values = (values + [None] * n)[:n]
-            err = f"has values beyond the last named column ({len(extra)} more)" if extra else None
+            err = (f"has values beyond the last named column ({len(extra)} more)"
+                   if extra else None)
             batch.append([number, err, "|".join(extra) if extra else None, *values])
             if len(batch) >= BATCH:
                 insert_rows(con, rel, batch, n)
@@ -95,20 +92,16 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Stag
     except DataError:
         raise
     except Exception as exc:  # a corrupt sheet fails while streaming its rows
-        raise DataError.of(
-            source.label,
-            f"cannot be read as an Excel sheet ({short_message(exc, source.path, source.label)})",
-        ) from None
+        raise DataError.of(source.label, "cannot be read as an Excel sheet "
+                           f"({short_message(exc, source.path, source.label)})") from None
     finally:
         book.close()
     return finish(con, source, rel, names, notes)
 
 
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
-_NO_SAVED_VALUE = (
-    "formula with no saved value (open and save the workbook in Excel to "
-    "compute it); read as missing"
-)
+_NO_SAVED_VALUE = ("formula with no saved value (open and save the workbook in Excel to "
+                   "compute it); read as missing")
 _MAX_LISTED = 1000
 
 
@@ -116,7 +109,8 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _unsaved_formulas(book: object, sheet: object, label: str, names: list[str]) -> list[DataIssue]:
+def _unsaved_formulas(book: object, sheet: object, label: str,
+                      names: list[str]) -> list[DataIssue]:
     """A warning per cell holding a formula without a saved result: a workbook written
     by a program that does not compute formulas (Excel saves the result beside each
     formula), which openpyxl reads as an empty cell. The sheet's XML is searched for
@@ -157,21 +151,11 @@ def _unsaved_formulas(book: object, sheet: object, label: str, names: list[str])
                 elem.clear()
             elif tag == "row":
                 elem.clear()
-    notes = [
-        DataIssue(label, r, names[c - 1] or None, value, "warning", _NO_SAVED_VALUE)
-        for r, c, value in found
-    ]
+    notes = [DataIssue(label, r, names[c - 1] or None, value, "warning", _NO_SAVED_VALUE)
+             for r, c, value in found]
     if more:
-        notes.append(
-            DataIssue(
-                label,
-                None,
-                None,
-                None,
-                "warning",
-                f"{more} more cells hold a formula with no saved value",
-            )
-        )
+        notes.append(DataIssue(label, None, None, None, "warning",
+                               f"{more} more cells hold a formula with no saved value"))
     return notes
 
 

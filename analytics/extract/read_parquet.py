@@ -16,17 +16,15 @@ from analytics.extract.staged import Staged, finish, sql_path
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Staged:
     try:
-        described = con.execute(
-            "DESCRIBE SELECT * FROM read_parquet(?)", [str(source.path)]
-        ).fetchall()
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                [str(source.path)]).fetchall()
         names = [str(r[0]) for r in described]
         zones, notes = _time_zones(con, source, names, [str(r[1]) for r in described])
         # an instant (a time zone-aware timestamp) is read as the wall time of the zone
         # it was written in: a date stored as local midnight keeps its calendar day
         cols = ", ".join(
-            f"{zones[i]} AS c{i}" if i in zones else f"#{i} AS c{i}"
-            for i in range(1, len(names) + 1)
-        )
+            f"{zones[i]} AS c{i}" if i in zones
+            else f"#{i} AS c{i}" for i in range(1, len(names) + 1))
         # a view, not a copy: the database keeps pointing at the file
         con.execute(
             f'CREATE VIEW "{rel}" AS SELECT file_row_number + 1 AS __row, '
@@ -36,18 +34,15 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> S
         )
         return finish(con, source, rel, names, notes)
     except duckdb.Error as exc:
-        raise DataError.of(
-            source.label,
-            f"cannot be read as Parquet ({short_message(exc, source.path, source.label)})",
-        ) from None
+        raise DataError.of(source.label, "cannot be read as Parquet "
+                           f"({short_message(exc, source.path, source.label)})") from None
 
 
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
 
 
-def _time_zones(
-    con: duckdb.DuckDBPyConnection, source: Source, names: list[str], types: list[str]
-) -> tuple[dict[int, str], list[DataIssue]]:
+def _time_zones(con: duckdb.DuckDBPyConnection, source: Source, names: list[str],
+                types: list[str]) -> tuple[dict[int, str], list[DataIssue]]:
     """Columns (1-based) holding instants -> SQL reading them as the wall time of the
     time zone the writer stored (pandas and pyarrow keep it in the file's Arrow schema:
     a name such as Europe/Berlin, or an offset such as +01:00), else of UTC."""
@@ -79,17 +74,9 @@ def _time_zones(
         try:
             con.execute("SELECT timezone(?, TIMESTAMPTZ '2000-01-01 00:00:00+00')", [zone])
         except duckdb.Error:
-            notes.append(
-                DataIssue(
-                    source.label,
-                    None,
-                    names[i - 1],
-                    zone,
-                    "warning",
-                    f"the time zone {zone} stored with the column is not "
-                    "known: its times are read in UTC",
-                )
-            )
+            notes.append(DataIssue(source.label, None, names[i - 1], zone, "warning",
+                                   f"the time zone {zone} stored with the column is not "
+                                   "known: its times are read in UTC"))
             zone = "UTC"
         zones[i] = f"timezone('{zone.replace(chr(39), chr(39) * 2)}', #{i})"
     return zones, notes

@@ -87,44 +87,29 @@ class QualityReport:
 
     def _files(self) -> list[dict[str, object]]:
         return [
-            {
-                "table": f.table,
-                "file": f.file,
-                "format": f.format,
-                "rows_read": f.rows_read,
-                "rows_used": f.rows_used,
-                "rows_rejected": f.rows_rejected,
-            }
+            {"table": f.table, "file": f.file, "format": f.format, "rows_read": f.rows_read,
+             "rows_used": f.rows_used, "rows_rejected": f.rows_rejected}
             for f in self.files
         ]
 
 
 def list_issues(load: Load) -> list[DataIssue]:
     # a rejected row is listed with its errors; its warnings would only add noise
-    load.sql(
-        "DELETE FROM __hits h WHERE h.rule IN (SELECT rule FROM __rules WHERE "
-        "severity = 'warning') AND EXISTS (SELECT 1 FROM __rejected x WHERE "
-        "x.src = h.src AND x.row = h.row)"
-    )
+    load.sql("DELETE FROM __hits h WHERE h.rule IN (SELECT rule FROM __rules WHERE "
+             "severity = 'warning') AND EXISTS (SELECT 1 FROM __rejected x WHERE "
+             "x.src = h.src AND x.row = h.row)")
     issues: list[DataIssue] = []
     for src in load.srcs:
-        counts = dict(
-            load.sql(
-                "SELECT rule, count(*) FROM __hits WHERE src = ? GROUP BY rule", [src.id]
-            ).fetchall()
-        )
+        counts = dict(load.sql("SELECT rule, count(*) FROM __hits WHERE src = ? "
+                               "GROUP BY rule", [src.id]).fetchall())
         if not counts:
             continue
         plain = sorted(r for r in counts if not load.rules[r].aggregate)
         grouped = sorted(r for r in counts if load.rules[r].aggregate)
         if plain:
-            value = (
-                "CASE h.rule "
-                + " ".join(
-                    f"WHEN '{r}' THEN CAST({load.rules[r].value_sql} AS VARCHAR)" for r in plain
-                )
-                + " END"
-            )
+            value = "CASE h.rule " + " ".join(
+                f"WHEN '{r}' THEN CAST({load.rules[r].value_sql} AS VARCHAR)" for r in plain
+            ) + " END"
             rows = load.sql(
                 f"SELECT h.rule, h.row, {value}, d.message FROM (SELECT rule, row FROM "
                 "(SELECT rule, row, row_number() OVER (PARTITION BY rule ORDER BY row) AS k "
@@ -132,83 +117,56 @@ def list_issues(load: Load) -> list[DataIssue]:
                 f") WHERE k <= {MAX_LISTED}) h JOIN {src.typed} t ON t.__row = h.row "
                 "LEFT JOIN (SELECT row, rule, min(message) AS message FROM __details "
                 "WHERE src = ? GROUP BY ALL) d ON d.row = h.row AND d.rule = h.rule "
-                "ORDER BY h.row, h.rule",
-                [src.id, src.id],
-            ).fetchall()
+                "ORDER BY h.row, h.rule", [src.id, src.id]).fetchall()
             for rule_id, row, val, detail in rows:
                 info = load.rules[rule_id]
-                issues.append(
-                    DataIssue(
-                        src.label,
-                        int(row),
-                        info.column,
-                        None if val is None else str(val),
-                        info.severity,
-                        info.message if detail is None else str(detail),
-                    )
-                )
+                issues.append(DataIssue(src.label, int(row), info.column,
+                                        None if val is None else str(val), info.severity,
+                                        info.message if detail is None else str(detail)))
             for rule_id in plain:
                 more = counts[rule_id] - MAX_LISTED
                 if more > 0:
                     info = load.rules[rule_id]
-                    issues.append(
-                        DataIssue(
-                            src.label,
-                            None,
-                            info.column,
-                            None,
-                            info.severity,
-                            f"{info.message}: {more} more rows",
-                        )
-                    )
+                    issues.append(DataIssue(src.label, None, info.column, None,
+                                            info.severity,
+                                            f"{info.message}: {more} more rows"))
         for rule_id in grouped:
             info = load.rules[rule_id]
             rows = load.sql(
                 f"SELECT CAST({info.value_sql} AS VARCHAR) AS v, min(h.row), count(*) "
                 f"FROM __hits h JOIN {src.typed} t ON t.__row = h.row "
                 "WHERE h.src = ? AND h.rule = ? GROUP BY v ORDER BY 2 "
-                f"LIMIT {MAX_LISTED}",
-                [src.id, rule_id],
-            ).fetchall()
+                f"LIMIT {MAX_LISTED}", [src.id, rule_id]).fetchall()
             for val, first, n in rows:
                 suffix = f" ({n} rows, the first shown)" if n > 1 else ""
-                issues.append(
-                    DataIssue(
-                        src.label,
-                        int(first),
-                        info.column,
-                        None if val is None else str(val),
-                        info.severity,
-                        f"{info.message}{suffix}",
-                    )
-                )
+                issues.append(DataIssue(src.label, int(first), info.column,
+                                        None if val is None else str(val), info.severity,
+                                        f"{info.message}{suffix}"))
     return issues
 
 
 def file_reports(load: Load) -> list[FileReport]:
     out = []
     for src in load.srcs:
-        rejected = load.scalar("SELECT count(DISTINCT row) FROM __rejected WHERE src = ?", [src.id])
+        rejected = load.scalar("SELECT count(DISTINCT row) FROM __rejected WHERE src = ?",
+                               [src.id])
         read = src.staged.rows
-        out.append(
-            FileReport(src.table, src.label, src.source.fmt, read, read - rejected, rejected)
-        )
+        out.append(FileReport(src.table, src.label, src.source.fmt, read, read - rejected,
+                              rejected))
     return out
 
 
 def keep_rejected_rows(load: Load) -> None:
     """The original values of every rejected row, with its reasons, for download."""
-    load.sql(
-        "CREATE TABLE __rejected_sources (src INTEGER, tbl VARCHAR, file VARCHAR, names VARCHAR)"
-    )
+    load.sql("CREATE TABLE __rejected_sources (src INTEGER, tbl VARCHAR, file VARCHAR, "
+             "names VARCHAR)")
     for src in load.srcs:
         if not load.scalar("SELECT count(*) FROM __rejected WHERE src = ?", [src.id]):
             continue
         n = len(src.staged.names)
         values = ", ".join(
             f"{text_expr(f's.c{i}', t.upper())} AS c{i}"
-            for i, t in enumerate(src.staged.types, start=1)
-        )
+            for i, t in enumerate(src.staged.types, start=1))
         load.sql(
             f'CREATE TABLE "__rejected_rows_{src.id}" AS SELECT r.row AS __row, '
             f"r.reasons AS __reasons, s.__extra{', ' if n else ''}{values} FROM ("
@@ -217,13 +175,11 @@ def keep_rejected_rows(load: Load) -> None:
             f"FROM __rejected x JOIN __rules m USING (rule) LEFT JOIN __details d "
             "ON d.src = x.src AND d.row = x.row AND d.rule = x.rule "
             f"WHERE x.src = {src.id} GROUP BY x.row) r "
-            f'JOIN "{src.staged.relation}" s ON s.__row = r.row '
+            f"JOIN \"{src.staged.relation}\" s ON s.__row = r.row "
             "ORDER BY r.row"
         )
-        load.sql(
-            "INSERT INTO __rejected_sources VALUES (?, ?, ?, ?)",
-            [src.id, src.table, src.label, json.dumps(src.staged.names)],
-        )
+        load.sql("INSERT INTO __rejected_sources VALUES (?, ?, ?, ?)",
+                 [src.id, src.table, src.label, json.dumps(src.staged.names)])
 
 
 def usability(load: Load, reports: list[FileReport]) -> str:
@@ -237,8 +193,7 @@ def usability(load: Load, reports: list[FileReport]) -> str:
         top = load.sql(
             "SELECT m.message, count(DISTINCT (x.src, x.row)) AS n FROM __rejected x "
             f"JOIN __rules m USING (rule) WHERE x.src IN ({', '.join(map(str, ids))}) "
-            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
-        ).fetchone()
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
         why = f" (most often: {top[0]}, {top[1]} rows)" if top else ""
         return f"{labels}: no {what} can be used: all {read} rows were rejected{why}"
     return ""

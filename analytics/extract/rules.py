@@ -34,18 +34,8 @@ from analytics.extract.wide import WIDE
 from analytics.model.schema import TABLES, Table
 
 Kind = Literal[
-    "missing",
-    "unreadable",
-    "below",
-    "outside",
-    "codes",
-    "before",
-    "after",
-    "days_differ",
-    "date_without_flag",
-    "flag_without_date",
-    "given_when",
-    "missing_while",
+    "missing", "unreadable", "below", "outside", "codes", "before", "after", "days_differ",
+    "date_without_flag", "flag_without_date", "given_when", "missing_while",
 ]
 MAX_LISTED = 1000  # per rule and file: a broken million-row file must not flood the report
 # Identifiers are compared without the white space around them (a CSV written by hand
@@ -96,304 +86,92 @@ _SUBJECT_TABLES = ("adsl", "wide")
 def _static_rules() -> list[RowRule]:
     r: list[RowRule] = []
     for table in ("adsl", "wide", "adtte", "visits", "adae"):
-        r.append(
-            RowRule(
-                f"{table}.usubjid",
-                table,
-                "USUBJID",
-                "missing",
-                "error",
-                "subject identifier is missing",
-            )
-        )
+        r.append(RowRule(f"{table}.usubjid", table, "USUBJID", "missing", "error",
+                         "subject identifier is missing"))
     r += [
-        RowRule(
-            "adtte.paramcd", "adtte", "PARAMCD", "missing", "error", "endpoint code is missing"
-        ),
-        RowRule(
-            "adtte.aval",
-            "adtte",
-            "AVAL",
-            "missing",
-            "error",
-            "time to event is missing or not a number",
-        ),
-        RowRule(
-            "adtte.aval_negative",
-            "adtte",
-            "AVAL",
-            "below",
-            "error",
-            "time to event is negative",
-            low=0,
-        ),
-        RowRule(
-            "adtte.cnsr",
-            "adtte",
-            "CNSR",
-            "missing",
-            "error",
-            "censoring code is missing or not a whole number",
-        ),
-        RowRule(
-            "adtte.cnsr_negative",
-            "adtte",
-            "CNSR",
-            "below",
-            "error",
-            "censoring code must be 0 (event) or a positive integer",
-            low=0,
-        ),
-        RowRule(
-            "adtte.adt",
-            "adtte",
-            "ADT",
-            "days_differ",
-            "warning",
-            "ADT is not STARTDT + AVAL days",
-            others=("STARTDT", "AVAL"),
-        ),
-        RowRule(
-            "visits.wndarea",
-            "visits",
-            "WNDAREA",
-            "outside",
-            "warning",
-            "implausible wound area (expected 0 to 500 cm2); kept as given",
-            low=0,
-            high=500,
-        ),
-        RowRule(
-            "visits.qolscore",
-            "visits",
-            "QOLSCORE",
-            "outside",
-            "warning",
-            "implausible quality-of-life score (expected 6 to 24, the VascuQoL-6 "
-            "range); kept as given",
-            low=6,
-            high=24,
-        ),
-        RowRule(
-            "wide.procdt",
-            "wide",
-            "PROCDT",
-            "missing",
-            "error",
-            "procedure date is missing or not a date (YYYY-MM-DD): no time can be counted from it",
-        ),
-        RowRule(
-            "wide.lstcntdt",
-            "wide",
-            "LSTCNTDT",
-            "missing",
-            "error",
-            "last contact date is missing or not a date (YYYY-MM-DD)",
-        ),
-        RowRule(
-            "wide.last_before_procedure",
-            "wide",
-            "LSTCNTDT",
-            "before",
-            "error",
-            "last contact is before the procedure date (PROCDT)",
-            others=("PROCDT",),
-        ),
-        RowRule(
-            "adsl.last_before_procedure",
-            "adsl",
-            "LSTCNTDT",
-            "before",
-            "warning",
-            "last contact is before the procedure date (PROCDT)",
-            others=("PROCDT",),
-        ),
-        RowRule(
-            "adsl.death_before_procedure",
-            "adsl",
-            "DTHDT",
-            "before",
-            "warning",
-            "death is before the procedure date (PROCDT)",
-            others=("PROCDT",),
-        ),
+        RowRule("adtte.paramcd", "adtte", "PARAMCD", "missing", "error",
+                "endpoint code is missing"),
+        RowRule("adtte.aval", "adtte", "AVAL", "missing", "error",
+                "time to event is missing or not a number"),
+        RowRule("adtte.aval_negative", "adtte", "AVAL", "below", "error",
+                "time to event is negative", low=0),
+        RowRule("adtte.cnsr", "adtte", "CNSR", "missing", "error",
+                "censoring code is missing or not a whole number"),
+        RowRule("adtte.cnsr_negative", "adtte", "CNSR", "below", "error",
+                "censoring code must be 0 (event) or a positive integer", low=0),
+        RowRule("adtte.adt", "adtte", "ADT", "days_differ", "warning",
+                "ADT is not STARTDT + AVAL days", others=("STARTDT", "AVAL")),
+        RowRule("visits.wndarea", "visits", "WNDAREA", "outside", "warning",
+                "implausible wound area (expected 0 to 500 cm2); kept as given", low=0,
+                high=500),
+        RowRule("visits.qolscore", "visits", "QOLSCORE", "outside", "warning",
+                "implausible quality-of-life score (expected 6 to 24, the VascuQoL-6 "
+                "range); kept as given", low=6, high=24),
+        RowRule("wide.procdt", "wide", "PROCDT", "missing", "error",
+                "procedure date is missing or not a date (YYYY-MM-DD): no time can be "
+                "counted from it"),
+        RowRule("wide.lstcntdt", "wide", "LSTCNTDT", "missing", "error",
+                "last contact date is missing or not a date (YYYY-MM-DD)"),
+        RowRule("wide.last_before_procedure", "wide", "LSTCNTDT", "before", "error",
+                "last contact is before the procedure date (PROCDT)", others=("PROCDT",)),
+        RowRule("adsl.last_before_procedure", "adsl", "LSTCNTDT", "before", "warning",
+                "last contact is before the procedure date (PROCDT)", others=("PROCDT",)),
+        RowRule("adsl.death_before_procedure", "adsl", "DTHDT", "before", "warning",
+                "death is before the procedure date (PROCDT)", others=("PROCDT",)),
         # expected by the data model (a wide file cannot do without it: an error there)
-        RowRule(
-            "adsl.lstcntdt_missing",
-            "adsl",
-            "LSTCNTDT",
-            "missing",
-            "warning",
-            "last contact date is missing: events after last contact cannot be checked",
-        ),
+        RowRule("adsl.lstcntdt_missing", "adsl", "LSTCNTDT", "missing", "warning",
+                "last contact date is missing: events after last contact cannot be checked"),
     ]
     for table in _SUBJECT_TABLES:
         r += [
-            RowRule(
-                f"{table}.procedure_before_enrolment",
-                table,
-                "PROCDT",
-                "before",
-                "warning",
-                "procedure date is before the enrolment date (ENRLDT)",
-                others=("ENRLDT",),
-            ),
-            RowRule(
-                f"{table}.death_after_last_contact",
-                table,
-                "DTHDT",
-                "after",
-                "warning",
-                "death is after the last contact date (LSTCNTDT)",
-                others=("LSTCNTDT",),
-            ),
-            RowRule(
-                f"{table}.last_contact_after_death",
-                table,
-                "LSTCNTDT",
-                "after",
-                "warning",
-                "last contact is after the date of death (DTHDT)",
-                others=("DTHDT",),
-            ),
-            RowRule(
-                f"{table}.death_without_flag",
-                table,
-                "DTHDT",
-                "date_without_flag",
-                "warning",
-                "a date of death is given but DTHFL is not Y",
-                others=("DTHFL",),
-            ),
-            RowRule(
-                f"{table}.flag_without_death",
-                table,
-                "DTHFL",
-                "flag_without_date",
-                "warning",
-                "DTHFL is Y but the date of death is missing",
-                others=("DTHDT",),
-            ),
-            RowRule(
-                f"{table}.age",
-                table,
-                "AGE",
-                "outside",
-                "warning",
-                "implausible age (expected 18 to 110 years); kept as given",
-                low=18,
-                high=110,
-            ),
-            RowRule(
-                f"{table}.bmi",
-                table,
-                "BMI",
-                "outside",
-                "warning",
-                "implausible body-mass index (expected 10 to 80 kg/m2); kept as given",
-                low=10,
-                high=80,
-            ),
+            RowRule(f"{table}.procedure_before_enrolment", table, "PROCDT", "before", "warning",
+                    "procedure date is before the enrolment date (ENRLDT)", others=("ENRLDT",)),
+            RowRule(f"{table}.death_after_last_contact", table, "DTHDT", "after", "warning",
+                    "death is after the last contact date (LSTCNTDT)", others=("LSTCNTDT",)),
+            RowRule(f"{table}.last_contact_after_death", table, "LSTCNTDT", "after", "warning",
+                    "last contact is after the date of death (DTHDT)", others=("DTHDT",)),
+            RowRule(f"{table}.death_without_flag", table, "DTHDT", "date_without_flag",
+                    "warning", "a date of death is given but DTHFL is not Y",
+                    others=("DTHFL",)),
+            RowRule(f"{table}.flag_without_death", table, "DTHFL", "flag_without_date",
+                    "warning", "DTHFL is Y but the date of death is missing", others=("DTHDT",)),
+            RowRule(f"{table}.age", table, "AGE", "outside", "warning",
+                    "implausible age (expected 18 to 110 years); kept as given", low=18,
+                    high=110),
+            RowRule(f"{table}.bmi", table, "BMI", "outside", "warning",
+                    "implausible body-mass index (expected 10 to 80 kg/m2); kept as given",
+                    low=10, high=80),
         ]
     for col, what in _WHAT.items():
-        r.append(
-            RowRule(
-                f"wide.{col.lower()}_unreadable",
-                "wide",
-                col,
-                "unreadable",
-                "error",
-                "not a date (YYYY-MM-DD): an event date cannot be left out",
-            )
-        )
-        r.append(
-            RowRule(
-                f"wide.{col.lower()}_before_procedure",
-                "wide",
-                col,
-                "before",
-                "error",
-                f"{what} is before the procedure date (PROCDT)",
-                others=("PROCDT",),
-            )
-        )
+        r.append(RowRule(f"wide.{col.lower()}_unreadable", "wide", col, "unreadable", "error",
+                         "not a date (YYYY-MM-DD): an event date cannot be left out"))
+        r.append(RowRule(f"wide.{col.lower()}_before_procedure", "wide", col, "before", "error",
+                         f"{what} is before the procedure date (PROCDT)", others=("PROCDT",)))
         if col != "DTHDT":
-            r.append(
-                RowRule(
-                    f"wide.{col.lower()}_after_last_contact",
-                    "wide",
-                    col,
-                    "after",
-                    "warning",
-                    f"{what} is after the last contact date (LSTCNTDT)",
-                    others=("LSTCNTDT",),
-                )
-            )
-            r.append(
-                RowRule(
-                    f"wide.{col.lower()}_after_death",
-                    "wide",
-                    col,
-                    "after",
-                    "warning",
-                    f"{what} is after the date of death (DTHDT)",
-                    others=("DTHDT",),
-                )
-            )
+            r.append(RowRule(f"wide.{col.lower()}_after_last_contact", "wide", col, "after",
+                             "warning", f"{what} is after the last contact date (LSTCNTDT)",
+                             others=("LSTCNTDT",)))
+            r.append(RowRule(f"wide.{col.lower()}_after_death", "wide", col, "after", "warning",
+                             f"{what} is after the date of death (DTHDT)", others=("DTHDT",)))
     nested = "the patency tiers must be nested (primary, then primary-assisted, then secondary)"
     r += [
-        RowRule(
-            "wide.pp_after_pap",
-            "wide",
-            "PPLOSDT",
-            "after",
-            "warning",
-            f"primary patency is lost after primary-assisted patency (PAPLOSDT): {nested}",
-            others=("PAPLOSDT",),
-        ),
-        RowRule(
-            "wide.pp_kept_pap_lost",
-            "wide",
-            "PPLOSDT",
-            "missing_while",
-            "warning",
-            f"primary patency is not lost although primary-assisted patency is (PAPLOSDT): "
-            f"{nested}",
-            others=("PAPLOSDT",),
-        ),
-        RowRule(
-            "wide.pap_after_sp",
-            "wide",
-            "PAPLOSDT",
-            "after",
-            "warning",
-            f"primary-assisted patency is lost after secondary patency (SPLOSDT): {nested}",
-            others=("SPLOSDT",),
-        ),
-        RowRule(
-            "wide.pap_kept_sp_lost",
-            "wide",
-            "PAPLOSDT",
-            "missing_while",
-            "warning",
-            f"primary-assisted patency is not lost although secondary patency is "
-            f"(SPLOSDT): {nested}",
-            others=("SPLOSDT",),
-        ),
+        RowRule("wide.pp_after_pap", "wide", "PPLOSDT", "after", "warning",
+                f"primary patency is lost after primary-assisted patency (PAPLOSDT): {nested}",
+                others=("PAPLOSDT",)),
+        RowRule("wide.pp_kept_pap_lost", "wide", "PPLOSDT", "missing_while", "warning",
+                f"primary patency is not lost although primary-assisted patency is (PAPLOSDT): "
+                f"{nested}", others=("PAPLOSDT",)),
+        RowRule("wide.pap_after_sp", "wide", "PAPLOSDT", "after", "warning",
+                f"primary-assisted patency is lost after secondary patency (SPLOSDT): {nested}",
+                others=("SPLOSDT",)),
+        RowRule("wide.pap_kept_sp_lost", "wide", "PAPLOSDT", "missing_while", "warning",
+                f"primary-assisted patency is not lost although secondary patency is "
+                f"(SPLOSDT): {nested}", others=("SPLOSDT",)),
     ]
     for col in _PATENCY_DATES:
-        r.append(
-            RowRule(
-                f"wide.{col.lower()}_technical_failure",
-                "wide",
-                col,
-                "given_when",
-                "warning",
-                "patency data for a technical failure (TECHSFL N)",
-                others=("TECHSFL",),
-                codes=("N",),
-            )
-        )
+        r.append(RowRule(f"wide.{col.lower()}_technical_failure", "wide", col, "given_when",
+                         "warning", "patency data for a technical failure (TECHSFL N)",
+                         others=("TECHSFL",), codes=("N",)))
     return r
 
 
@@ -414,27 +192,13 @@ def row_rules(table: str, present: set[str], skip: set[str] | None = None) -> li
     rules = [r for r in STATIC_RULES if r.table == table]
     for col in schema.columns:
         if col.type not in ("str", "flag") and col.name not in _KEY_TYPED.get(table, set()):
-            rules.append(
-                RowRule(
-                    f"{table}.{col.name.lower()}_unreadable",
-                    table,
-                    col.name,
-                    "unreadable",
-                    "warning",
-                    f"not {_KIND_TEXT.get(col.type, 'a number')}; kept as missing",
-                )
-            )
+            rules.append(RowRule(f"{table}.{col.name.lower()}_unreadable", table, col.name,
+                                 "unreadable", "warning",
+                                 f"not {_KIND_TEXT.get(col.type, 'a number')}; kept as missing"))
         if col.allowed:
-            rules.append(
-                RowRule(
-                    f"{table}.{col.name.lower()}_code",
-                    table,
-                    col.name,
-                    "codes",
-                    "warning",
-                    f"not one of {', '.join(col.allowed)}; kept as given",
-                    codes=col.allowed,
-                )
-            )
+            rules.append(RowRule(f"{table}.{col.name.lower()}_code", table, col.name, "codes",
+                                 "warning",
+                                 f"not one of {', '.join(col.allowed)}; kept as given",
+                                 codes=col.allowed))
     skip = skip or set()
     return [r for r in rules if set(r.columns) <= present and r.id not in skip]

@@ -60,11 +60,8 @@ def stage_all(load: Load) -> None:
                 if source.table in ("adsl", "adtte", "wide"):
                     errors.append(DataError.of(source.label, "has a header but no rows"))
                 else:
-                    load.notes.append(
-                        DataIssue(
-                            source.label, None, None, None, "warning", "has a header but no rows"
-                        )
-                    )
+                    load.notes.append(DataIssue(source.label, None, None, None, "warning",
+                                                "has a header but no rows"))
             load.notes += staged.notes
     if errors:
         raise DataError.collect(errors)
@@ -90,17 +87,13 @@ def plan(load: Load, src: LoadFile) -> None:
     known = set(schema.names)
     renames = src.mapping.renames(src.table) if src.mapping else {}
     seen: dict[str, str] = {}
-    for i, (name, sql_type) in enumerate(
-        zip(src.staged.names, src.staged.types, strict=True), start=1
-    ):
+    for i, (name, sql_type) in enumerate(zip(src.staged.names, src.staged.types,
+                                             strict=True), start=1):
         key = name.strip().upper()
         target = renames.get(key, key)
         if target in seen:
-            how = (
-                f" (renamed by {src.mapping.where_renamed(src.table, key)})"
-                if src.mapping and key in renames
-                else ""
-            )
+            how = (f" (renamed by {src.mapping.where_renamed(src.table, key)})"
+                   if src.mapping and key in renames else "")
             raise DataError.of(
                 src.label,
                 f"columns {seen[target]!r} and {name!r}{how} would both be {target}; "
@@ -116,35 +109,20 @@ def plan(load: Load, src: LoadFile) -> None:
         elif VALID_NAME.fullmatch(target):
             src.extras[target] = f"c{i}"
         else:
-            what = (
-                f"column {i} has no name"
-                if not name.strip()
-                else (
-                    f"column {name!r} is not a plain column name (letters, digits and _, "
-                    "starting with a letter)"
-                )
-            )
-            load.notes.append(
-                DataIssue(
-                    src.label,
-                    None,
-                    name or None,
-                    None,
-                    "warning",
-                    f"{what}: not loaded; rename it in a mapping file to keep it",
-                )
-            )
+            what = f"column {i} has no name" if not name.strip() else (
+                f"column {name!r} is not a plain column name (letters, digits and _, "
+                "starting with a letter)")
+            load.notes.append(DataIssue(src.label, None, name or None, None, "warning",
+                                        f"{what}: not loaded; rename it in a mapping file "
+                                        "to keep it"))
     missing = [c for c in REQUIRED_COLUMNS[src.table] if c not in src.present]
     if missing:
         names = src.staged.names
         hint = f"columns found: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''}"
         if len(names) == 1 and any(d in names[0] for d in ";\t|,"):
             hint = f"the header is a single column, {names[0]!r}: is the delimiter right?"
-        what = (
-            f"required column {missing[0]} is missing"
-            if len(missing) == 1
-            else f"required columns {', '.join(missing)} are missing"
-        )
+        what = (f"required column {missing[0]} is missing" if len(missing) == 1 else
+                f"required columns {', '.join(missing)} are missing")
         raise DataError.of(src.label, f"{what} ({hint})", missing[0])
     # a registry fills a missing STUDYID from the folder's name: not absent there;
     # nor is SITEID in a registry's subject file: a sub-folder is a site
@@ -152,31 +130,14 @@ def plan(load: Load, src: LoadFile) -> None:
     if load.layout.registry and src.table in SUBJECT_TABLES and "SITEID" not in src.present:
         filled.add("SITEID")
         folder = load.layout.studies[src.study].name
-        load.notes.append(
-            DataIssue(
-                src.label,
-                None,
-                "SITEID",
-                None,
-                "warning",
-                f"SITEID not in the file: taken from the folder name {folder!r}",
-            )
-        )
-    absent = [
-        c.name
-        for c in schema.columns
-        if c.name not in src.present and c.required and c.name not in filled
-    ]
+        load.notes.append(DataIssue(
+            src.label, None, "SITEID", None, "warning",
+            f"SITEID not in the file: taken from the folder name {folder!r}"))
+    absent = [c.name for c in schema.columns
+              if c.name not in src.present and c.required and c.name not in filled]
     if absent:
         # one line, not one per column: foreign ADaM files lack dozens of them
-        load.notes.append(
-            DataIssue(
-                src.label,
-                None,
-                None,
-                None,
-                "warning",
-                f"column{'s' * (len(absent) > 1)} of the data model absent (every row has "
-                f"{'them' if len(absent) > 1 else 'it'} missing): {', '.join(absent)}",
-            )
-        )
+        load.notes.append(DataIssue(
+            src.label, None, None, None, "warning",
+            f"column{'s' * (len(absent) > 1)} of the data model absent (every row has "
+            f"{'them' if len(absent) > 1 else 'it'} missing): {', '.join(absent)}"))

@@ -59,40 +59,23 @@ def drop_relations(con: duckdb.DuckDBPyConnection, *names: str) -> None:
             con.execute(f'DROP {what} IF EXISTS "{name}"')
 
 
-def finish(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    rel: str,
-    names: list[str],
-    notes: list[DataIssue],
-    decimal_comma: bool = False,
-) -> Staged:
+def finish(con: duckdb.DuckDBPyConnection, source: Source, rel: str, names: list[str],
+           notes: list[DataIssue], decimal_comma: bool = False) -> Staged:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position",
-        [rel],
-    ).fetchall()
+        "ORDER BY ordinal_position", [rel]).fetchall()
     types = {str(n): str(t) for n, t in rows}
     count = con.execute(f'SELECT count(*) FROM "{rel}"').fetchone()
-    return Staged(
-        source,
-        rel,
-        names,
-        [types[c] for c in positional(len(names))],
-        int(count[0]) if count else 0,
-        notes,
-        decimal_comma,
-    )
+    return Staged(source, rel, names, [types[c] for c in positional(len(names))],
+                  int(count[0]) if count else 0, notes, decimal_comma)
 
 
-def insert_rows(
-    con: duckdb.DuckDBPyConnection, rel: str, batch: list[list[object]], n: int
-) -> None:
+def insert_rows(con: duckdb.DuckDBPyConnection, rel: str, batch: list[list[object]],
+                n: int) -> None:
     if not batch:
         return
-    frame = pd.DataFrame(
-        batch, columns=["__row", "__err", "__extra", *positional(n)], dtype="object"
-    )
+    frame = pd.DataFrame(batch, columns=["__row", "__err", "__extra", *positional(n)],
+                         dtype="object")
     frame["__row"] = frame["__row"].astype("int64")
     name = f"_batch_{rel}"
     con.register(name, frame)
@@ -102,16 +85,11 @@ def insert_rows(
         con.unregister(name)
 
 
-def blank_note(label: str, blanks: list[tuple[int, int]], what: str, where: str) -> DataIssue:
+def blank_note(label: str, blanks: list[tuple[int, int]], what: str, where: str
+               ) -> DataIssue:
     many = len(blanks)
     row, at = blanks[0]
-    return DataIssue(
-        label,
-        None,
-        None,
-        None,
-        "warning",
-        f"{many} blank {what}{'s' * (many > 1)} skipped (the first is row {row}, "
-        f"{where} {at}): they hold no data and are not counted as rows read; the "
-        "rows after them keep their numbers in the file",
-    )
+    return DataIssue(label, None, None, None, "warning",
+                     f"{many} blank {what}{'s' * (many > 1)} skipped (the first is row {row}, "
+                     f"{where} {at}): they hold no data and are not counted as rows read; the "
+                     "rows after them keep their numbers in the file")

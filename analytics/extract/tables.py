@@ -22,15 +22,12 @@ def wide_views(load: Load) -> None:
             continue
         study = load.study_sql(src)
         relation = f"(SELECT * FROM {src.typed} WHERE {load.accepted(src)})"
-        load.sql(
-            f'CREATE VIEW "__wide_tte_{src.id}" AS '
-            f"{derive_adtte_sql(relation, set(src.present), study)}"
-        )
+        load.sql(f'CREATE VIEW "__wide_tte_{src.id}" AS '
+                 f"{derive_adtte_sql(relation, set(src.present), study)}")
 
 
-def final_table(
-    load: Load, table: Table, srcs: list[LoadFile], derived: Sequence[LoadFile] = ()
-) -> None:
+def final_table(load: Load, table: Table, srcs: list[LoadFile],
+                derived: Sequence[LoadFile] = ()) -> None:
     """`<table>`: a view with every data-model column (absent ones as typed NULLs, so
     readers can rely on the columns) over `__<table>_data`, which holds only the
     columns some file has. Writing a million rows of empty columns is not free."""
@@ -38,13 +35,9 @@ def final_table(
     data = f'"__{table.name}_data"'
     # a wide file's derived rows fill every adtte column; a registry fills STUDYID
     # (and a subject file's SITEID) from the folder's name
-    populated = [
-        c
-        for c in table.names
-        if derived
-        or any(c in s.present for s in srcs)
-        or (c in ("STUDYID", "SITEID") and load.layout.registry)
-    ]
+    populated = [c for c in table.names
+                 if derived or any(c in s.present for s in srcs)
+                 or (c in ("STUDYID", "SITEID") and load.layout.registry)]
     extras: list[str] = []
     for src in srcs:
         extra_names = list(src.extras)
@@ -71,35 +64,26 @@ def final_table(
                 sel.append(f"NULL AS {q}")
         parts.append(f"SELECT {', '.join(sel)} FROM {src.typed} WHERE {load.accepted(src)}")
     for src in derived:
-        sel = [quote_ident(c) if c in table.names else f"NULL AS {quote_ident(c)}" for c in columns]
+        sel = [quote_ident(c) if c in table.names else f"NULL AS {quote_ident(c)}"
+               for c in columns]
         parts.append(f'SELECT {", ".join(sel)} FROM "__wide_tte_{src.id}"')
     if parts:
         types = {c.name: c.sql_type for c in table.columns}
         body = ", ".join(
-            [
-                *(["__study", "__src", "__row"] if keep else []),
-                *(
-                    f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}"
-                    if c in types
-                    else quote_ident(c)
-                    for c in columns
-                ),
-            ]
-        )
+            [*(["__study", "__src", "__row"] if keep else []),
+             *(f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if c in types
+               else quote_ident(c) for c in columns)])
         # Large tables stay views over Parquet; the subject table is read by every
         # count and filter, so it is copied into DuckDB's own storage.
         all_parquet = all(s.parquet for s in [*srcs, *derived])
         kind = "VIEW" if all_parquet and table.name != "adsl" else "TABLE"
-        load.sql(f"CREATE {kind} {data} AS SELECT {body} FROM ({' UNION ALL '.join(parts)})")
+        load.sql(f"CREATE {kind} {data} AS SELECT {body} FROM "
+                 f"({' UNION ALL '.join(parts)})")
     else:
         columns = []
         load.sql(f"CREATE TABLE {data} AS SELECT 1 AS __none WHERE false")
-    outer = [
-        quote_ident(c.name)
-        if c.name in columns
-        else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
-        for c in table.columns
-    ]
+    outer = [quote_ident(c.name) if c.name in columns else
+             f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}" for c in table.columns]
     outer += [quote_ident(e) for e in extras]
     load.sql(f"CREATE VIEW {name} AS SELECT {', '.join(outer)} FROM {data}")
 
@@ -115,7 +99,8 @@ def release_copies(load: Load) -> None:
             load.sql(f'DROP VIEW IF EXISTS "__wide_tte_{src.id}"')
         load.sql(f"DROP VIEW {src.typed}")
         relation = src.staged.relation
-        if load.scalar("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [relation]):
+        if load.scalar("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                       [relation]):
             load.sql(f'DROP VIEW "{relation}"')
             load.sql(f'DROP TABLE "{relation}_data"')
         else:
@@ -138,22 +123,19 @@ def analysis_table(load: Load) -> None:
     found = load.sql(
         "SELECT list(DISTINCT PARAMCD ORDER BY PARAMCD) FILTER (WHERE PARAMCD IS NOT NULL), "
         "coalesce(bool_and(AVAL = floor(AVAL) AND abs(AVAL) < 2147483647), true) "
-        "FROM adtte"
-    ).fetchone()
+        "FROM adtte").fetchone()
     codes = [str(c) for c in (found[0] or [])] if found else []
     whole = bool(found[1]) if found else True
     load.sql("CREATE TABLE __tte_codes (k INTEGER, PARAMCD VARCHAR)")
     if codes:
-        load.con.executemany(
-            "INSERT INTO __tte_codes VALUES (?, ?)", [[k, c] for k, c in enumerate(codes)]
-        )
+        load.con.executemany("INSERT INTO __tte_codes VALUES (?, ?)",
+                             [[k, c] for k, c in enumerate(codes)])
     aval = "CAST(t.AVAL AS INTEGER)" if whole else "t.AVAL"
     # the column names are built from the endpoints' positions, never from their codes
     pivot = ", ".join(
         f"max({aval}) FILTER (WHERE c.k = {k}) AS __t{k}, "
         f"max(CAST(t.CNSR = 0 AS INTEGER)) FILTER (WHERE c.k = {k}) AS __e{k}"
-        for k in range(len(codes))
-    )
+        for k in range(len(codes)))
     stored = load.stored_order("adsl")
     cols = ", ".join(f"s.{quote_ident(c)}" for c in stored)
     if codes:
@@ -164,28 +146,23 @@ def analysis_table(load: Load) -> None:
             f"CREATE TABLE __tte_pivot_data AS SELECT {cols}, {endpoint_cols} "
             f"FROM __adsl_data s LEFT JOIN (SELECT t.USUBJID, {pivot} FROM adtte t "
             "JOIN __tte_codes c USING (PARAMCD) GROUP BY t.USUBJID) p "
-            "ON p.USUBJID = s.USUBJID"
-        )
+            "ON p.USUBJID = s.USUBJID")
     else:
         load.sql(f"CREATE TABLE __tte_pivot_data AS SELECT {cols} FROM __adsl_data s")
     # every subject column, absent ones as typed NULLs, so every filter finds its column
     subject = [
-        quote_ident(c.name)
-        if c.name in stored
+        quote_ident(c.name) if c.name in stored
         else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
         for c in ADSL.columns
     ] + [quote_ident(c) for c in stored if c not in ADSL.names]
     slots = [f"__t{k}, __e{k}" for k in range(len(codes))]
-    load.sql(
-        f"CREATE VIEW __tte_pivot AS SELECT {', '.join(subject + slots)} FROM __tte_pivot_data"
-    )
+    load.sql(f"CREATE VIEW __tte_pivot AS SELECT {', '.join(subject + slots)} "
+             "FROM __tte_pivot_data")
     taken = {"PARAMCD", "AVAL", "EVENT"}
     outer = [
-        quote_ident(c.name)
-        if c.name in stored
+        quote_ident(c.name) if c.name in stored
         else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
-        for c in ADSL.columns
-        if c.name not in taken
+        for c in ADSL.columns if c.name not in taken
     ] + [quote_ident(c) for c in stored if c not in ADSL.names and c not in taken]
     branches = [
         # the code's row first: a filter on PARAMCD empties it, and the join then
@@ -207,5 +184,4 @@ def analysed_rows(load: Load) -> int:
     if not k:
         return 0
     return load.scalar(
-        f"SELECT {' + '.join(f'count(__t{i})' for i in range(k))} FROM __tte_pivot_data"
-    )
+        f"SELECT {' + '.join(f'count(__t{i})' for i in range(k))} FROM __tte_pivot_data")

@@ -39,13 +39,10 @@ def typed_view(load: Load, src: LoadFile) -> None:
         if recodes:
             load.recode_id += 1
             rid = load.recode_id
-            load.con.executemany(
-                "INSERT INTO __recode VALUES (?, ?, ?)", [[rid, k, v] for k, v in recodes.items()]
-            )
-            joins.append(
-                f"LEFT JOIN (SELECT src, dst FROM __recode WHERE id = {rid}) r{rid} "
-                f"ON r{rid}.src = {text}"
-            )
+            load.con.executemany("INSERT INTO __recode VALUES (?, ?, ?)",
+                                 [[rid, k, v] for k, v in recodes.items()])
+            joins.append(f"LEFT JOIN (SELECT src, dst FROM __recode WHERE id = {rid}) r{rid} "
+                         f"ON r{rid}.src = {text}")
             text = f"COALESCE(r{rid}.dst, {text})"
             typed = _from_text(text, col, src.staged.decimal_comma)
         else:
@@ -57,16 +54,12 @@ def typed_view(load: Load, src: LoadFile) -> None:
         exprs.append(f"{typed} AS {q}")
         exprs.append(f"{text_expr(ident, src_type)} AS {internal('__raw_', col.name)}")
         if col.type not in ("str", "flag"):
-            exprs.append(
-                f"({typed} IS NULL AND NULLIF(trim({text}), '') IS NOT NULL) "
-                f"AS {internal('__bad_', col.name)}"
-            )
+            exprs.append(f"({typed} IS NULL AND NULLIF(trim({text}), '') IS NOT NULL) "
+                         f"AS {internal('__bad_', col.name)}")
     for name, pos in src.extras.items():
         exprs.append(f"s.{pos} AS {quote_ident(name)}")
-    load.sql(
-        f"CREATE VIEW {src.typed} AS SELECT {', '.join(exprs)} "
-        f'FROM "{src.staged.relation}" s {" ".join(joins)}'
-    )
+    load.sql(f"CREATE VIEW {src.typed} AS SELECT {', '.join(exprs)} "
+             f"FROM \"{src.staged.relation}\" s {' '.join(joins)}")
 
 
 def padded_identifiers(load: Load, src: LoadFile) -> set[str]:
@@ -77,26 +70,18 @@ def padded_identifiers(load: Load, src: LoadFile) -> set[str]:
     if not cols:
         return set()
     row = load.sql(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE {_padded(f's.{src.present[c]}')})" for c in cols)
-        + f' FROM "{src.staged.relation}" s WHERE s.__err IS NULL'
-    ).fetchone()
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {_padded(f's.{src.present[c]}')})"
+                              for c in cols)
+        + f' FROM "{src.staged.relation}" s WHERE s.__err IS NULL').fetchone()
     found = [(c, int(n)) for c, n in zip(cols, row or (), strict=False) if n]
     if not found:
         return set()
     total = sum(n for _, n in found)
-    load.notes.append(
-        DataIssue(
-            src.label,
-            None,
-            found[0][0] if len(found) == 1 else None,
-            None,
-            "warning",
-            f"spaces around {total} identifier value{'s' * (total > 1)} removed "
-            f"({', '.join(f'{c}: {n}' for c, n in found)}): identifiers are matched "
-            "without them",
-        )
-    )
+    load.notes.append(DataIssue(
+        src.label, None, found[0][0] if len(found) == 1 else None, None, "warning",
+        f"spaces around {total} identifier value{'s' * (total > 1)} removed "
+        f"({', '.join(f'{c}: {n}' for c, n in found)}): identifiers are matched "
+        "without them"))
     return {c for c, _ in found}
 
 
@@ -106,29 +91,24 @@ def text_expr(ident: str, src_type: str) -> str:
         return ident
     if any(t in src_type for t in _FLOATING):
         v = f"CAST({ident} AS DOUBLE)"
-        return (
-            f"CASE WHEN isfinite({v}) AND {v} = floor({v}) AND abs({v}) < 1e15 "
-            f"THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) ELSE CAST({ident} AS VARCHAR) END"
-        )
+        return (f"CASE WHEN isfinite({v}) AND {v} = floor({v}) AND abs({v}) < 1e15 "
+                f"THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) ELSE CAST({ident} AS VARCHAR) END")
     return f"CAST({ident} AS VARCHAR)"
 
 
 def _padded(text: str) -> str:
     """SQL: the text starts or ends with white space (prefix and suffix are far cheaper
     than a regular expression over millions of identifiers)."""
-    return " OR ".join(
-        f"prefix({text}, chr({ord(ch)})) OR suffix({text}, chr({ord(ch)}))" for ch in ID_SPACE
-    )
+    return " OR ".join(f"prefix({text}, chr({ord(ch)})) OR suffix({text}, chr({ord(ch)}))"
+                       for ch in ID_SPACE)
 
 
 def _number(text: str, decimal_comma: bool) -> str:
     txt = f"NULLIF(trim({text}), '')"
     if decimal_comma:
         # semicolon-separated files write 27,5 for 27.5
-        txt = (
-            f"CASE WHEN {txt} LIKE '%,%' AND {txt} NOT LIKE '%.%' "
-            f"THEN replace({txt}, ',', '.') ELSE {txt} END"
-        )
+        txt = (f"CASE WHEN {txt} LIKE '%,%' AND {txt} NOT LIKE '%.%' "
+               f"THEN replace({txt}, ',', '.') ELSE {txt} END")
     return f"TRY_CAST({txt} AS DOUBLE)"
 
 
@@ -143,10 +123,8 @@ def _from_text(text: str, col: Column, decimal_comma: bool) -> str:
 def _whole_or_finite(value: str, sql_type: str) -> str:
     if sql_type == "INTEGER":
         # DuckDB would round 1.5 to 2; a value that is not whole must stay unreadable
-        return (
-            f"CASE WHEN isfinite({value}) AND {value} = floor({value}) AND "
-            f"abs({value}) <= 2147483647 THEN CAST({value} AS INTEGER) END"
-        )
+        return (f"CASE WHEN isfinite({value}) AND {value} = floor({value}) AND "
+                f"abs({value}) <= 2147483647 THEN CAST({value} AS INTEGER) END")
     return f"CASE WHEN isfinite({value}) THEN {value} END"
 
 
@@ -164,9 +142,8 @@ def _cast(ident: str, col: Column, src_type: str, decimal_comma: bool) -> str:
             return f"TRY_CAST({ident} AS DATE)"
         # SAS dates are days since 1960-01-01 (bounded so that the year stays printable)
         days = f"floor(CAST({ident} AS DOUBLE))"
-        return (
-            f"CASE WHEN abs({days}) < 2900000 THEN DATE '1960-01-01' + CAST({days} AS INTEGER) END"
-        )
+        return (f"CASE WHEN abs({days}) < 2900000 THEN DATE '1960-01-01' + "
+                f"CAST({days} AS INTEGER) END")
     if sql_type == "VARCHAR":
         return f"NULLIF({text_expr(ident, src_type)}, '')"
     if not numeric:

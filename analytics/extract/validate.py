@@ -107,7 +107,8 @@ def fetch_columns(rules: Sequence[RowRule], types: dict[str, str]) -> dict[str, 
             continue
         for col in rule.columns:
             ident = quote_ident(col)
-            out[col] = f"({ident} - DATE '1970-01-01')" if types.get(col) == "DATE" else ident
+            out[col] = (f"({ident} - DATE '1970-01-01')" if types.get(col) == "DATE"
+                        else ident)
     return out
 
 
@@ -133,11 +134,9 @@ def rule_predicate(rule: RowRule) -> Predicate:
     if k == "after":
         return lambda f: f[c].astype("float64") > f[o[0]].astype("float64")
     if k == "days_differ":
-
         def differ(f: pd.DataFrame) -> pd.Series:
             a, s, v = (f[x].astype("float64") for x in (c, o[0], o[1]))
             return a.notna() & s.notna() & v.notna() & ((a - s) != v)
-
         return differ
     if k == "date_without_flag":
         return lambda f: f[c].notna() & (f[o[0]].isna() | (f[o[0]] != "Y"))
@@ -172,9 +171,8 @@ def pandera_schemas(rules: Sequence[RowRule]) -> list[tuple[Any, list[str]]]:
     def column_check(rule: RowRule) -> Any:
         col = _single(rule)
         fails = rule_predicate(rule)
-        return pa.Check(
-            lambda s, fails=fails, col=col: ~fails(s.to_frame(col)), name=rule.id, ignore_na=False
-        )
+        return pa.Check(lambda s, fails=fails, col=col: ~fails(s.to_frame(col)),
+                        name=rule.id, ignore_na=False)
 
     by_column: dict[str, list[Any]] = {}
     out: list[tuple[Any, list[str]]] = []
@@ -187,10 +185,8 @@ def pandera_schemas(rules: Sequence[RowRule]) -> list[tuple[Any, list[str]]]:
             out.append((pa.DataFrameSchema(checks=[check(rule)]), cols))
     if by_column:
         schema = pa.DataFrameSchema(
-            {
-                col: pa.Column(checks=checks, nullable=True, required=True)
-                for col, checks in by_column.items()
-            }
+            {col: pa.Column(checks=checks, nullable=True, required=True)
+             for col, checks in by_column.items()}
         )
         out.insert(0, (schema, list(by_column)))
     return out
@@ -211,9 +207,8 @@ def pandera_hits(frame: pd.DataFrame, schemas: list[tuple[Any, list[str]]]) -> p
         except pa.errors.SchemaErrors as exc:
             fc = exc.failure_cases
             fc = fc[fc["index"].notna()]
-            found.append(
-                pd.DataFrame({"row": fc["index"].astype("int64"), "rule": fc["check"].astype(str)})
-            )
+            found.append(pd.DataFrame({"row": fc["index"].astype("int64"),
+                                       "rule": fc["check"].astype(str)}))
     if not found:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "rule": pd.Series(dtype=str)})
     return pd.concat(found).drop_duplicates().reset_index(drop=True)
@@ -230,25 +225,14 @@ def check_frame(frame: pd.DataFrame, table: str, file: str = "preview") -> list[
         if col.name not in present:
             continue
         text = frame[col.name].reset_index(drop=True).set_axis(typed.index)
-        text = text.map(
-            lambda v: (
-                None
-                if v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""
-                else v
-            )
-        )
+        text = text.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                        or str(v).strip() == "" else v)
         value = _pandas_typed(text, col)
         typed[col.name] = value
         typed[f"__bad_{col.name}"] = value.isna() & text.notna()
         typed[f"__code_{col.name}"] = value.map(
-            lambda v: (
-                None
-                if v is None or (isinstance(v, float) and v != v)
-                else str(int(v))
-                if isinstance(v, float) and v.is_integer()
-                else str(v)
-            )
-        )
+            lambda v: None if v is None or (isinstance(v, float) and v != v) else
+            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
     rules = row_rules(table, present)
     hits = pandera_hits(typed, pandera_schemas(rules))
     by_id = {r.id: r for r in rules}
@@ -256,30 +240,21 @@ def check_frame(frame: pd.DataFrame, table: str, file: str = "preview") -> list[
     for row, rule_id in sorted(zip(hits["row"], hits["rule"], strict=True)):
         rule = by_id[rule_id]
         raw = frame[rule.column].iloc[int(row) - 1]
-        issues.append(
-            DataIssue(
-                file,
-                int(row),
-                rule.column,
-                None if raw is None or raw != raw else str(raw),
-                rule.severity,
-                rule.message,
-            )
-        )
+        issues.append(DataIssue(file, int(row), rule.column,
+                                None if raw is None or raw != raw else str(raw),
+                                rule.severity, rule.message))
     return issues
 
 
 def _pandas_typed(text: pd.Series, col: Column) -> pd.Series:
     if col.name in IDENTIFIERS:
-        return text.map(
-            lambda v: None if v is None or not str(v).strip(ID_SPACE) else str(v).strip(ID_SPACE)
-        )
+        return text.map(lambda v: None if v is None or not str(v).strip(ID_SPACE)
+                        else str(v).strip(ID_SPACE))
     if col.type in ("str", "flag"):
         return text.map(lambda v: None if v is None else str(v))
     if col.type == "date":
-        parsed = pd.to_datetime(
-            text.map(lambda v: None if v is None else str(v)), format="%Y-%m-%d", errors="coerce"
-        )
+        parsed = pd.to_datetime(text.map(lambda v: None if v is None else str(v)),
+                                format="%Y-%m-%d", errors="coerce")
         return (parsed - pd.Timestamp("1970-01-01")).dt.days
     number = pd.to_numeric(text, errors="coerce").astype("float64")
     number = number.where(number.abs() != float("inf"))

@@ -86,26 +86,21 @@ def derive_adtte_sql(relation: str, present: set[str], study_sql: str) -> str:
     )
     amp, death, last = w("AMPDT"), w("DTHDT"), w("LSTCNTDT")
 
-    def endpoint(
-        code: str,
-        event: str,
-        event_text: str,
-        competing: list[tuple[str, int, str]],
-        where: str = "TRUE",
-    ) -> str:
+    def endpoint(code: str, event: str, event_text: str,
+                 competing: list[tuple[str, int, str]], where: str = "TRUE") -> str:
         # the earliest of the event and its competing events; last contact otherwise
         first = f"least({', '.join([event, *(c for c, _, _ in competing)])})"
         cnsr = " ".join(f"WHEN {c} = f.first THEN {n}" for c, n, _ in competing)
         text = " ".join(f"WHEN {c} = f.first THEN {_lit(t)}" for c, _, t in competing)
         return (
-            f'SELECT {study_sql} AS "STUDYID", "USUBJID", {_lit(code)} AS "PARAMCD", '
-            f'{_lit(ENDPOINTS.get(code, code))} AS "PARAM", '
-            f'CAST(COALESCE(f.first, {last}) - "PROCDT" AS DOUBLE) AS "AVAL", '
+            f"SELECT {study_sql} AS \"STUDYID\", \"USUBJID\", {_lit(code)} AS \"PARAMCD\", "
+            f"{_lit(ENDPOINTS.get(code, code))} AS \"PARAM\", "
+            f"CAST(COALESCE(f.first, {last}) - \"PROCDT\" AS DOUBLE) AS \"AVAL\", "
             f"CAST(CASE WHEN f.first IS NULL THEN {lc_cnsr} WHEN {event} = f.first THEN 0 "
-            f'{cnsr} END AS INTEGER) AS "CNSR", '
+            f"{cnsr} END AS INTEGER) AS \"CNSR\", "
             f"CASE WHEN f.first IS NULL THEN {lc_text} WHEN {event} = f.first THEN {event_text} "
-            f'{text} END AS "EVNTDESC", "PROCDT" AS "STARTDT", '
-            f'COALESCE(f.first, {last}) AS "ADT" '
+            f"{text} END AS \"EVNTDESC\", \"PROCDT\" AS \"STARTDT\", "
+            f"COALESCE(f.first, {last}) AS \"ADT\" "
             f"FROM {relation} w, LATERAL (SELECT {first} AS first) f WHERE {where}"
         )
 
@@ -123,12 +118,8 @@ def derive_adtte_sql(relation: str, present: set[str], study_sql: str) -> str:
             continue
         date = w(column)
         parts.append(
-            endpoint(
-                code,
-                date,
-                _lit(EVENT_TEXT[code]),
-                [(amp, 5, "MAJOR AMPUTATION"), (death, 4, "DEATH")],
-                where=f"({technical} OR {date} IS NOT NULL)",
-            )
+            endpoint(code, date, _lit(EVENT_TEXT[code]),
+                     [(amp, 5, "MAJOR AMPUTATION"), (death, 4, "DEATH")],
+                     where=f"({technical} OR {date} IS NOT NULL)")
         )
     return " UNION ALL ".join(parts)

@@ -56,11 +56,8 @@ def table_docx(
         for run in cell.paragraphs[0].runs:
             run.bold = True
     header_props = header._tr.get_or_add_trPr()  # repeat the header on every page
-    header_props.append(
-        header_props.makeelement(
-            "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader", {}
-        )
-    )
+    header_props.append(header_props.makeelement(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader", {}))
     for row in frame.itertuples(index=False):
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):

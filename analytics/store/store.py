@@ -60,7 +60,8 @@ class Cohort:
         if self.adtte.empty or "PARAMCD" not in self.adtte:
             return {}
         return {
-            str(code): rows for code, rows in self.adtte.groupby("PARAMCD", sort=False, dropna=True)
+            str(code): rows
+            for code, rows in self.adtte.groupby("PARAMCD", sort=False, dropna=True)
         }
 
 
