@@ -35,7 +35,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from analytics.extract import DataError, DataIssue, QualityReport
 from analytics.report.frames import write_csv
 from analytics.store import DEMO_DIR, PROJECT_ROOT, Store, validate_into, worker
-from analytics.store.build import database_for, database_location
+from analytics.store.build import build_database
 from ui.context import through_router
 
 SECRET_KEY = "data_dir"
@@ -141,10 +141,33 @@ def _cache_arg(src: DataSource) -> str:
     return str(src.cache) if src.cache is not None else ""
 
 
-@st.cache_resource(max_entries=STORES, show_spinner="Opening the data…")
+class SessionGoneError(RuntimeError):
+    """The session that waited for a build has ended."""
+
+
+def _in_worker(src: Path, dest: Path, mapping: Path | None) -> object:
+    """Build a database in a worker process: the server keeps answering every other
+    session meanwhile, and the worker stops at its memory and time limits, or when the
+    session that waits for it has ended (asked here: a callback draws nothing that
+    would stop the run)."""
+    ctx = get_script_run_ctx()
+
+    def alive(elapsed: float) -> None:
+        live = Runtime.instance().is_active_session if Runtime.exists() else None
+        if ctx is not None and live is not None and not live(ctx.session_id):
+            raise SessionGoneError
+
+    return worker.run(build_database, (src, dest, mapping), progress=alive)
+
+
+@st.cache_resource(
+    max_entries=STORES,
+    show_spinner="Opening the data (their first use builds a database)…",
+    show_time=True,
+)
 def _open(path: str, cache: str, revision: int) -> Store:
     # revision is part of the key only: a new mapping in the same folder is new data
-    return Store.open(Path(path), cache=Path(cache) if cache else None)
+    return Store.open(Path(path), cache=Path(cache) if cache else None, build=_in_worker)
 
 
 def forget(src: DataSource) -> None:
@@ -152,43 +175,11 @@ def forget(src: DataSource) -> None:
     _open.clear(str(src.path), _cache_arg(src), src.revision)
 
 
-class SessionGoneError(RuntimeError):
-    """The session that waited for a build has ended."""
-
-
-def _build(src: DataSource) -> None:
-    """Build the database of `src` in a worker process when it is not built yet: the
-    server keeps answering every other session meanwhile, and the worker stops at its
-    memory and time limits, or when this session stops waiting (the page is left)."""
-    cache = src.cache
-    if database_location(src.path, None, cache).exists():
-        return
-    slot = st.empty()
-    shown = [-1]
-    ctx = get_script_run_ctx()
-
-    def progress(elapsed: float) -> None:
-        # the page left: Streamlit stops the run at the next element drawn, and a
-        # session that is gone is asked here too (a callback may draw nothing more)
-        live = Runtime.instance().is_active_session if Runtime.exists() else None
-        if ctx is not None and live is not None and not live(ctx.session_id):
-            raise SessionGoneError
-        if int(elapsed) != shown[0]:
-            shown[0] = int(elapsed)
-            slot.caption(f"Building the database of these data (first use): {elapsed:.0f} s")
-
-    try:
-        worker.run(database_for, (src.path, None, cache), progress=progress)
-    finally:
-        slot.empty()
-
-
 def open_source(src: DataSource) -> Loaded:
     """The store on `src`, or a Loaded naming what went wrong (never raises for bad data)."""
     if src.problem:
         return Loaded(src, None, src.problem)
     try:
-        _build(src)
         store = _open(str(src.path), _cache_arg(src), src.revision)
     except DataError as exc:
         # DataError messages name the file, row and column at fault
@@ -233,7 +224,7 @@ def current() -> Loaded:
 @st.cache_data(max_entries=STORES, ttl=REPORT_TTL, show_spinner="Checking the data…")
 def _failure(path: str, cache: str, revision: int) -> tuple[QualityReport, str]:
     """The report of data that did not open, and its database file ("" if none was built):
-    checked in a worker process, as a build is (`_build`)."""
+    checked in a worker process, as a build is (`_in_worker`)."""
     check = partial(validate_into, cache=Path(cache) if cache else None, label=Path(path).name)
     try:
         rep, db = worker.run(check, (Path(path),))

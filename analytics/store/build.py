@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from analytics.extract.issues import DataError
 from analytics.extract.loader import load_extract
 from analytics.model.provenance import fingerprint_files
 from analytics.store.cache import cache_folder, evict_after_build, mark_used
+
+# makes the database of (src, dest, mapping) at dest
+Builder = Callable[[Path, Path, Path | None], object]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
@@ -130,9 +134,22 @@ def _loader_version() -> str:
     return h.hexdigest()[:8]
 
 
-def database_location(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
-    """Where the database built from `src` is kept (it may not be built yet): its name
-    carries the data fingerprint, so changed data gets a new database."""
+def database_for(
+    src: Path,
+    mapping: Path | None = None,
+    cache: Path | None = None,
+    build: Builder = build_database,
+) -> Path:
+    """Path of the database built from `src`, a folder or one file (with an explicit
+    mapping file, if given), building it on first use, in `cache` (default `cache_dir()`).
+    A build in the default folder is followed by eviction of the least recently used
+    databases beyond the cache's size limit (`analytics.store.cache`); a folder given as
+    `cache` (an upload's own) is left to its owner. `build` makes the file (the dashboard
+    passes one that runs `build_database` in a worker process).
+
+    The file name carries the data fingerprint, so changed data gets a new
+    database and concurrent processes never see a half-written file.
+    """
     src = Path(src).resolve()
     mapping = Path(mapping).resolve() if mapping is not None else None
     fingerprint = fingerprint_files(_source_files(src, mapping))
@@ -140,29 +157,14 @@ def database_location(src: Path, mapping: Path | None = None, cache: Path | None
     # so is an explicit mapping file's.
     where = hashlib.sha256(f"{src}\0{mapping or ''}".encode()).hexdigest()[:8]
     folder = cache if cache is not None else cache_dir()
-    return folder / (
+    dest = folder / (
         f"{src.name}-{SCHEMA_VERSION}.{_loader_version()}-{fingerprint[:16]}-{where}.duckdb"
     )
-
-
-def database_for(src: Path, mapping: Path | None = None, cache: Path | None = None) -> Path:
-    """Path of the database built from `src`, a folder or one file (with an explicit
-    mapping file, if given), building it on first use, in `cache` (default `cache_dir()`).
-    A build in the default folder is followed by eviction of the least recently used
-    databases beyond the cache's size limit (`analytics.store.cache`); a folder given as
-    `cache` (an upload's own) is left to its owner.
-
-    The file name carries the data fingerprint, so changed data gets a new
-    database and concurrent processes never see a half-written file.
-    """
-    src = Path(src).resolve()
-    mapping = Path(mapping).resolve() if mapping is not None else None
-    dest = database_location(src, mapping, cache)
     if dest.exists():
         # found is as good as used: an eviction elsewhere now sees it as the newest
         mark_used(dest)
         return dest
-    build_database(src, dest, mapping)
+    build(src, dest, mapping)
     if cache is None:
         evict_after_build(dest)
     return dest

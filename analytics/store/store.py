@@ -25,7 +25,7 @@ from analytics.model.labels import Labels
 from analytics.model.provenance import Provenance
 from analytics.model.schema import TABLES
 from analytics.store import queries
-from analytics.store.build import DEMO_DIR, database_for
+from analytics.store.build import DEMO_DIR, Builder, build_database, database_for
 from analytics.store.cache import lease
 
 
@@ -87,14 +87,19 @@ class Store:
 
     @classmethod
     def open(
-        cls, src: Path = DEMO_DIR, mapping: Path | None = None, cache: Path | None = None
+        cls,
+        src: Path = DEMO_DIR,
+        mapping: Path | None = None,
+        cache: Path | None = None,
+        build: Builder = build_database,
     ) -> Store:
         """The store of the extract in `src`; DataError when nothing in it can be used.
 
         `cache` is where the database is kept (default `cache_dir()`): an upload keeps
-        its database in the session's own temporary folder, beside the files.
+        its database in the session's own temporary folder, beside the files. `build`
+        makes the database when it is not there yet (`database_for`).
         """
-        store = cls(database_for(Path(src), mapping, cache))
+        store = cls(database_for(Path(src), mapping, cache, build))
         reason = store.meta.get("unusable", "")
         if reason:
             errors = [i for i in store.quality().issues if i.severity == "error"]
