@@ -213,10 +213,6 @@ class Uploaded:
     name: str
     data: bytes
 
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
     def getvalue(self) -> bytes:
         return self.data
 

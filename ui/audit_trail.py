@@ -97,8 +97,7 @@ def opened(source: str, fingerprint: str, registry: bool, protection: bool) -> N
 
 
 def viewed(page: str, view: View) -> None:
-    query = "&".join(f"{k}={v}" for k, v in view.to_query().items())
-    _once("view", {"page": page, "view": query})
+    _once("view", {"page": page, "view": view.url_query()})
 
 
 def uploaded(
