@@ -18,7 +18,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.report.protect import COMPLEMENT
 from ui import (
     access,
     audit_trail,
@@ -85,7 +84,7 @@ def main() -> None:
     total = store.count()
     withheld = protection.disclosure.view_reason(n, total)
     if withheld is not None:
-        shown = protection.disclosure.marker if protection.too_few(n) else COMPLEMENT
+        shown = protection.view_count_text(n, total)  # "<11", or "*" for the few left out
         sidebar.summary(top, n, total, choice, shown=shown)
         st.warning(f"{withheld} Change the filters to see results.")
         st.stop()

@@ -28,7 +28,8 @@ def _count(x: float | None) -> str:
     return DASH if x is None else f"{round(x)}"
 
 
-def _pct(x: float | None) -> str:
+def percent(x: float | None) -> str:
+    """A share as the slide prints it ("38.1%"), a dash when there is none."""
     return DASH if x is None else fmt.pct(x)
 
 
@@ -70,7 +71,7 @@ def headline(head: Headline) -> pd.DataFrame:
                 "Endpoint": est.label,
                 "Patients": _count(est.n),
                 "Events": _count(est.events),
-                "Estimate": _pct(lm.estimate),
+                "Estimate": percent(lm.estimate),
                 "95% CI": _ci(lm.lower, lm.upper),
                 "At risk": _count(lm.at_risk),
             }
@@ -89,7 +90,7 @@ def estimates(results: dict[str, KMResult], day: float) -> pd.DataFrame:
                 "Curve": name,
                 "Patients": _count(km.n),
                 "Events": _count(km.events),
-                f"At {fmt.months(day)}": _pct(lm.estimate),
+                f"At {fmt.months(day)}": percent(lm.estimate),
                 "95% CI": _ci(lm.lower, lm.upper),
                 "At risk": _count(lm.at_risk),
                 "Median": fmt.median_days(km.median.estimate),
@@ -164,7 +165,7 @@ def wounds(course: WoundCourse, labels: Labels) -> pd.DataFrame:
                 "Healed": _count(v.healed),
                 "Healing": _count(v.healing),
                 "Not healing": _count(v.not_healing),
-                "Healed share": _pct(v.share("HEALED")),
+                "Healed share": percent(v.share("HEALED")),
             }
         )
     return pd.DataFrame(rows)
@@ -181,7 +182,7 @@ def rutherford(change: RutherfordAtVisit) -> pd.DataFrame:
             {
                 "Class against baseline": name,
                 "Patients": _count(n),
-                "Share of paired": _pct(n / change.paired if change.paired else None),
+                "Share of paired": percent(n / change.paired if change.paired else None),
             }
             for name, n in rows
         ]
@@ -195,7 +196,7 @@ def rutherford_classes(change: RutherfordAtVisit, labels: Labels) -> pd.DataFram
             {
                 "Rutherford class": labels.value("RUTHCAT", str(c.rutherford)),
                 "Patients": _count(c.n),
-                "Share of assessed": _pct(c.n / change.assessed if change.assessed else None),
+                "Share of assessed": percent(c.n / change.assessed if change.assessed else None),
             }
             for c in change.classes
         ]

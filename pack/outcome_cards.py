@@ -117,10 +117,7 @@ def all_healed(store: Store, card: Card, protect: Protection) -> Content:
             "Visit": [store.labels.value("AVISIT", v.visit) for v in course.visits],
             "Assessed": [v.all_assessed for v in course.visits],
             "All wounds healed": [v.all_healed for v in course.visits],
-            "Share": [
-                None if v.all_healed_share is None else fmt.pct(v.all_healed_share)
-                for v in course.visits
-            ],
+            "Share": [frames.percent(v.all_healed_share) for v in course.visits],
             # never printed, always known from the two beside it
             "Not all healed": [v.all_assessed - v.all_healed for v in course.visits],
         }

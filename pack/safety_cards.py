@@ -26,14 +26,10 @@ AE_COUNTS = [
 ]
 
 
-def _share(x: float | None) -> str:
-    return frames.DASH if x is None else fmt.pct(x)
-
-
 def _patients(ae: SafetySummary) -> pd.DataFrame:
     """Patients with any, serious and device-related adverse events, and without."""
     rows = [
-        (name, n, ae.n - n, ae.n, _share(ae.share(n)))
+        (name, n, ae.n - n, ae.n, frames.percent(ae.share(n)))
         for name, n in (
             ("Any adverse event", ae.any_patients),
             ("Serious adverse event", ae.serious_patients),
@@ -61,7 +57,7 @@ def adverse_events(store: Store, card: Card, protect: Protection) -> Content:
     if ae.events:
         terms = ae.to_frame()
         terms["Term"] = [store.labels.value("AETERM", t) for t in terms["Term"]]
-        terms["Share of patients"] = [_share(x) for x in terms["Share of patients"]]
+        terms["Share of patients"] = [frames.percent(x) for x in terms["Share of patients"]]
         shown = protect.frame(
             frames.texts(terms, terms.columns),
             AE_COUNTS,
@@ -88,7 +84,7 @@ def deaths(store: Store, card: Card, protect: Protection) -> Content:
         return content_for(store, card, withheld="No deaths among the patients in view.")
     frame = dead.to_frame()
     frame["Cause of death"] = [store.labels.value("DTHCAUS", c) for c in frame["Cause of death"]]
-    frame["Share of deaths"] = [_share(x) for x in frame["Share of deaths"]]
+    frame["Share of deaths"] = [frames.percent(x) for x in frame["Share of deaths"]]
     total = pd.DataFrame(
         [("All causes", dead.deaths, dead.n - dead.deaths, dead.n)],
         columns=["Outcome", "Died", "Alive", "Patients"],
