@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
 import signal
 import time
@@ -224,3 +225,21 @@ def zipped(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def worker_processes(parent: int | None = None) -> list[int]:
+    """The running worker processes (`analytics.store.worker`), of `parent` only when
+    given."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().split()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:  # ended while being read
+            continue
+        mine = parent is None or stat[3] == str(parent)
+        if mine and b"analytics.store.worker" in cmdline:
+            found.append(int(entry))
+    return found

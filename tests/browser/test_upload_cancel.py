@@ -5,7 +5,6 @@ seconds (not left running to its time limit for a page nobody reads)."""
 from __future__ import annotations
 
 import io
-import os
 import time
 import zipfile
 from pathlib import Path
@@ -14,21 +13,10 @@ import duckdb
 import pytest
 
 from bench.registry import make_registry
+from tests.helpers import worker_processes
 from tests.serving import serve
 
 pytestmark = pytest.mark.browser
-
-
-def workers() -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if b"analytics.store.worker" in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(entry)
-            except OSError:
-                continue
-    return found
 
 
 def registry_zip(n: int, folder: Path) -> Path:
@@ -55,12 +43,12 @@ def test_leaving_during_a_build_stops_its_worker(tmp_path, browser):
         page.locator("input[type=file]").set_input_files(str(upload))
         page.get_by_role("button", name="Open the uploaded files").click()
         deadline = time.monotonic() + 60
-        while not workers():
+        while not worker_processes():
             assert time.monotonic() < deadline, "no worker started"
             time.sleep(0.2)
         context.close()  # the user leaves
         # the build alone takes longer than this: its worker must have been stopped
         deadline = time.monotonic() + 4
-        while workers():
+        while worker_processes():
             assert time.monotonic() < deadline, "the worker kept running"
             time.sleep(0.2)

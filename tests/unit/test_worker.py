@@ -14,7 +14,7 @@ from analytics.extract.issues import DataError
 from analytics.store import DEMO_DIR, Store
 from analytics.store.build import database_for
 from analytics.store.worker import WorkerLimitError, WorkerLimits, run
-from tests.helpers import hold_memory, refuse_data
+from tests.helpers import hold_memory, refuse_data, worker_processes
 
 
 def gone(pid: int) -> bool:
@@ -64,7 +64,7 @@ def test_an_abandoned_wait_stops_the_worker():
         pass
 
     def leave(elapsed: float) -> None:
-        pids.extend(p for p in _children() if p not in pids)
+        pids.extend(p for p in worker_processes(os.getpid()) if p not in pids)
         if elapsed > 0.5:
             raise LeftError
 
@@ -72,22 +72,6 @@ def test_an_abandoned_wait_stops_the_worker():
         run(time.sleep, (60,), progress=leave)
     assert pids
     assert all(gone(p) or _zombie(p) for p in pids)
-
-
-def _children() -> list[int]:
-    """This process's workers."""
-    me = str(os.getpid())
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().split()
-            except OSError:
-                continue
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            if stat[3] == me and b"analytics.store.worker" in cmdline:
-                found.append(int(entry))
-    return found
 
 
 def _zombie(pid: int) -> bool:
