@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint bench demo-data chromium clean
+.PHONY: run test test-fast lint bench demo-data chromium java clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or pass PYTHON=..."; exit 1; }
@@ -17,7 +17,7 @@ $(VENV)/.runtime: requirements.txt constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt requirements-spark.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
@@ -31,7 +31,16 @@ chromium:
 	  echo "Installing Debian's chromium and poppler-utils for the tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
-test: $(VENV)/.dev chromium
+# Debian's OpenJDK for the Spark engine's tests (PySpark runs its queries in a JVM);
+# Spark 4 needs Java 17 or 21
+java:
+	@java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])' || { \
+	  echo "Installing Debian's OpenJDK for the Spark engine's tests"; \
+	  $(SUDO) apt-get update -qq && { \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 || \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-21-jre-headless >/dev/null; }; }
+
+test: $(VENV)/.dev chromium java
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.dev

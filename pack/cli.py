@@ -10,7 +10,7 @@ from analytics.model.basket import Basket
 from analytics.model.view import View
 from analytics.report import arguments
 from analytics.report.pack_args import check_out
-from analytics.store import Store
+from analytics.store import EngineError, Store
 from pack.build import build_pack
 from pack.pdf import write_pdf
 from pack.slides import write_pptx
@@ -30,17 +30,21 @@ def run(args: argparse.Namespace) -> int:
     ]
     if problems:
         return arguments.fail(f"{PROG}: " + "; ".join(problems))
+    store = None
     try:
-        store = Store.open(args.data, args.mapping)
+        store = Store.open(args.data, args.mapping, engine=args.engine, master=args.spark_master)
         pack = build_pack(store, basket, view, base_url=args.base_url)
         data = write_pdf(pack) if args.out.suffix.lower() == ".pdf" else write_pptx(pack)
         args.out.write_bytes(data)
-    except DataError as exc:
+    except (DataError, EngineError) as exc:
         return arguments.fail(f"{PROG}: {exc}")
     except OSError as exc:
         return arguments.fail(f"{PROG}: cannot write {args.out}: {exc.strerror or exc}")
     except Exception as exc:  # an engine fault: one line, never a traceback
         return arguments.internal_error(PROG, exc)
+    finally:
+        if store is not None:
+            store.close()
     cards = len(pack.contents)
     sys.stderr.write(f"{PROG}: {cards} cards written to {args.out}\n")
     return 0

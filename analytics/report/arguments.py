@@ -15,6 +15,23 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 
+def add_engine(parser: argparse.ArgumentParser, engines: tuple[str, ...]) -> None:
+    """`--engine` and `--spark-master`: where the store's queries run."""
+    parser.add_argument(
+        "--engine",
+        choices=engines,
+        default=engines[0],
+        help="where the aggregations over patients run: duckdb (embedded, the default) or "
+        "spark (the same queries on Apache Spark; needs PySpark and Java)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="the Spark cluster (e.g. spark://host:7077); default: local mode on this "
+        "machine's cores, or $DVA_SPARK_MASTER",
+    )
+
+
 def command(
     subparsers: Any, name: str, *, help: str, description: str, epilog: str | None = None
 ) -> argparse.ArgumentParser:

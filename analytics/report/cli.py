@@ -25,7 +25,7 @@ from analytics.report import arguments, cache_cli, design_cli, pack_args
 from analytics.report.protect import Protection
 from analytics.report.protected import summary_doc
 from analytics.report.summary import summarize, summary_json
-from analytics.store import DEMO_DIR, Store
+from analytics.store import DEMO_DIR, ENGINES, EngineError, Store
 from analytics.store.validation import validate_extract
 
 DESCRIPTION = """\
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "table (default: the bundled synthetic demo)",
     )
     s.add_argument("--mapping", type=Path, metavar="FILE", help=MAPPING_HELP)
+    arguments.add_engine(s, ENGINES)
     s.add_argument(
         "--filter",
         action="append",
@@ -265,7 +266,18 @@ def main(
         if view.problems:
             raise FilterError("--view: " + "; ".join(view.problems))
         filters = FilterState.parse(args.filter).merged(view.filters)
-        store = Store.open(args.data, args.mapping)
+        store = Store.open(args.data, args.mapping, engine=args.engine, master=args.spark_master)
+    except Exception as exc:
+        return _failure(exc)
+    try:
+        return _summary(store, args, view, filters)
+    finally:
+        # a Spark store's tables are files of their own, removed here
+        store.close()
+
+
+def _summary(store: Store, args: argparse.Namespace, view: View, filters: FilterState) -> int:
+    try:
         by = args.by.upper() if args.by else view.compare
         if by is not None:
             _check_by(store, filters, by)
@@ -292,17 +304,22 @@ def main(
                 seed=args.seed,
             ),
         )
-    except (DataError, FilterError) as exc:
-        return arguments.fail(f"python -m analytics: {exc}")
-    except KeyError as exc:
-        return arguments.fail(f"python -m analytics: {exc.args[0] if exc.args else exc}")
-    except ValueError as exc:
-        return arguments.fail(f"python -m analytics: {exc}")
-    except Exception as exc:  # an engine fault: say so in one line, never a traceback
-        return arguments.internal_error("python -m analytics", exc)
+    except Exception as exc:
+        return _failure(exc)
     doc = summary_doc(Protection(store.disclosure), summary_json(summary))
     arguments.write(json.dumps(doc, indent=2, allow_nan=False))
     return 0
+
+
+def _failure(exc: Exception) -> int:
+    """The message and exit code of a summary that could not be made: 2 for what the user
+    can mend (data, filters, options, an engine that cannot run here), 1 for a fault of
+    ours; one paragraph, never a traceback."""
+    if isinstance(exc, DataError | FilterError | EngineError | ValueError):
+        return arguments.fail(f"python -m analytics: {exc}")
+    if isinstance(exc, KeyError):
+        return arguments.fail(f"python -m analytics: {exc.args[0] if exc.args else exc}")
+    return arguments.internal_error("python -m analytics", exc)
 
 
 def _validate(data: Path, mapping: Path | None) -> int:

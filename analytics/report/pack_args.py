@@ -11,7 +11,7 @@ from typing import Any
 
 from analytics.model.basket import KINDS
 from analytics.report import arguments
-from analytics.store import DEMO_DIR
+from analytics.store import DEMO_DIR, ENGINES
 
 FORMATS = (".pptx", ".pdf")
 
@@ -66,6 +66,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the extract (default: the bundled synthetic demo)",
     )
     p.add_argument("--mapping", type=Path, metavar="FILE", help="mapping file of the extract")
+    arguments.add_engine(p, ENGINES)
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE.pptx or FILE.pdf")
     p.add_argument(
         "--base-url",

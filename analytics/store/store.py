@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pandas as pd
@@ -27,6 +28,7 @@ from analytics.model.schema import TABLES
 from analytics.store import queries
 from analytics.store.build import DEMO_DIR, Builder, build_database, database_for
 from analytics.store.cache import lease
+from analytics.store.spark import ENGINES, EngineError, SparkTables
 
 
 @dataclass(frozen=True)
@@ -66,23 +68,39 @@ class Cohort:
 
 
 class Store:
-    """One read-only database per process; a cursor per query."""
+    """One read-only database per process; a cursor per query.
 
-    def __init__(self, db_path: Path) -> None:
+    `engine` says where the aggregations over patients run: "duckdb" (the database
+    itself) or "spark" (its tables on Spark, `analytics.store.spark`, at `master` or in
+    local mode). The store's own bookkeeping (metadata, column types, the quality
+    report, rejected rows) is always read from the database.
+    """
+
+    def __init__(self, db_path: Path, engine: str = "duckdb", master: str | None = None) -> None:
+        if engine not in ENGINES:
+            raise EngineError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
         self.path = Path(db_path)
+        self.engine = engine
         # held until close: the cache's eviction and prune leave an open database alone
         self._lease = lease(self.path)
         # no progress bar: it would write to a command-line user's terminal
         self._con = duckdb.connect(str(self.path), read_only=True)
         self._con.execute("SET enable_progress_bar = false")
-        self.meta: dict[str, str] = queries.store_meta(self.cursor())
+        self.meta: dict[str, str] = queries.store_meta(self._database())
+        self._spark: SparkTables | None = None
+        if engine == "spark" and not self.meta.get("unusable"):
+            try:
+                self._spark = SparkTables(self._con, master)
+            except BaseException:
+                self.close()
+                raise
         self._n_total: int | None = None
         self._labels: dict[str, str] | None = None
         self._words: Labels | None = None
         # endpoint -> its position k in the analysis table (columns __t<k>, __e<k>)
-        self._endpoint_slot: dict[str, int] = queries.endpoint_slots(self.cursor())
+        self._endpoint_slot: dict[str, int] = queries.endpoint_slots(self._database())
         self.column_types: dict[str, dict[str, str]] = {
-            table: queries.table_columns(self.cursor(), table) for table in TABLES
+            table: queries.table_columns(self._database(), table) for table in TABLES
         }
 
     @classmethod
@@ -92,14 +110,17 @@ class Store:
         mapping: Path | None = None,
         cache: Path | None = None,
         build: Builder = build_database,
+        engine: str = "duckdb",
+        master: str | None = None,
     ) -> Store:
         """The store of the extract in `src`; DataError when nothing in it can be used.
 
         `cache` is where the database is kept (default `cache_dir()`): an upload keeps
         its database in the session's own temporary folder, beside the files. `build`
-        makes the database when it is not there yet (`database_for`).
+        makes the database when it is not there yet (`database_for`). `engine` and
+        `master` say where queries run (`Store`).
         """
-        store = cls(database_for(Path(src), mapping, cache, build))
+        store = cls(database_for(Path(src), mapping, cache, build), engine, master)
         reason = store.meta.get("unusable", "")
         if reason:
             errors = [i for i in store.quality().issues if i.severity == "error"]
@@ -108,6 +129,9 @@ class Store:
         return store
 
     def close(self) -> None:
+        if self._spark is not None:
+            self._spark.close()
+            self._spark = None
         self._con.close()
         self._lease.release()
 
@@ -135,7 +159,7 @@ class Store:
         return data
 
     def quality(self) -> QualityReport:
-        files, issues = queries.quality_rows(self.cursor())
+        files, issues = queries.quality_rows(self._database())
         return QualityReport(
             tuple(FileReport(*r) for r in files),
             tuple(
@@ -156,10 +180,10 @@ class Store:
         if table is not None and table not in (*TABLES, "wide"):
             raise KeyError(f"unknown table {table!r}")
         frames = []
-        for src, tbl, file, names in queries.rejected_sources(self.cursor()):
+        for src, tbl, file, names in queries.rejected_sources(self._database()):
             if table is not None and tbl != table:
                 continue
-            frame = queries.rejected_rows_of(self.cursor(), src)
+            frame = queries.rejected_rows_of(self._database(), src)
             original = json.loads(names)
             renamed = {"__row": "row", "__reasons": "reasons", "__extra": "extra values"}
             renamed.update({f"c{i}": n for i, n in enumerate(original, start=1)})
@@ -174,7 +198,7 @@ class Store:
 
     def rejected_tables(self) -> list[str]:
         """Tables (adsl, adtte, visits, adae, wide) with rejected rows, in the loader's order."""
-        return queries.rejected_tables(self.cursor())
+        return queries.rejected_tables(self._database())
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         """Any read-only SQL, for tests and diagnosis only: the product's own reads are
@@ -182,8 +206,15 @@ class Store:
         return self._con.cursor().execute(sql, params or []).df()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor on the read-only database, for the functions of
+        """A fresh cursor of the store's engine, for the functions of
         `analytics.store.queries` (one cursor per query: pages run in threads)."""
+        if self._spark is not None:
+            # the same calls as DuckDB's cursor (`SparkCursor`): the queries never ask
+            return cast(duckdb.DuckDBPyConnection, self._spark.cursor())
+        return self._con.cursor()
+
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the database itself: its bookkeeping tables are not on Spark."""
         return self._con.cursor()
 
     def subject_columns(self) -> dict[str, str]:
