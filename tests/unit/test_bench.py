@@ -60,3 +60,22 @@ def test_sessions_load_test_smoke_run_sees_no_cross_talk():
     assert int(re.search(r"\| filter changes \| (\d+) \|", out).group(1)) > 10
     assert "| errors | 0 |" in out
     assert "| cross-talk (a session shown another's view) | 0 |" in out
+
+
+def test_scale_benchmark_smoke_run(tmp_path):
+    """Every measure of the registry-scale table, this engine beside pandas + lifelines."""
+    out = _run("bench/scale.py", "--quick", "--workdir", str(tmp_path))
+    measures = re.findall(
+        r"\| 1e4 \| ([a-zA-Z ()-]+) \| ([\d.]+) (?:s|ms|MB) \| ([\d.]+) (?:s|ms|MB) \| [\d.]+x \|",
+        out,
+    )
+    assert [m[0] for m in measures] == [
+        "cold open (first summary)",
+        "warm summary (command line)",
+        "survival page after a filter change",
+        "forest plot",
+        "Bayesian endpoint",
+        "page rerun (Streamlit)",
+        "peak memory",
+    ], out
+    assert all(float(mine) > 0 and float(plain) > 0 for _, mine, plain in measures)
