@@ -15,6 +15,8 @@ import sys
 import pandas as pd
 import pytest
 
+from analytics.analyses.subgroup_counts import subgroup_counts
+from analytics.analyses.subgroup_model import source_column, subgroup_variables
 from analytics.model.basket import KINDS, Basket
 from analytics.model.filters import FilterState
 from analytics.model.view import View
@@ -22,6 +24,7 @@ from analytics.report.summary import summarize, summary_json
 from analytics.store import EngineError, Store, spark_available
 from analytics.store import spark as spark_engine
 from analytics.store.spark import to_spark
+from data.generate_registry import main as generate_registry
 from pack.build import build_pack
 from tests.helpers import ROOT, demo_registry
 
@@ -204,3 +207,41 @@ def test_filters_the_spark_store_is_given_are_bound_not_written_into_the_sql(eng
     duck, spark = engines
     hostile = FilterState.parse(["SEX=M' OR '1'='1"])
     assert spark.count(hostile) == duck.count(hostile) == 0
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A generated registry: 4,000 patients, 12 sites in 3 study folders, with missing
+    values, losses to follow-up and site effects."""
+    folder = tmp_path_factory.mktemp("generated") / "registry"
+    assert generate_registry(
+        ["--patients", "4000", "--sites", "12", "--studies", "3", "--seed", "11",
+         "--out", str(folder)]
+    ) == 0  # fmt: skip
+    duck = Store.open(folder)
+    spark = Store.open(folder, engine="spark")
+    yield duck, spark
+    spark.close()
+    duck.close()
+
+
+@pytest.mark.parametrize("query", ["", "DIALFL=N&AGE>=60", "STUDYID=SYNTH-REG-02"])
+def test_a_generated_registry_has_the_same_survival_and_subgroup_counts(generated, query):
+    duck, spark = generated
+    filters = View.from_text(query).filters
+    assert spark.count(filters) == duck.count(filters) > 100
+    endpoints = duck.endpoints()
+    assert {"AFS", "LS", "OS"} <= set(endpoints)
+    for by in (None, "SITEID", "STUDYID"):
+        pd.testing.assert_frame_equal(
+            spark.tte_counts_many(filters, endpoints, by=by),
+            duck.tte_counts_many(filters, endpoints, by=by),
+        )
+    columns = duck.subject_columns()
+    variables = [v for v in subgroup_variables(columns, ["SITEID"]) if source_column(v) in columns]
+    assert len(variables) >= 5
+    for variable in variables:
+        for code in ("AFS", "LS"):
+            theirs = subgroup_counts(duck, filters, code, variable)
+            assert theirs["N"].sum() == duck.tte_counts(filters, code)["N"].sum()
+            pd.testing.assert_frame_equal(subgroup_counts(spark, filters, code, variable), theirs)
