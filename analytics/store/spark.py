@@ -15,6 +15,8 @@ clear `EngineError`, and DuckDB serves as before.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -31,12 +33,9 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-try:  # optional: `make test` installs it, `make run` does not
-    from pyspark.sql import DataFrame as SparkFrame
-    from pyspark.sql import SparkSession
-except ImportError:  # pragma: no cover - exercised only where PySpark is absent
-    SparkFrame = None  # type: ignore[assignment,misc]
-    SparkSession = None  # type: ignore[assignment,misc]
+# Optional: `make test` installs it, `make run` does not. Imported when a Spark store
+# opens, not here: every command line run would otherwise pay a quarter of a second.
+PYSPARK = "pyspark.sql"
 
 ENGINES = ("duckdb", "spark")
 TABLES_ENV = "DVA_SPARK_TABLES"
@@ -60,7 +59,7 @@ class EngineError(RuntimeError):
 
 
 def spark_available() -> bool:
-    return SparkSession is not None
+    return importlib.util.find_spec("pyspark") is not None
 
 
 _session_lock = threading.Lock()
@@ -69,14 +68,15 @@ _session_lock = threading.Lock()
 def spark_session(master: str | None = None) -> Any:
     """The process's Spark session (one per JVM): `master` (a URL such as
     spark://host:7077), else `$DVA_SPARK_MASTER`, else local mode on this machine's cores."""
-    if SparkSession is None:
+    if not spark_available():
         raise EngineError(
             "the Spark engine needs PySpark and a Java runtime: "
             "pip install -r requirements-spark.txt (and a JDK 17 or 21)"
         )
     url = master or os.environ.get(MASTER_ENV) or "local[*]"
+    session_class = importlib.import_module(PYSPARK).SparkSession
     with _session_lock:
-        builder = SparkSession.builder.master(url).appName("dva-outcomes")
+        builder = session_class.builder.master(url).appName("dva-outcomes")
         for key, value in LOCAL_SETTINGS.items():
             builder = builder.config(key, value)
         try:

@@ -57,7 +57,7 @@ def test_translation_leaves_a_table_of_another_schema_alone():
 
 
 def test_asking_for_spark_without_pyspark_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(spark_engine, "SparkSession", None)
+    monkeypatch.setattr(spark_engine, "spark_available", lambda: False)
     with pytest.raises(EngineError, match=r"requirements-spark\.txt"):
         spark_engine.spark_session()
 
