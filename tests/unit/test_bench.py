@@ -66,13 +66,14 @@ def test_scale_benchmark_smoke_run(tmp_path):
     """Every measure of the registry-scale table, this engine beside pandas + lifelines."""
     out = _run("bench/scale.py", "--quick", "--workdir", str(tmp_path))
     measures = re.findall(
-        r"\| 1e4 \| ([a-zA-Z ()-]+) \| ([\d.]+) (?:s|ms|MB) \| ([\d.]+) (?:s|ms|MB) \| [\d.]+x \|",
+        r"\| 1e4 \| ([a-zA-Z ,()-]+) \| ([\d.]+) (?:s|ms|MB) \| ([\d.]+) (?:s|ms|MB) \| [\d.]+x \|",
         out,
     )
     assert [m[0] for m in measures] == [
         "cold open (first summary)",
         "warm summary (command line)",
         "survival page after a filter change",
+        "the same, compared by diabetes",
         "forest plot",
         "Bayesian endpoint",
         "page rerun (Streamlit)",
