@@ -136,9 +136,27 @@ def key_probe(load: Load, src: LoadFile) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def subject_probe(load: Load, srcs: list[LoadFile]) -> int:
+    """As `key_probe`, for the subject identifiers of all the subject files together
+    (a registry's studies share one identifier space): 0 proves that no identifier
+    repeats, so the subject rows can be joined to their endpoints as they are copied."""
+    if not srcs:
+        return 0
+    union = " UNION ALL ".join(f'SELECT "USUBJID" FROM {s.typed} WHERE __err IS NULL'
+                               for s in srcs)
+    cursor = load.con.cursor()
+    try:
+        row = cursor.execute('SELECT count("USUBJID") - count(DISTINCT hash("USUBJID")) '
+                             f"FROM ({union})").fetchone()
+    finally:
+        cursor.close()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def duplicates(load: Load, src: LoadFile) -> None:
     keys = duplicate_key(load, src)
-    if keys is None or not load.probes[src.id].result():
+    probe = load.probes.get(src.id)
+    if keys is None or not (probe.result() if probe is not None else key_probe(load, src)):
         return
     cols, not_null = keys
     ok = load.accepted(src)

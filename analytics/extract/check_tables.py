@@ -11,7 +11,7 @@ from analytics.extract.loading import (
     LoadFile,
     RuleInfo,
 )
-from analytics.extract.tables import analysed_rows, final_table
+from analytics.extract.tables import analysed_rows, final_table, subject_column
 from analytics.extract.validate import internal
 from analytics.model.filters import quote_ident
 from analytics.model.schema import ADSL, TABLES
@@ -22,7 +22,7 @@ def subjects(load: Load) -> None:
     `__rejected_subjects`: identifiers whose subject row was rejected."""
     stored = load.stored["adsl"]
     cols = ", ".join(
-        quote_ident(c) if c in stored else
+        subject_column(load, c) if c in stored else
         f"CAST(NULL AS {ADSL.column(c).sql_type}) AS {quote_ident(c)}"
         for c in ("USUBJID", "PROCDT", "LSTCNTDT", "DTHDT", "TECHSFL"))
     load.sql(f"CREATE VIEW __subjects AS SELECT __study, {cols} FROM __adsl_data")

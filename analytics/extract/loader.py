@@ -31,6 +31,7 @@ from analytics.extract.check_rows import (
     key_probe,
     structure,
     subject_keys,
+    subject_probe,
 )
 from analytics.extract.check_tables import (
     cross_checks,
@@ -50,7 +51,17 @@ from analytics.extract.loading import (
 )
 from analytics.extract.report import file_reports, keep_rejected_rows, list_issues, usability
 from analytics.extract.stage import plan_all, stage_all
-from analytics.extract.tables import analysis_table, final_table, release_copies, wide_views
+from analytics.extract.tables import (
+    alignable,
+    analysis_table,
+    analysis_views,
+    drop_empty_endpoints,
+    endpoint_pivot,
+    final_table,
+    release_copies,
+    tte_rows,
+    wide_views,
+)
 from analytics.extract.typed import typed_view
 from analytics.model.schema import ADSL, TABLES
 
@@ -94,15 +105,27 @@ def run(load: Load) -> LoadResult:
     for src in load.srcs:
         with load.reading(src):
             typed_view(load, src)
-    # the views are committed so that a second connection can probe the keys of the
-    # time-to-event files while this one copies the subject table (one thread when
-    # the subject file is one Parquet row group, as registry exports often are)
+    # the views are committed so that a second connection can probe the keys (of the
+    # subjects, then of the dependent files) while this one runs the row rules
     load.sql("COMMIT")
     load.sql("BEGIN TRANSACTION")
+    subject_srcs = [s for s in load.srcs if s.table in SUBJECT_TABLES]
+    # a time-to-event file that may line up with the subjects is probed only if it
+    # does not (checks_and_tables): counting the distinct keys of tens of millions of
+    # rows costs seconds and hundreds of MB beside the build
+    aligned = alignable(load)
     with ThreadPoolExecutor(max_workers=1) as pool:
+        load.subject_probe = pool.submit(subject_probe, load, subject_srcs)
         load.probes = {src.id: pool.submit(key_probe, load, src)
-                       for src in load.srcs if src.table in DUPLICATE_KEYS}
+                       for src in load.srcs if src.table in DUPLICATE_KEYS and src is not aligned}
         return checks_and_tables(load)
+
+
+def tte_duplicates(load: Load) -> None:
+    for src in load.srcs:
+        if src.table == "adtte":
+            with load.reading(src):
+                duplicates(load, src)
 
 
 def checks_and_tables(load: Load) -> LoadResult:
@@ -111,19 +134,50 @@ def checks_and_tables(load: Load) -> LoadResult:
             structure(load, src)
             apply_row_rules(load, src)
     subject_srcs = [s for s in load.srcs if s.table in SUBJECT_TABLES]
+    adtte_srcs = [s for s in load.srcs if s.table in ("adtte", "wide")]
+    # No subject identifier repeats (the usual case, proved by the probe): the subject
+    # rows are copied once, each with its endpoints as columns, in one pass over the
+    # files. The analysis table is then the subject table, and nothing checked later
+    # can change it: the only rows the checks across tables reject are those of
+    # unknown or rejected subjects, which a join from the accepted subjects of the
+    # same study never takes. Otherwise the subject rows are copied and their keys
+    # checked first, and the endpoints are joined onto them at the end.
     with load.reading(*subject_srcs):
-        # the subject table is copied once, then its keys are checked on the copy
-        # (in parallel, without reading the files again)
-        final_table(load, ADSL, subject_srcs)
-        subject_keys(load, subject_srcs)
-    wide_views(load)
+        one_pass = bool(subject_srcs) and load.subject_probe is not None \
+            and load.subject_probe.result() == 0
+    if one_pass:
+        wide_views(load)
+        with load.reading(*subject_srcs, *adtte_srcs):
+            alone = subject_srcs[0] if len(subject_srcs) == 1 else None
+            pivot = endpoint_pivot(load, tte_rows(load), subject=alone)
+            # Endpoints lined up with the subjects hold one row per patient each:
+            # when all do, no (USUBJID, PARAMCD) repeats and there is nothing to look
+            # for. Otherwise repeated endpoints of a patient are rejected before they
+            # are pivoted (and the pivot is made again over what is left).
+            if pivot.hashed:
+                rejected = load.scalar("SELECT count(*) FROM __rejected")
+                tte_duplicates(load)
+                if load.scalar("SELECT count(*) FROM __rejected") > rejected:
+                    load.sql("DROP TABLE __tte_codes")
+                    pivot = endpoint_pivot(load, tte_rows(load), subject=alone)
+            final_table(load, ADSL, subject_srcs, endpoints=pivot)
+        analysis_views(load, "__adsl_data")
+    else:
+        tte_duplicates(load)
+        with load.reading(*subject_srcs):
+            # the subject table is copied once, then its keys are checked on the copy
+            # (without reading the files again)
+            final_table(load, ADSL, subject_srcs)
+            subject_keys(load, subject_srcs)
+        wide_views(load)
     subjects(load)
     deferred: list[LoadFile] = []
     for name in ("adtte", "visits", "adae"):
         deps = [s for s in load.srcs if s.table == name]
         for src in deps:
             with load.reading(src):
-                duplicates(load, src)
+                if name != "adtte":
+                    duplicates(load, src)
                 if not cross_checks(load, src, defer=name == "adtte"):
                     deferred.append(src)
                 if name == "adtte":
@@ -133,18 +187,20 @@ def checks_and_tables(load: Load) -> LoadResult:
         derived = [s for s in load.srcs if s.table == "wide"] if name == "adtte" else []
         with load.reading(*deps, *derived):
             final_table(load, TABLES[name], deps, derived)
-    adtte_srcs = [s for s in load.srcs if s.table in ("adtte", "wide")]
-    if deferred:
+    if deferred or one_pass:
         with load.reading(*adtte_srcs):
-            analysis_table(load)
+            if not one_pass:
+                analysis_table(load)
             unknown_subjects_after_all(load, deferred)
+            if one_pass:
+                drop_empty_endpoints(load)
     with load.reading(*load.srcs):
         issues = load.notes + list_issues(load)
         reports = file_reports(load)
         keep_rejected_rows(load)
         unusable = usability(load, reports)
     release_copies(load)
-    if not deferred:
+    if not deferred and not one_pass:
         with load.reading(*adtte_srcs):
             analysis_table(load)
     load.sql("DROP TABLE __hits")

@@ -66,6 +66,9 @@ class LoadFile:
     types: dict[str, str] = field(default_factory=dict)  # model column -> SQL type
     rules: list[RowRule] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
+    # model columns read as the file's own text (NULLIF(raw, '')): a filter on their
+    # raw column is the same filter, and reaches the file's statistics
+    plain: set[str] = field(default_factory=set)
 
     @property
     def source(self) -> Source:
@@ -103,6 +106,9 @@ class Load:
         self.rules: dict[str, RuleInfo] = {}
         self.stored: dict[str, set[str]] = {}  # table -> columns some file holds
         self.probes: dict[int, Future[int]] = {}
+        self.subject_probe: Future[int] | None = None
+        # subject column -> the ENUM type it is stored as (tables.coded_columns)
+        self.coded: dict[str, str] = {}
         self.recode_id = 0
         self.where = str(layout.root)
         # the extract's own words: column -> words, column -> code -> words (SAS variable

@@ -6,6 +6,9 @@ from a wide file, and the analysis tables `__tte_pivot` and `tte_wide`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
 
 from analytics.extract.loading import (
     Load,
@@ -27,10 +30,13 @@ def wide_views(load: Load) -> None:
 
 
 def final_table(load: Load, table: Table, srcs: list[LoadFile],
-                derived: Sequence[LoadFile] = ()) -> None:
+                derived: Sequence[LoadFile] = (), endpoints: Pivot | None = None) -> None:
     """`<table>`: a view with every data-model column (absent ones as typed NULLs, so
     readers can rely on the columns) over `__<table>_data`, which holds only the
-    columns some file has. Writing a million rows of empty columns is not free."""
+    columns some file has. Writing a million rows of empty columns is not free.
+
+    With `endpoints` (the subject table only), `__adsl_data` also holds each patient's
+    endpoint columns (`pivot`): the subject rows are then written once, not twice."""
     name = quote_ident(table.name)
     data = f'"__{table.name}_data"'
     # a wide file's derived rows fill every adtte column; a registry fills STUDYID
@@ -77,15 +83,71 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
         # count and filter, so it is copied into DuckDB's own storage.
         all_parquet = all(s.parquet for s in [*srcs, *derived])
         kind = "VIEW" if all_parquet and table.name != "adsl" else "TABLE"
-        load.sql(f"CREATE {kind} {data} AS SELECT {body} FROM "
-                 f"({' UNION ALL '.join(parts)})")
+        union = f"({' UNION ALL '.join(parts)})"
+        if endpoints is not None:
+            load.coded = coded_columns(
+                load, [c for c in columns if types.get(c) == "VARCHAR" and c != "USUBJID"],
+                union)
+            body = ", ".join(
+                [*(["__study", "__src", "__row"] if keep else []),
+                 *(f"CAST({quote_ident(c)} AS {load.coded[c]}) AS {quote_ident(c)}"
+                   if c in load.coded else
+                   f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if c in types
+                   else quote_ident(c) for c in columns)])
+        if endpoints is not None and endpoints.codes:
+            hashed = (f"LEFT JOIN ({endpoints.sql}) p ON p.__study = s.__study "
+                      'AND p."USUBJID" = s."USUBJID"' if endpoints.hashed else "")
+            load.sql(f"CREATE TABLE {data} AS SELECT s.*, {endpoints.columns('p')} FROM "
+                     f"(SELECT {body} FROM {union}) s{endpoints.positional()} {hashed}",
+                     list(endpoints.params))
+        else:
+            load.sql(f"CREATE {kind} {data} AS SELECT {body} FROM {union}")
     else:
         columns = []
         load.sql(f"CREATE TABLE {data} AS SELECT 1 AS __none WHERE false")
-    outer = [quote_ident(c.name) if c.name in columns else
+    shown = subject_column if keep else (lambda _, c: quote_ident(c))
+    outer = [shown(load, c.name) if c.name in columns else
              f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}" for c in table.columns]
-    outer += [quote_ident(e) for e in extras]
+    outer += [shown(load, e) for e in extras]
     load.sql(f"CREATE VIEW {name} AS SELECT {', '.join(outer)} FROM {data}")
+
+
+# Text columns of the subject table with at most this many distinct values are stored
+# as codes (ENUM): a string costs DuckDB's storage several times the scan to write,
+# ten million rows of a yes/no flag about a second, a code a fraction of it.
+CODED_MAX = 1000
+
+
+def coded_columns(load: Load, candidates: list[str], relation: str) -> dict[str, str]:
+    """Column -> the ENUM type it is stored as, for the `candidates` of `relation`
+    with few values. The values come from the data by query, never into SQL text.
+    Readers see text: every view casts the codes back (`subject_column`), and a filter
+    on the cast column is still pushed into the scan."""
+    if not candidates:
+        return {}
+    # an estimate first: a column of ten million distinct values (a mapping gone
+    # wrong) must not be listed whole
+    row = load.sql("SELECT " + ", ".join(f"approx_count_distinct({quote_ident(c)})"
+                                         for c in candidates) + f" FROM {relation}").fetchone()
+    few = [c for c, n in zip(candidates, row or (), strict=False)
+           if n is not None and 0 < int(n) <= CODED_MAX]
+    if not few:
+        return {}
+    load.sql("CREATE TEMP TABLE __levels AS SELECT " + ", ".join(
+        f"list(DISTINCT {quote_ident(c)}) FILTER (WHERE {quote_ident(c)} IS NOT NULL) AS l{i}"
+        for i, c in enumerate(few)) + f" FROM {relation}")
+    # the type names are built from positions, never from the column names
+    coded = {c: f'"__codes_{i}"' for i, c in enumerate(few)}
+    for i, c in enumerate(few):
+        load.sql(f"CREATE TYPE {coded[c]} AS ENUM (SELECT unnest(l{i}) FROM __levels)")
+    load.sql("DROP TABLE __levels")
+    return coded
+
+
+def subject_column(load: Load, column: str) -> str:
+    """A column of the subject table as its readers see it (codes as text)."""
+    q = quote_ident(column)
+    return f"CAST({q} AS VARCHAR) AS {q}" if column in load.coded else q
 
 
 def release_copies(load: Load) -> None:
@@ -107,57 +169,189 @@ def release_copies(load: Load) -> None:
             load.sql(f'DROP TABLE "{relation}"')
 
 
-def analysis_table(load: Load) -> None:
-    """`__tte_pivot`: one row per patient with the subject columns some file holds and,
-    per endpoint k (`__tte_codes`), its time `__t<k>` and event flag `__e<k>` (NULL when
-    the patient has no record of it). A filter change then costs one columnar scan of
-    the patients, with no join, and the subject columns are written once per patient,
-    not once per time-to-event row. Times are stored as integers when every one is a
-    whole number of days (grouping integers is cheaper); readers cast them back.
+@dataclass(frozen=True)
+class Pivot:
+    """Each patient's endpoints as columns: per endpoint k (`__tte_codes`), its time
+    `__t<k>` and event flag `__e<k>`. The endpoints in `aligned` are read by position
+    (`aligned_sql`, bound to `params`); the others (`hashed`) by identifier, from `sql`,
+    one row per (__study, USUBJID)."""
 
-    `tte_wide` is the long form over it: every time-to-event row with its patient's
-    subject columns (absent ones as typed NULLs, so every filter finds its column).
-    Rows with the same (USUBJID, PARAMCD) were rejected as duplicates before this,
-    so one value per patient and endpoint is all there is to keep.
-    """
-    found = load.sql(
-        "SELECT list(DISTINCT PARAMCD ORDER BY PARAMCD) FILTER (WHERE PARAMCD IS NOT NULL), "
-        "coalesce(bool_and(AVAL = floor(AVAL) AND abs(AVAL) < 2147483647), true) "
-        "FROM adtte").fetchone()
-    codes = [str(c) for c in (found[0] or [])] if found else []
-    whole = bool(found[1]) if found else True
+    codes: tuple[str, ...]
+    sql: str
+    hashed: tuple[int, ...]
+    aligned_sql: tuple[tuple[int, str], ...] = ()
+    params: tuple[object, ...] = ()
+
+    def columns(self, alias: str) -> str:
+        # the column names are built from the endpoints' positions, never from their codes
+        out = []
+        for k in range(len(self.codes)):
+            a = f"a{k}" if k not in self.hashed else alias
+            out.append(f"{a}.__t{k}, {a}.__e{k}")
+        return ", ".join(out)
+
+    def positional(self) -> str:
+        return "".join(f" POSITIONAL JOIN ({sql}) a{k}" for k, sql in self.aligned_sql)
+
+
+def tte_rows(load: Load) -> str:
+    """SQL: (__study, USUBJID, PARAMCD, AVAL, CNSR) of every time-to-event row accepted
+    so far, read from the typed files (and the rows derived from wide files). Rows of
+    unknown or rejected subjects are among them until the checks across tables reject
+    them; a join from the subjects of the same study leaves them out by itself."""
+    parts = [
+        f'SELECT {src.study} AS __study, "USUBJID", "PARAMCD", "AVAL", "CNSR" '
+        f"FROM {src.typed} WHERE {load.accepted(src)}"
+        for src in load.srcs if src.table == "adtte"
+    ] + [
+        f'SELECT {src.study} AS __study, "USUBJID", "PARAMCD", "AVAL", "CNSR" '
+        f'FROM "__wide_tte_{src.id}"'
+        for src in load.srcs if src.table == "wide"
+    ]
+    if not parts:
+        return ("SELECT 0 AS __study, CAST(NULL AS VARCHAR) AS \"USUBJID\", CAST(NULL AS "
+                "VARCHAR) AS \"PARAMCD\", CAST(NULL AS DOUBLE) AS \"AVAL\", "
+                "CAST(NULL AS INTEGER) AS \"CNSR\" WHERE false")
+    return " UNION ALL ".join(parts)
+
+
+def endpoint_pivot(load: Load, rows: str, by_study: bool = True,
+                   subject: LoadFile | None = None) -> Pivot:
+    """`__tte_codes` (the endpoints of `rows`, numbered in code order), and how to put
+    each patient's endpoints beside the patient (`Pivot`). Times are stored as
+    integers when every one is a whole number of days (grouping integers is cheaper);
+    readers cast them back. Rows with the same (USUBJID, PARAMCD) were rejected as
+    duplicates before this, so one value per patient and endpoint is all there is to
+    keep.
+
+    With `subject` (the one subject file, beside one time-to-event file), an endpoint
+    whose rows, in file order, name exactly the subject file's patients in theirs is
+    read by position (`aligned`): registry exports are written so (by endpoint, or by
+    patient with every endpoint), and matching ten million identifiers by hash costs
+    many times the scan. Each endpoint is checked over the very rows it is read from."""
+    src = alignable(load) if subject is not None else None
+    if src is None or subject is None or subject.table != "adsl" or src.study != subject.study:
+        src = subject = None
+    codes, whole = _codes(load.con, rows)
+    mismatched = (_mismatches(load.con, subject, load.accepted(subject), src,
+                              load.accepted(src), codes)
+                  if src is not None and subject is not None else (True,) * len(codes))
     load.sql("CREATE TABLE __tte_codes (k INTEGER, PARAMCD VARCHAR)")
     if codes:
         load.con.executemany("INSERT INTO __tte_codes VALUES (?, ?)",
                              [[k, c] for k, c in enumerate(codes)])
-    aval = "CAST(t.AVAL AS INTEGER)" if whole else "t.AVAL"
-    # the column names are built from the endpoints' positions, never from their codes
+    aligned = {} if src is None else {
+        k: f'SELECT {_aval(whole, "")} AS __t{k}, CAST("CNSR" = 0 AS INTEGER) AS __e{k} '
+           f"{_endpoint_rows(src, load.accepted(src))}"
+        for k in range(len(codes)) if not mismatched[k]}
+    hashed = tuple(k for k in range(len(codes)) if k not in aligned)
+    aval = _aval(whole, "t.")
     pivot = ", ".join(
         f"max({aval}) FILTER (WHERE c.k = {k}) AS __t{k}, "
         f"max(CAST(t.CNSR = 0 AS INTEGER)) FILTER (WHERE c.k = {k}) AS __e{k}"
-        for k in range(len(codes)))
+        for k in hashed)
+    study = "t.__study" if by_study else "0"
+    sql = (f"SELECT {study} AS __study, t.USUBJID, {pivot} FROM ({rows}) t "
+           f"JOIN __tte_codes c USING (PARAMCD) WHERE c.k IN ({', '.join(map(str, hashed))}) "
+           "GROUP BY ALL") if hashed else ""
+    order = sorted(aligned)
+    return Pivot(codes, sql, hashed, tuple((k, aligned[k]) for k in order),
+                 tuple(codes[k] for k in order))
+
+
+def alignable(load: Load) -> LoadFile | None:
+    """The time-to-event file whose endpoints may be read by position: the only one,
+    beside one subject file of the same study (and no wide file)."""
+    subject = [s for s in load.srcs if s.table in ("adsl", "wide")]
+    tte = [s for s in load.srcs if s.table in ("adtte", "wide")]
+    if (len(subject) != 1 or len(tte) != 1 or subject[0].table != "adsl"
+            or tte[0].table != "adtte" or tte[0].study != subject[0].study):
+        return None
+    return tte[0]
+
+
+def _aval(whole: bool, alias: str) -> str:
+    return f"CAST({alias}AVAL AS INTEGER)" if whole else f"{alias}AVAL"
+
+
+def _codes(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[tuple[str, ...], bool]:
+    """The endpoint codes of `rows`, and whether every time is a whole number of days."""
+    found = con.execute(
+        "SELECT list(DISTINCT PARAMCD ORDER BY PARAMCD) FILTER (WHERE PARAMCD IS NOT NULL), "
+        "coalesce(bool_and(AVAL = floor(AVAL) AND abs(AVAL) < 2147483647), true) "
+        f"FROM ({rows})").fetchone()
+    codes = tuple(str(c) for c in (found[0] or [])) if found else ()
+    return codes, bool(found[1]) if found else True
+
+
+def _endpoint_rows(src: LoadFile, accepted: str) -> str:
+    """FROM and WHERE of one endpoint's `accepted` rows of `src` (the code bound)."""
+    # the same rows either way; the raw column's filter skips, in a file sorted by
+    # endpoint, the row groups of the other endpoints
+    code = '"__raw_PARAMCD"' if "PARAMCD" in src.plain else '"PARAMCD"'
+    return f"FROM {src.typed} WHERE {accepted} AND {code} = ?"
+
+
+def _mismatches(con: duckdb.DuckDBPyConnection, subject: LoadFile, subject_rows: str,
+                src: LoadFile, src_rows: str, codes: tuple[str, ...]) -> tuple[bool, ...]:
+    """Per endpoint, whether its rows of `src` (those meeting `src_rows`), in file
+    order, fail to name exactly the subjects (meeting `subject_rows`) in theirs."""
+    subject_ids = f'SELECT "USUBJID" AS u FROM {subject.typed} WHERE {subject_rows}'
+    rows = _endpoint_rows(src, src_rows)
+    out = []
+    for code in codes:
+        # One endpoint at a time: the joined side is held whole (the subjects'
+        # identifiers), the endpoint's rows stream past it and the first mismatch
+        # ends the scan. A positional join pads the shorter side with NULLs: a
+        # missing or extra row is a mismatch like a different identifier.
+        found = con.execute(
+            f'SELECT 1 FROM (SELECT "USUBJID" AS u {rows}) x POSITIONAL JOIN ({subject_ids}) s '
+            "WHERE s.u IS NULL OR x.u IS NULL OR s.u <> x.u LIMIT 1", [code]).fetchone()
+        out.append(found is not None)
+    return tuple(out)
+
+
+def analysis_table(load: Load) -> None:
+    """`__tte_pivot_data`: one row per patient with the subject columns some file holds
+    and its endpoints (`Pivot`), from the subject table and the checked `adtte`. The
+    loader's usual path writes these columns into `__adsl_data` as it is created
+    (`final_table` with endpoints); this is the path of extracts whose subject
+    identifiers repeat, where the subject rows must be checked before they are joined.
+    """
+    pivot = endpoint_pivot(load, 'SELECT "USUBJID", "PARAMCD", "AVAL", "CNSR" FROM adtte',
+                           by_study=False)
     stored = load.stored_order("adsl")
     cols = ", ".join(f"s.{quote_ident(c)}" for c in stored)
-    if codes:
+    if pivot.codes:
         # a new table, not new columns UPDATEd into the subject table: at ten million
         # patients such an UPDATE runs for many minutes under the build's memory limit
-        endpoint_cols = ", ".join(f"p.__t{k}, p.__e{k}" for k in range(len(codes)))
         load.sql(
-            f"CREATE TABLE __tte_pivot_data AS SELECT {cols}, {endpoint_cols} "
-            f"FROM __adsl_data s LEFT JOIN (SELECT t.USUBJID, {pivot} FROM adtte t "
-            "JOIN __tte_codes c USING (PARAMCD) GROUP BY t.USUBJID) p "
-            "ON p.USUBJID = s.USUBJID")
+            f"CREATE TABLE __tte_pivot_data AS SELECT {cols}, {pivot.columns('p')} "
+            f'FROM __adsl_data s LEFT JOIN ({pivot.sql}) p ON p."USUBJID" = s."USUBJID"')
     else:
         load.sql(f"CREATE TABLE __tte_pivot_data AS SELECT {cols} FROM __adsl_data s")
+    analysis_views(load, "__tte_pivot_data")
+
+
+def analysis_views(load: Load, data: str) -> None:
+    """`__tte_pivot`: one row per patient with every subject column and, per endpoint k,
+    `__t<k>` and `__e<k>` (NULL when the patient has no record of it), over `data`. A
+    filter change then costs one columnar scan of the patients, with no join, and the
+    subject columns are written once per patient, not once per time-to-event row.
+
+    `tte_wide` is the long form over it: every time-to-event row with its patient's
+    subject columns (absent ones as typed NULLs, so every filter finds its column).
+    """
+    n = _slots(load)
+    stored = load.stored_order("adsl")
     # every subject column, absent ones as typed NULLs, so every filter finds its column
     subject = [
-        quote_ident(c.name) if c.name in stored
+        subject_column(load, c.name) if c.name in stored
         else f"CAST(NULL AS {c.sql_type}) AS {quote_ident(c.name)}"
         for c in ADSL.columns
-    ] + [quote_ident(c) for c in stored if c not in ADSL.names]
-    slots = [f"__t{k}, __e{k}" for k in range(len(codes))]
-    load.sql(f"CREATE VIEW __tte_pivot AS SELECT {', '.join(subject + slots)} "
-             "FROM __tte_pivot_data")
+    ] + [subject_column(load, c) for c in stored if c not in ADSL.names]
+    slots = [f"__t{k}, __e{k}" for k in range(n)]
+    load.sql(f"CREATE VIEW __tte_pivot AS SELECT {', '.join(subject + slots)} FROM {data}")
     taken = {"PARAMCD", "AVAL", "EVENT"}
     outer = [
         quote_ident(c.name) if c.name in stored
@@ -170,7 +364,7 @@ def analysis_table(load: Load) -> None:
         f"SELECT c.PARAMCD, CAST(__t{k} AS DOUBLE) AS AVAL, __e{k} AS EVENT, "
         f"{', '.join(outer)} FROM (SELECT PARAMCD FROM __tte_codes WHERE k = {k}) c "
         f"JOIN __tte_pivot ON __t{k} IS NOT NULL"
-        for k in range(len(codes))
+        for k in range(n)
     ] or [
         "SELECT CAST(NULL AS VARCHAR) AS PARAMCD, CAST(NULL AS DOUBLE) AS AVAL, "
         f"CAST(NULL AS INTEGER) AS EVENT, {', '.join(outer)} FROM __tte_pivot WHERE false"
@@ -178,10 +372,30 @@ def analysis_table(load: Load) -> None:
     load.sql(f"CREATE VIEW tte_wide AS {' UNION ALL '.join(branches)}")
 
 
+def slot_counts(load: Load) -> list[int]:
+    """Patients with a record of each endpoint k, in the analysis table."""
+    n = _slots(load)
+    if not n:
+        return []
+    row = load.sql(
+        f"SELECT {', '.join(f'count(__t{k})' for k in range(n))} FROM __tte_pivot").fetchone()
+    return [int(v) for v in row] if row else [0] * n
+
+
+def _slots(load: Load) -> int:
+    # positions, not codes: an empty endpoint's code may have been removed
+    return load.scalar("SELECT coalesce(max(k) + 1, 0) FROM __tte_codes")
+
+
 def analysed_rows(load: Load) -> int:
     """Time-to-event rows in the analysis table (each found its subject)."""
-    k = load.scalar("SELECT count(*) FROM __tte_codes")
-    if not k:
-        return 0
-    return load.scalar(
-        f"SELECT {' + '.join(f'count(__t{i})' for i in range(k))} FROM __tte_pivot_data")
+    return sum(slot_counts(load))
+
+
+def drop_empty_endpoints(load: Load) -> None:
+    """An endpoint whose every row was rejected (rows of unknown subjects, found after
+    its code was numbered) is not an endpoint of the data: its code is removed, and
+    its empty columns stay unread."""
+    empty = [k for k, n in enumerate(slot_counts(load)) if n == 0]
+    if empty:
+        load.sql(f"DELETE FROM __tte_codes WHERE k IN ({', '.join(map(str, empty))})")

@@ -51,6 +51,8 @@ def typed_view(load: Load, src: LoadFile) -> None:
             # compared without surrounding spaces everywhere (counted and reported);
             # only where some value has them: trimming costs every scan of the view
             typed = f"NULLIF(trim({typed}, {_ID_TRIM}), '')"
+        elif not recodes and src_type == "VARCHAR" and col.sql_type == "VARCHAR":
+            src.plain.add(col.name)
         exprs.append(f"{typed} AS {q}")
         exprs.append(f"{text_expr(ident, src_type)} AS {internal('__raw_', col.name)}")
         if col.type not in ("str", "flag"):

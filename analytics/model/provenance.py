@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -24,15 +25,48 @@ def software_versions() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+# Fingerprints this process has computed, keyed by what the file system says of each
+# file: (path, device, inode, size, mtime_ns, ctime_ns).
+_FINGERPRINTS: dict[tuple[tuple[str, int, int, int, int, int], ...], str] = {}
+# files changed this recently are hashed again on the next call (see fingerprint_files)
+_SETTLED_NS = 2_000_000_000
+
+
 def fingerprint_files(paths: Iterable[Path]) -> str:
-    """SHA-256 over file names and contents, independent of listing order."""
+    """SHA-256 over file names and contents, independent of listing order.
+
+    The contents are streamed: a registry's files are hundreds of MB, which read whole
+    would all be held in memory at once. The result is remembered for this process by
+    the files' stat, so the dashboard's reruns and the lookup before a build do not
+    read them again. A normal edit changes the size or the modification time, and
+    always the change time (ctime), which no program can set back (`touch -d`, `cp -p`
+    and `rsync -t` restore mtime and move ctime forward); a file replaced by another
+    is another inode. Only a second write in the same tick of the file system's clock
+    as the one hashed could keep all of them: as git does with "racily clean" files,
+    a fingerprint is not remembered while any file changed under `_SETTLED_NS` ago.
+    The memo is this process's own: no database is ever named by a digest that
+    another process (or an earlier state of the files) remembered."""
+    files = sorted(Path(p) for p in paths)
+    stats = [f.stat() for f in files]
+    key = tuple((str(f.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                 st.st_ctime_ns) for f, st in zip(files, stats, strict=True))
+    known = _FINGERPRINTS.get(key)
+    if known is not None:
+        return known
     h = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
+    for path in files:
         h.update(path.name.encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        with path.open("rb") as f:
+            # hashlib.file_digest's loop, into the one running hash
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
         h.update(b"\0")
-    return h.hexdigest()
+    digest = h.hexdigest()
+    newest = max((max(st.st_mtime_ns, st.st_ctime_ns) for st in stats), default=0)
+    if time.time_ns() - newest > _SETTLED_NS:
+        _FINGERPRINTS[key] = digest
+    return digest
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ Builder = Callable[[Path, Path, Path | None], object]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 
 def cache_dir() -> Path:
