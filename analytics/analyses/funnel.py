@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 FloatArray = NDArray[np.float64]
 Method = Literal["exact", "normal"]
@@ -53,6 +53,10 @@ def _tails(level: float) -> tuple[float, float]:
 def _exact_limit(n: FloatArray, p0: float, q: float) -> FloatArray:
     """Spiegelhalter's interpolated binomial quantile at tail probability q, as a
     proportion of n."""
+    # imported on first use: scipy.stats takes a third of a second to import, which
+    # every command line run would pay, and only the site comparison needs it here
+    from scipy import stats
+
     r = stats.binom.ppf(q, n, p0)
     at = stats.binom.cdf(r, n, p0)
     below = stats.binom.cdf(r - 1, n, p0)
@@ -80,7 +84,7 @@ def funnel_limits(
     elif method == "exact":
         lower, upper = _exact_limit(safe, p0, lo_q), _exact_limit(safe, p0, hi_q)
     elif method == "normal":
-        half = stats.norm.ppf(hi_q) * np.sqrt(p0 * (1 - p0) / safe)
+        half = special.ndtri(hi_q) * np.sqrt(p0 * (1 - p0) / safe)
         lower, upper = p0 - half, p0 + half
     else:
         raise ValueError(f"unknown limit method {method!r}; choose 'exact' or 'normal'")
@@ -105,6 +109,8 @@ def clopper_pearson(
     k = np.asarray(x, dtype=np.float64)
     m = np.asarray(n, dtype=np.float64)
     lo_q, hi_q = _tails(level)
+    from scipy import stats  # on first use, as in `_exact_limit`
+
     with np.errstate(invalid="ignore"):
         lower = np.where(k > 0, stats.beta.ppf(lo_q, k, m - k + 1), 0.0)
         upper = np.where(k < m, stats.beta.ppf(hi_q, k + 1, m - k), 1.0)

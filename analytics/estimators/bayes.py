@@ -29,7 +29,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special
 
 from analytics.estimators.imputation import (
     EXACT_DRAW_LIMIT,
@@ -264,7 +264,7 @@ class BayesianEndpoint:
                 f"{draws} draws of the hazards are too few to bound the Monte Carlo error "
                 f"(at least {MIN_DRAWS_FOR_VERDICT} are needed)"
             )
-        z = float(stats.t.ppf(0.5 + FLIP_LEVEL / 2, draws - 1))
+        z = float(special.stdtrit(draws - 1, 0.5 + FLIP_LEVEL / 2))
         margin = z * mc_error + approximation
         if abs(prob - self.threshold) <= margin:
             approx = (

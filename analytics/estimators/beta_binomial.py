@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 FloatArray = NDArray[np.float64]
 
@@ -32,6 +32,10 @@ def critical_count(n: int, goal: float, threshold: float, prior: tuple[float, fl
 
 def binomial_tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p), exactly."""
+    # imported on first use: scipy.stats takes a third of a second to import, which
+    # every command line run would pay, and only the design simulator comes here
+    from scipy import stats
+
     return float(stats.binom.sf(k - 1, n, p))
 
 

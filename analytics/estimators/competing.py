@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from analytics.estimators.counting import check_weights
 from analytics.estimators.incidence import CompetingRisksResult, IncidenceCurve, IncidenceLandmark
@@ -56,7 +56,7 @@ def _readonly(a: ArrayLike) -> FloatArray:
 
 def log_band(p: FloatArray, se: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]:
     """R's ``log`` CI for a probability with SE on the probability scale."""
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = float(special.ndtri(1 - alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         q = np.where(p > 0, p, np.nan)
         lower = q * np.exp(-z * se / q)

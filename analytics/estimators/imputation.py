@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal, stats
+from scipy import special
 
 from analytics.model.schema import DAYS_PER_MONTH
 
@@ -77,6 +77,11 @@ def _binomial(n: int, p: float) -> tuple[int, NDArray[np.float64]]:
     lo = max(0, int(np.floor(mean - _TAIL_SD * sd - 10)))
     hi = min(n, int(np.ceil(mean + _TAIL_SD * sd + 10)))
     k = np.arange(lo, hi + 1)
+    # imported on first use: scipy.stats (and scipy.signal, which imports it) take a
+    # third of a second to import, which every command line run would pay, and only
+    # extracts with outcomes missing before the landmark come here
+    from scipy import stats
+
     return lo, np.asarray(stats.binom.pmf(k, n, p), dtype=np.float64)
 
 
@@ -93,6 +98,8 @@ def poisson_binomial(
         if pmf.size * part.size <= 1_000_000:
             pmf = np.convolve(pmf, part)
         else:
+            from scipy import signal  # on first use, as scipy.stats in `_binomial`
+
             pmf = np.clip(signal.fftconvolve(pmf, part), 0.0, None)
         offset, pmf = _trim(offset, pmf)
     return KDistribution(offset, pmf / pmf.sum())
@@ -191,8 +198,8 @@ def _normal_rows(
     lo = max(0, int(np.floor((mean - 12 * sd).min())))
     hi = min(m, int(np.ceil((mean + 12 * sd).max())))
     k = np.arange(lo, hi + 1)
-    upper = stats.norm.cdf((k[None, :] + 0.5 - mean[:, None]) / sd[:, None])
-    lower = stats.norm.cdf((k[None, :] - 0.5 - mean[:, None]) / sd[:, None])
+    upper = special.ndtr((k[None, :] + 0.5 - mean[:, None]) / sd[:, None])
+    lower = special.ndtr((k[None, :] - 0.5 - mean[:, None]) / sd[:, None])
     pmf = np.asarray(upper - lower, dtype=np.float64)
     return lo, pmf / pmf.sum(axis=1, keepdims=True), min(bound, 1.0)
 

@@ -38,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from analytics.estimators.counting import count_by_time
 from analytics.estimators.curve_summaries import (
@@ -75,7 +75,7 @@ def _empty() -> FloatArray:
 @lru_cache(maxsize=16)
 def _z(alpha: float) -> float:
     """The two-sided normal quantile (a scipy call costs more than a small curve's band)."""
-    return float(stats.norm.ppf(1 - alpha / 2))
+    return float(special.ndtri(1 - alpha / 2))
 
 
 def confidence_band(

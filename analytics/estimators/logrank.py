@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, stats
+from scipy import linalg, special
 
 from analytics.estimators.grouping import group_rows
 from analytics.model.provenance import Provenance
@@ -131,7 +131,7 @@ class LogRankTest:
             except (linalg.LinAlgError, linalg.LinAlgWarning):
                 sol = linalg.pinv(vv) @ oe
             chisq = float(oe @ sol)
-            p = float(stats.chi2.sf(chisq, df))
+            p = float(special.chdtrc(df, chisq))
         self.levels_ = data.levels
         self.strata_ = tuple(b.stratum for b in data.blocks) if strata is not None else ()
         self.n_ = data.n_by_level

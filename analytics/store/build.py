@@ -19,6 +19,7 @@ from analytics.extract.issues import DataError
 from analytics.extract.loader import load_extract
 from analytics.model.provenance import fingerprint_files
 from analytics.store.cache import cache_folder, evict_after_build, mark_used
+from analytics.store.queries import endpoint_names
 
 # makes the database of (src, dest, mapping) at dest
 Builder = Callable[[Path, Path, Path | None], object]
@@ -26,7 +27,7 @@ Builder = Callable[[Path, Path, Path | None], object]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 MANIFEST = "dataset.json"
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 
 def cache_dir() -> Path:
@@ -113,6 +114,9 @@ def build_database(src: Path, dest: Path, mapping: Path | None = None) -> Path:
                 "manifest": json.dumps(manifest, sort_keys=True),
                 "unusable": result.unusable,
                 "labels": json.dumps(result.labels, sort_keys=True),
+                # read once here: finding them means scanning every time-to-event row,
+                # which every opening of a registry's store would otherwise pay
+                "endpoint_names": json.dumps(endpoint_names(con), sort_keys=True),
             }
             con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
         os.replace(tmp_name, dest)

@@ -274,11 +274,8 @@ class Store:
         return dict(self._labels)
 
     def _endpoint_labels(self) -> dict[str, str]:
-        df = queries.endpoint_names(self.cursor())
-        return {
-            str(c): str(p) if p is not None else str(c)
-            for c, p in zip(df["PARAMCD"], df["PARAM"], strict=True)
-        }
+        names: dict[str, str] = json.loads(self.meta.get("endpoint_names", "{}"))
+        return names
 
     def group_sizes(self, filters: FilterState | None, by: str) -> dict[str, int]:
         if by not in self.column_types["adsl"]:

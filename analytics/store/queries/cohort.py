@@ -66,9 +66,10 @@ def rejected_rows_of(cur: duckdb.DuckDBPyConnection, source: int) -> pd.DataFram
     return cur.execute(f'SELECT * FROM "__rejected_rows_{int(source)}"').df()
 
 
-def endpoint_names(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """PARAMCD and one PARAM text per endpoint."""
-    return cur.execute("SELECT PARAMCD, min(PARAM) AS PARAM FROM adtte GROUP BY PARAMCD").df()
+def endpoint_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each endpoint's PARAMCD and one PARAM text (the PARAMCD where none is given)."""
+    rows = cur.execute("SELECT PARAMCD, min(PARAM) FROM adtte GROUP BY PARAMCD").fetchall()
+    return {str(c): str(p) if p is not None else str(c) for c, p in rows if c is not None}
 
 
 def count_subjects(cur: duckdb.DuckDBPyConnection, subject: Subject) -> int:
