@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -103,12 +104,18 @@ def _command(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def _child(kind: str, n: int, src: Path, repeats: int, env: dict[str, str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--n", str(n), "--src", str(src),
-         "--repeats", str(repeats)],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+def _child(
+    kind: str, n: int, src: Path, repeats: int, env: dict[str, str], timeout: float | None = None
+) -> dict:
+    """One measuring process; with `timeout`, an empty dict when it does not finish."""
+    try:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--n", str(n), "--src", str(src),
+             "--repeats", str(repeats)],
+            capture_output=True, text=True, env=env, check=False, timeout=timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {}
     if done.returncode != 0:
         raise SystemExit(f"{kind} child for n={n} failed:\n{done.stderr[-4000:]}")
     result: dict = json.loads(done.stdout.strip().splitlines()[-1])
@@ -255,25 +262,29 @@ def plain_command(src: Path) -> None:
     _plain_bayes(adsl, adtte, mask)
 
 
-def plain(src: Path, repeats: int) -> dict[str, float]:
+PLAIN_STEPS = {
+    "survival_ms": _plain_survival,
+    "compared_ms": _plain_compared,
+    "forest_ms": _plain_forest,
+    "bayes_ms": _plain_bayes,
+}
+
+
+def plain(src: Path, repeats: int, key: str) -> dict[str, float]:
+    """One measure the plain way, on frames read once (each measure in a process of its
+    own, so that one that does not finish in time costs only itself)."""
     adsl, adtte = _plain_frames(src)
-
-    def timed(step: Callable[..., None]) -> float:
-        return _median_of(lambda i: step(adsl, adtte, FILTERS[i % len(FILTERS)][1](adsl)), repeats)
-
-    out = {
-        "survival_ms": timed(_plain_survival) * 1e3,
-        "compared_ms": timed(_plain_compared) * 1e3,
-        "forest_ms": timed(_plain_forest) * 1e3,
-        "bayes_ms": timed(_plain_bayes) * 1e3,
-    }
-    return {**out, "peak_mb": peak_mb()}
+    step = PLAIN_STEPS[key]
+    ms = _median_of(lambda i: step(adsl, adtte, FILTERS[i % len(FILTERS)][1](adsl)), repeats) * 1e3
+    return {key: ms, "peak_mb": peak_mb()}
 
 
 # --- the table --------------------------------------------------------------------------
 
 
-def measure(n: int, workdir: Path, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+def measure(
+    n: int, workdir: Path, repeats: int, timeout: float
+) -> tuple[dict[str, float], dict[str, float]]:
     src = workdir / f"registry-{n}"
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if not (src / "adtte.parquet").exists():
@@ -297,11 +308,17 @@ def measure(n: int, workdir: Path, repeats: int) -> tuple[dict[str, float], dict
     plain_repeats = 1 if n >= 10**7 else repeats
     mine.update(_child("ours", n, src, repeats, env))
     rerun = _child("page", n, src, max(3, repeats // 3), env)
-    plain_rerun = _child("plain-page", n, src, 1 if plain_repeats == 1 else 3, env)
-    theirs.update(_child("plain", n, src, plain_repeats, env))
-    mine["rerun_ms"], theirs["rerun_ms"] = rerun["rerun_ms"], plain_rerun["rerun_ms"]
+    mine["rerun_ms"] = rerun["rerun_ms"]
     mine["peak_mb"] = max(mine["peak_mb"], rerun["peak_mb"], cold_mb, warm_mb)
-    theirs["peak_mb"] = max(theirs["peak_mb"], plain_rerun["peak_mb"], plain_mb)
+    peaks = [plain_mb]
+    plain_rerun = _child("plain-page", n, src, 1 if plain_repeats == 1 else 3, env, timeout)
+    theirs["rerun_ms"] = plain_rerun.get("rerun_ms", math.nan)
+    peaks.append(plain_rerun.get("peak_mb", math.nan))
+    for key in PLAIN_STEPS:
+        one = _child(f"plain:{key}", n, src, plain_repeats, env, timeout)
+        theirs[key] = one.get(key, math.nan)
+        peaks.append(one.get("peak_mb", math.nan))
+    theirs["peak_mb"] = max(peaks)  # NaN where a measure did not finish
     shutil.rmtree(cache, ignore_errors=True)
     return mine, theirs
 
@@ -323,6 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", nargs="*", default=["1e4", "1e5", "1e6", "1e7"])
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--quick", action="store_true", help="1e4 patients, three runs")
+    ap.add_argument(
+        "--plain-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds a plain measure may take (each in its own process) before it is "
+        "reported as not finished",
+    )
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -334,11 +358,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         steps = {
             "ours": ours,
-            "plain": plain,
             "page": lambda _src, r: page_rerun(r),
             "plain-page": lambda _src, r: page_rerun(r, plain=True),
         }
-        print(json.dumps(steps[args.child](args.src, args.repeats)))
+        kind, _, key = args.child.partition(":")
+        result = (
+            plain(args.src, args.repeats, key)
+            if kind == "plain"
+            else steps[kind](args.src, args.repeats)
+        )
+        print(json.dumps(result))
         return 0
     if args.quick:
         args.sizes, args.repeats = ["1e4"], 3
@@ -348,12 +377,16 @@ def main(argv: list[str] | None = None) -> int:
         "|---:|---|---:|---:|---:|"
     )
     for n in (int(float(s)) for s in args.sizes):
-        mine, theirs = measure(n, workdir, args.repeats)
+        mine, theirs = measure(n, workdir, args.repeats, args.plain_timeout)
         for key, label, unit in MEASURES:
-            ratio = theirs[key] / mine[key] if mine[key] else float("nan")
+            if math.isnan(theirs[key]):
+                plain_text, ratio = f"not finished in {args.plain_timeout:.0f} s", "–"
+            else:
+                plain_text = f"{_value(theirs[key], unit)} {unit}"
+                ratio = f"{theirs[key] / mine[key]:.1f}x"
             print(
                 f"| {_fmt_n(n)} | {label} | {_value(mine[key], unit)} {unit} | "
-                f"{_value(theirs[key], unit)} {unit} | {ratio:.1f}x |",
+                f"{plain_text} | {ratio} |",
                 flush=True,
             )
     if args.workdir is None:
