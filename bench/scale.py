@@ -318,7 +318,8 @@ def measure(
         one = _child(f"plain:{key}", n, src, plain_repeats, env, timeout)
         theirs[key] = one.get(key, math.nan)
         peaks.append(one.get("peak_mb", math.nan))
-    theirs["peak_mb"] = max(peaks)  # NaN where a measure did not finish
+    # the largest peak of the measures that finished
+    theirs["peak_mb"] = max(p for p in peaks if not math.isnan(p))
     shutil.rmtree(cache, ignore_errors=True)
     return mine, theirs
 
