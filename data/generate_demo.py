@@ -26,6 +26,28 @@ from analytics.estimators.bayes import BayesianEndpoint
 from analytics.estimators.km import KaplanMeier
 from analytics.model.schema import ADAE, ADSL, ADTTE, ENDPOINTS, VISIT_SCHEDULE, VISITS
 
+# Adverse events not tied to an outcome (term, serious, device- or procedure-related), and
+# causes of death other than COVID-19: the registry generator draws from the same lists
+BACKGROUND_EVENTS: tuple[tuple[str, str, str], ...] = (
+    ("WOUND INFECTION", "N", "N"),
+    ("ACCESS SITE HAEMATOMA", "N", "Y"),
+    ("PNEUMONIA", "Y", "N"),
+    ("HEART FAILURE", "Y", "N"),
+    ("ACUTE KIDNEY INJURY", "Y", "N"),
+    ("ANAEMIA", "N", "N"),
+    ("FOOT OEDEMA", "N", "Y"),
+    ("OSTEOMYELITIS", "Y", "N"),
+    ("GANGRENE", "Y", "N"),
+)
+OTHER_DEATH_CAUSES = (
+    "CARDIOVASCULAR",
+    "SEPSIS",
+    "RESPIRATORY FAILURE",
+    "RENAL FAILURE",
+    "MALIGNANCY",
+    "UNKNOWN",
+)
+
 STUDYID = "SYNTH-DVA-01"
 BASE_SEED = 20191201
 LANDMARK = 183
@@ -368,16 +390,7 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame, tg: dict) -> Outco
     death_dates = procdt[died] + death[died].astype("timedelta64[D]")
     covid_ok = died[death_dates >= np.datetime64("2020-04-01")]
     covid_dead = choose(rng, covid_ok, o6["covid19_deaths"])
-    other_causes = np.array(
-        [
-            "CARDIOVASCULAR",
-            "SEPSIS",
-            "RESPIRATORY FAILURE",
-            "RENAL FAILURE",
-            "MALIGNANCY",
-            "UNKNOWN",
-        ]
-    )
+    other_causes = np.array(OTHER_DEATH_CAUSES)
     cause[died] = rng.choice(other_causes, died.size)
     cause[covid_dead] = "COVID-19"
 
@@ -923,17 +936,7 @@ def make_ae(
         add(i, "COVID-19", rng.integers(lo, int(out.last[i])), "N", "N")
 
     # background events so that every non-quiet patient has at least one
-    terms = [
-        ("WOUND INFECTION", "N", "N"),
-        ("ACCESS SITE HAEMATOMA", "N", "Y"),
-        ("PNEUMONIA", "Y", "N"),
-        ("HEART FAILURE", "Y", "N"),
-        ("ACUTE KIDNEY INJURY", "Y", "N"),
-        ("ANAEMIA", "N", "N"),
-        ("FOOT OEDEMA", "N", "Y"),
-        ("OSTEOMYELITIS", "Y", "N"),
-        ("GANGRENE", "Y", "N"),
-    ]
+    terms = list(BACKGROUND_EVENTS)
     have6 = {r["i"] for r in rows if r["ASTDY"] <= LANDMARK}
     for i in active:
         hi = int(np.fmin(out.last[i], np.nan_to_num(out.amp[i], nan=np.inf)))

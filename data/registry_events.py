@@ -9,24 +9,14 @@ import numpy as np
 import pyarrow as pa
 
 from analytics.model.schema import ADAE, DAYS_PER_MONTH, VISIT_SCHEDULE, VISITS
+from data.generate_demo import BACKGROUND_EVENTS
 from data.registry_arrow import codes, flag, number, per_row, whole
 from data.registry_patients import CAUSES, NEVER, Patients
 
 WOUND = ("HEALED", "HEALING", "NOT HEALING")
 QOL_VISITS = ("BASELINE", "MONTH 3", "MONTH 6", "MONTH 12")
 # term, serious, device- or procedure-related; the first ones are made from outcomes
-BACKGROUND = (
-    ("WOUND INFECTION", "N", "N"),
-    ("ACCESS SITE HAEMATOMA", "N", "Y"),
-    ("PNEUMONIA", "Y", "N"),
-    ("HEART FAILURE", "Y", "N"),
-    ("ACUTE KIDNEY INJURY", "Y", "N"),
-    ("ANAEMIA", "N", "N"),
-    ("FOOT OEDEMA", "N", "Y"),
-    ("OSTEOMYELITIS", "Y", "N"),
-    ("GANGRENE", "Y", "N"),
-    ("TOE AMPUTATION", "N", "N"),
-)
+BACKGROUND = (*BACKGROUND_EVENTS, ("TOE AMPUTATION", "N", "N"))
 FIXED = (
     ("MAJOR AMPUTATION", "Y", "N"),
     ("CIRCUIT OCCLUSION", "Y", "Y"),

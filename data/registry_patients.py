@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data.generate_demo import OTHER_DEATH_CAUSES
+
 RACES = ("WHITE", "BLACK OR AFRICAN AMERICAN", "ASIAN", "UNKNOWN")
 SMOKING = ("CURRENT", "FORMER", "NEVER")
 # Disposition codes of the data model, in the order of `Patients.dispo`.
@@ -134,14 +136,7 @@ class Patients:
         return int(self.number.size)
 
 
-CAUSES = (
-    "CARDIOVASCULAR",
-    "SEPSIS",
-    "RESPIRATORY FAILURE",
-    "RENAL FAILURE",
-    "MALIGNANCY",
-    "UNKNOWN",
-)
+CAUSES = OTHER_DEATH_CAUSES  # the demo's causes of death
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
