@@ -102,6 +102,13 @@ class Store:
         self.column_types: dict[str, dict[str, str]] = {
             table: queries.table_columns(self._database(), table) for table in TABLES
         }
+        times = [
+            t
+            for c, t in queries.table_columns(self._database(), "__tte_pivot").items()
+            if c.startswith("__t")
+        ]
+        # times stored as integers (whole days): counts can group on one integer key
+        self._whole_days = bool(times) and all(t in ("INTEGER", "BIGINT") for t in times)
 
     @classmethod
     def open(
@@ -304,7 +311,9 @@ class Store:
         subject = self.subject_where(filters or FilterState())
         slot = self._endpoint_slot
         slots = [(c, slot[c]) for c in dict.fromkeys(paramcds) if c in slot]
-        return queries.tte_counts(self.cursor(), subject, slots, by, self.column_types["adsl"])
+        return queries.tte_counts(
+            self.cursor(), subject, slots, by, self.column_types["adsl"], self._whole_days
+        )
 
     def levels(self, column: str) -> list[object]:
         """Distinct non-missing values of a subject column, sorted."""
