@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sizes import size_label  # noqa: E402
+
 PAGES = (
     "pages/overview.py",
     "pages/afs.py",
@@ -129,10 +131,6 @@ def _ms(x: object) -> str:
     return "–" if x is None else f"{float(x):.0f}"  # type: ignore[arg-type]
 
 
-def _fmt_n(n: int) -> str:
-    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -156,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         src = workdir / f"registry-{size}"
         if not (src / "adtte.parquet").exists():
             make_registry(size, src)
-        rows += run_dataset(f"registry {_fmt_n(size)}", src, args, cache)
+        rows += run_dataset(f"registry {size_label(size)}", src, args, cache)
 
     print(
         f"## Server-side rerun after a filter change (AppTest; dialysis Y/N alternating, "

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import peak_mb  # noqa: E402
+from bench.sizes import size_label  # noqa: E402
 
 FILTER = "DIALFL=N"
 LANDMARK = 183.0
@@ -206,10 +207,6 @@ def one_round(src: Path, workdir: Path) -> dict[str, dict[str, float]]:
     return {"cold": cold, "warm": warm, "plain": plain, "scan": scan}
 
 
-def _fmt_n(n: int) -> str:
-    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -256,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         peak = {k: max(r[k]["peak_mb"] for r in rounds) for k in KINDS}
         cells = " | ".join(f"{sec[k]:.1f} | {peak[k]:.0f}" for k in KINDS)
         print(
-            f"| {_fmt_n(n)} | {cells} | {sec['cold'] / sec['plain']:.2f} | "
+            f"| {size_label(n)} | {cells} | {sec['cold'] / sec['plain']:.2f} | "
             f"{sec['cold'] / sec['scan']:.1f} |",
             flush=True,
         )

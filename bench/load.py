@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import peak_mb  # noqa: E402
+from bench.sizes import size_label  # noqa: E402
 
 TARGET_S = {"csv": 30.0, "parquet": 5.0}
 TARGET_MB = 1024.0
@@ -85,10 +86,6 @@ def one_load(src: Path, workdir: Path) -> dict[str, float]:
     return result
 
 
-def _fmt_n(n: int) -> str:
-    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dva-bench-load-"))
     workdir.mkdir(parents=True, exist_ok=True)
     extracts = make_extracts(n, workdir)
-    print(f"## Loading a registry extract of {_fmt_n(n)} patients ({3 * n:,} time-to-event "
+    print(f"## Loading a registry extract of {size_label(n)} patients ({3 * n:,} time-to-event "
           f"rows), cold build, median of {args.repeats}\n")
     # CPU seconds (all threads) say how much work a load is when other processes share
     # the machine and stretch the wall-clock time

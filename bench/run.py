@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import peak_mb  # noqa: E402
+from bench.sizes import size_label  # noqa: E402
 
 FILTERS = (
     ("DIALFL=N",),
@@ -223,10 +224,6 @@ def _child_page(n: int, repeats: int, workdir: Path) -> None:
     )
 
 
-def _fmt_n(n: int) -> str:
-    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -248,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     km = km_versus_lifelines(int(float(args.km_n)), args.repeats)
     print(
-        f"## Kaplan-Meier with CI and numbers at risk, {_fmt_n(km['n'])} patients "
+        f"## Kaplan-Meier with CI and numbers at risk, {size_label(km['n'])} patients "
         f"(median of {args.repeats} runs)\n"
     )
     print(
@@ -282,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         r = page_numbers(n, args.repeats, workdir)
         print(
-            f"| {_fmt_n(n)} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['peak_mb']:.0f} | "
+            f"| {size_label(n)} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['peak_mb']:.0f} | "
             f"{r['build_s']:.1f} |"
         )
     return 0

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import peak_mb  # noqa: E402
+from bench.sizes import size_label  # noqa: E402
 
 ENDPOINTS = ("AFS", "LS", "OS")
 BY = "DIABFL"
@@ -324,10 +325,6 @@ def measure(
     return mine, theirs
 
 
-def _fmt_n(n: int) -> str:
-    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
-
-
 def _value(x: float, unit: str) -> str:
     if unit == "s":
         return f"{x:.2f}"
@@ -386,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                 plain_text = f"{_value(theirs[key], unit)} {unit}"
                 ratio = f"{theirs[key] / mine[key]:.1f}x"
             print(
-                f"| {_fmt_n(n)} | {label} | {_value(mine[key], unit)} {unit} | "
+                f"| {size_label(n)} | {label} | {_value(mine[key], unit)} {unit} | "
                 f"{plain_text} | {ratio} |",
                 flush=True,
             )
