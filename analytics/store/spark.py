@@ -113,16 +113,15 @@ class SparkCursor:
         self._frame = self._session.sql(to_spark(sql, self._views), args=list(params))
         return self
 
-    def _arrow(self) -> pa.Table:
+    def _result(self) -> Any:
         if self._frame is None:
             raise EngineError("no query has been run on this cursor")
-        table: pa.Table = self._frame.toArrow()
-        return table
+        return self._frame
 
     def df(self) -> pd.DataFrame:
         # dates as DuckDB's `df()` gives them (datetime64 in microseconds; pyarrow's own
         # choice would be milliseconds), so the analyses see one type on either engine
-        table = self._arrow()
+        table: pa.Table = self._result().toArrow()
         fields = [
             pa.field(f.name, pa.timestamp("us")) if pa.types.is_date(f.type) else f
             for f in table.schema
@@ -140,10 +139,10 @@ class SparkCursor:
         return frame
 
     def fetchall(self) -> list[tuple[object, ...]]:
-        return [tuple(row) for row in self._frame.collect()]
+        return [tuple(row) for row in self._result().collect()]
 
     def fetchone(self) -> tuple[object, ...] | None:
-        rows = self._frame.take(1)
+        rows = self._result().take(1)
         return tuple(rows[0]) if rows else None
 
 

@@ -101,14 +101,21 @@ def tte_counts(
 ) -> pd.DataFrame:
     """Distinct (PARAMCD, AVAL, EVENT[, GRP]) rows with patient counts N, for the
     endpoints at `slots` (code, position in the analysis table) of the patients in view.
-    `whole_days`: the analysis table stores times as integers."""
+
+    `whole_days` (the analysis table stores times as integers): without groups, each
+    (time, event) is grouped as one integer, 2 * time + event, which hashes in about two
+    thirds of the time of the pair (a filter change on a registry is mostly this
+    grouping). EVENT is never missing where a time is (CNSR is required), so the key
+    always exists."""
     where, params = subject
-    if whole_days and by is None and slots:
-        return _whole_day_counts(cur, where, params, slots)
+    keyed = whole_days and by is None and bool(slots)
     group = "" if by is None else f", CAST({checked(by, columns)} AS VARCHAR) AS GRP"
     # column names from the endpoints' positions; the codes themselves are bound
+    values = (
+        "CAST(__t{k} AS BIGINT) * 2 + __e{k} AS __TE" if keyed else "__t{k} AS __T, __e{k} AS EVENT"
+    )
     parts = [
-        f"SELECT ? AS PARAMCD, __t{int(k)} AS __T, __e{int(k)} AS EVENT{group}, count(*) AS N "
+        f"SELECT ? AS PARAMCD, {values.format(k=int(k))}{group}, count(*) AS N "
         f"FROM __tte_pivot WHERE __t{int(k)} IS NOT NULL AND {where} GROUP BY ALL"
         for _, k in slots
     ]
@@ -118,40 +125,24 @@ def tte_counts(
             f"CAST(NULL AS INTEGER) AS EVENT{group}, CAST(0 AS BIGINT) AS N "
             "FROM adsl WHERE false"
         ]
-    extra = ", GRP" if by is not None else ""
-    sql = (
-        f"SELECT PARAMCD, CAST(__T AS DOUBLE) AS AVAL, EVENT{extra}, N FROM "
-        f"({' UNION ALL '.join(parts)}) ORDER BY ALL"
-    )
+    union = " UNION ALL ".join(parts)
     bound: list[object] = []
     for code, _ in slots:
         bound += [code, *params]
+    if keyed:
+        rows = cur.execute(
+            f"SELECT PARAMCD, __TE, N FROM ({union}) ORDER BY PARAMCD, __TE", bound
+        ).df()
+        return _split_keys(rows)
+    extra = ", GRP" if by is not None else ""
+    sql = (
+        f"SELECT PARAMCD, CAST(__T AS DOUBLE) AS AVAL, EVENT{extra}, N FROM ({union}) ORDER BY ALL"
+    )
     return cur.execute(sql, bound).df()
 
 
-def _whole_day_counts(
-    cur: duckdb.DuckDBPyConnection,
-    where: str,
-    params: Sequence[object],
-    slots: Sequence[tuple[str, int]],
-) -> pd.DataFrame:
-    """`tte_counts` without groups, when times are whole days: each (time, event) is
-    grouped as one integer, 2 * time + event, which hashes in about two thirds of the
-    time of the pair (a filter change on a registry is mostly this grouping). EVENT is
-    never missing where a time is (CNSR is required), so the key always exists."""
-    parts = [
-        f"SELECT ? AS PARAMCD, CAST(__t{int(k)} AS BIGINT) * 2 + __e{int(k)} AS __TE, "
-        f"count(*) AS N FROM __tte_pivot WHERE __t{int(k)} IS NOT NULL AND {where} "
-        "GROUP BY ALL"
-        for _, k in slots
-    ]
-    bound: list[object] = []
-    for code, _ in slots:
-        bound += [code, *params]
-    rows = cur.execute(
-        f"SELECT PARAMCD, __TE, N FROM ({' UNION ALL '.join(parts)}) ORDER BY PARAMCD, __TE",
-        bound,
-    ).df()
+def _split_keys(rows: pd.DataFrame) -> pd.DataFrame:
+    """(PARAMCD, __TE, N) back to (PARAMCD, AVAL, EVENT, N), typed as the pair gives them."""
     key = rows["__TE"].to_numpy(dtype=np.int64)
     event = np.mod(key, 2)  # floor division's remainder: 0 or 1 for negative times too
     return pd.DataFrame(
