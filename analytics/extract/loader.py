@@ -19,7 +19,7 @@ in an optional column is kept as missing with a warning.
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,17 +49,16 @@ from analytics.extract.loading import (
     Load,
     LoadFile,
 )
+from analytics.extract.pivot import Pivot, alignable, endpoint_pivot, misaligned, tte_rows
 from analytics.extract.report import file_reports, keep_rejected_rows, list_issues, usability
 from analytics.extract.stage import plan_all, stage_all
 from analytics.extract.tables import (
-    alignable,
     analysis_table,
     analysis_views,
     drop_empty_endpoints,
-    endpoint_pivot,
+    drop_subject_table,
     final_table,
     release_copies,
-    tte_rows,
     wide_views,
 )
 from analytics.extract.typed import typed_view
@@ -106,16 +105,15 @@ def run(load: Load) -> LoadResult:
         with load.reading(src):
             typed_view(load, src)
     # the views are committed so that a second connection can probe the keys (of the
-    # subjects, then of the dependent files) while this one runs the row rules
+    # dependent files, then of the subjects) while this one runs the row rules
     load.sql("COMMIT")
     load.sql("BEGIN TRANSACTION")
-    subject_srcs = [s for s in load.srcs if s.table in SUBJECT_TABLES]
     # a time-to-event file that may line up with the subjects is probed only if it
     # does not (checks_and_tables): counting the distinct keys of tens of millions of
     # rows costs seconds and hundreds of MB beside the build
     aligned = alignable(load)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        load.subject_probe = pool.submit(subject_probe, load, subject_srcs)
+        load.background = pool
         load.probes = {src.id: pool.submit(key_probe, load, src)
                        for src in load.srcs if src.table in DUPLICATE_KEYS and src is not aligned}
         return checks_and_tables(load)
@@ -128,28 +126,34 @@ def tte_duplicates(load: Load) -> None:
                 duplicates(load, src)
 
 
-def checks_and_tables(load: Load) -> LoadResult:
-    for src in load.srcs:
-        with load.reading(src):
-            structure(load, src)
-            apply_row_rules(load, src)
-    subject_srcs = [s for s in load.srcs if s.table in SUBJECT_TABLES]
-    adtte_srcs = [s for s in load.srcs if s.table in ("adtte", "wide")]
-    # No subject identifier repeats (the usual case, proved by the probe): the subject
-    # rows are copied once, each with its endpoints as columns, in one pass over the
-    # files. The analysis table is then the subject table, and nothing checked later
-    # can change it: the only rows the checks across tables reject are those of
-    # unknown or rejected subjects, which a join from the accepted subjects of the
-    # same study never takes. Otherwise the subject rows are copied and their keys
-    # checked first, and the endpoints are joined onto them at the end.
-    with load.reading(*subject_srcs):
-        one_pass = bool(subject_srcs) and load.subject_probe is not None \
-            and load.subject_probe.result() == 0
-    if one_pass:
+def one_pass_copy(load: Load, subject_srcs: list[LoadFile],
+                  adtte_srcs: list[LoadFile]) -> bool:
+    """The subject rows copied once, each with its endpoints as columns, in one pass
+    over the files; False (and nothing left of it) when a subject identifier repeats.
+
+    With no identifier repeated (the usual case), the analysis table is then the
+    subject table, and nothing checked later can change it: the only rows the checks
+    across tables reject are those of unknown or rejected subjects, which a join from
+    the accepted subjects of the same study never takes. Otherwise the subject rows
+    must be copied and their keys checked first, and the endpoints joined onto them at
+    the end (`checks_and_tables`).
+
+    The copy runs on one thread (a positional join does not run in parallel), so what
+    decides whether it stands runs beside it, on a connection of its own: the probe of
+    the subject identifiers, and the full line-up check of endpoints read by position
+    (`endpoint_pivot`). Should either fail, the copy is dropped and made again, at the
+    cost of one copy for data that needs the slower path anyway."""
+    background = load.background
+    assert background is not None
+    probe: Future[int] | None = None
+    lineup: Future[tuple[int, ...]] | None = None
+    alone = subject_srcs[0] if len(subject_srcs) == 1 else None
+    misaligned_before: set[int] = set()
+    while True:
         wide_views(load)
         with load.reading(*subject_srcs, *adtte_srcs):
-            alone = subject_srcs[0] if len(subject_srcs) == 1 else None
-            pivot = endpoint_pivot(load, tte_rows(load), subject=alone)
+            pivot = endpoint_pivot(load, tte_rows(load), subject=alone,
+                                   known_misaligned=misaligned_before, defer=True)
             # Endpoints lined up with the subjects hold one row per patient each:
             # when all do, no (USUBJID, PARAMCD) repeats and there is nothing to look
             # for. Otherwise repeated endpoints of a patient are rejected before they
@@ -159,10 +163,50 @@ def checks_and_tables(load: Load) -> LoadResult:
                 tte_duplicates(load)
                 if load.scalar("SELECT count(*) FROM __rejected") > rejected:
                     load.sql("DROP TABLE __tte_codes")
-                    pivot = endpoint_pivot(load, tte_rows(load), subject=alone)
-            final_table(load, ADSL, subject_srcs, endpoints=pivot)
-        analysis_views(load, "__adsl_data")
-    else:
+                    pivot = endpoint_pivot(load, tte_rows(load), subject=alone,
+                                           known_misaligned=misaligned_before)
+            lineup = None
+
+            def start(pivot: Pivot = pivot) -> None:
+                nonlocal probe, lineup
+                # started with the copy, not before: on two cores, the copy and
+                # these then share the machine with nothing else
+                if probe is None:
+                    probe = background.submit(subject_probe, load, subject_srcs)
+                if lineup is None and pivot.unverified:
+                    lineup = background.submit(_misaligned_beside, load, pivot)
+
+            final_table(load, ADSL, subject_srcs, endpoints=pivot, beside=start)
+            start()  # when there was no copy with endpoints to start them
+            assert probe is not None
+            repeated = probe.result() != 0
+            late = lineup.result() if lineup is not None else ()
+        if not repeated and not late:
+            analysis_views(load, "__adsl_data")
+            return True
+        drop_subject_table(load)
+        if repeated:
+            return False
+        misaligned_before.update(late)
+
+
+def _misaligned_beside(load: Load, pivot: Pivot) -> tuple[int, ...]:
+    cursor = load.con.cursor()
+    try:
+        return misaligned(cursor, pivot)
+    finally:
+        cursor.close()
+
+
+def checks_and_tables(load: Load) -> LoadResult:
+    for src in load.srcs:
+        with load.reading(src):
+            structure(load, src)
+            apply_row_rules(load, src)
+    subject_srcs = [s for s in load.srcs if s.table in SUBJECT_TABLES]
+    adtte_srcs = [s for s in load.srcs if s.table in ("adtte", "wide")]
+    one_pass = bool(subject_srcs) and one_pass_copy(load, subject_srcs, adtte_srcs)
+    if not one_pass:
         tte_duplicates(load)
         with load.reading(*subject_srcs):
             # the subject table is copied once, then its keys are checked on the copy

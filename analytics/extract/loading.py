@@ -6,7 +6,7 @@ rules registered so far (`RuleInfo`), the work tables (``__hits``, ``__rejected`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +106,8 @@ class Load:
         self.rules: dict[str, RuleInfo] = {}
         self.stored: dict[str, set[str]] = {}  # table -> columns some file holds
         self.probes: dict[int, Future[int]] = {}
-        self.subject_probe: Future[int] | None = None
+        # runs the probes and checks made beside the main connection, one at a time
+        self.background: Executor | None = None
         # subject column -> the ENUM type it is stored as (tables.coded_columns)
         self.coded: dict[str, str] = {}
         self.recode_id = 0
@@ -142,9 +143,13 @@ class Load:
         """SQL condition: the row is neither broken nor rejected so far."""
         p = f"{alias}." if alias else ""
         cond = f"{p}__err IS NULL"
-        if self.scalar("SELECT count(*) FROM __rejected WHERE src = ?", [src.id]):
+        if self.rejected_any(src):
             cond += f" AND {p}__row NOT IN (SELECT row FROM __rejected WHERE src = {src.id})"
         return cond
+
+    def rejected_any(self, src: LoadFile) -> bool:
+        """Whether some row of `src` is rejected so far (in this transaction)."""
+        return bool(self.scalar("SELECT count(*) FROM __rejected WHERE src = ?", [src.id]))
 
     def register(self, rule_id: str, info: RuleInfo) -> None:
         if rule_id not in self.rules:

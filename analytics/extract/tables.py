@@ -5,15 +5,13 @@ from a wide file, and the analysis tables `__tte_pivot` and `tte_wide`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-import duckdb
+from collections.abc import Callable, Sequence
 
 from analytics.extract.loading import (
     Load,
     LoadFile,
 )
+from analytics.extract.pivot import Pivot, endpoint_pivot
 from analytics.extract.wide import derive_adtte_sql
 from analytics.model.filters import quote_ident
 from analytics.model.schema import ADSL, Table
@@ -30,13 +28,15 @@ def wide_views(load: Load) -> None:
 
 
 def final_table(load: Load, table: Table, srcs: list[LoadFile],
-                derived: Sequence[LoadFile] = (), endpoints: Pivot | None = None) -> None:
+                derived: Sequence[LoadFile] = (), endpoints: Pivot | None = None,
+                beside: Callable[[], object] | None = None) -> None:
     """`<table>`: a view with every data-model column (absent ones as typed NULLs, so
     readers can rely on the columns) over `__<table>_data`, which holds only the
     columns some file has. Writing a million rows of empty columns is not free.
 
     With `endpoints` (the subject table only), `__adsl_data` also holds each patient's
-    endpoint columns (`pivot`): the subject rows are then written once, not twice."""
+    endpoint columns (`pivot`): the subject rows are then written once, not twice;
+    `beside` starts, just before that copy, the work that runs beside it."""
     name = quote_ident(table.name)
     data = f'"__{table.name}_data"'
     # a wide file's derived rows fill every adtte column; a registry fills STUDYID
@@ -53,7 +53,10 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
     columns = [*populated, *extras]
     load.stored[table.name] = set(columns)
     # the subject table keeps where each row came from: its keys are checked on it
+    # (with endpoints, they were proved distinct instead: the study is all it needs)
     keep = table.name == "adsl"
+    origin = (["__study"] if endpoints is not None else ["__study", "__src", "__row"]
+              ) if keep else []
     parts = []
     for src in srcs:
         have = set(src.types) | set(src.extras)
@@ -76,7 +79,7 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
     if parts:
         types = {c.name: c.sql_type for c in table.columns}
         body = ", ".join(
-            [*(["__study", "__src", "__row"] if keep else []),
+            [*origin,
              *(f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if c in types
                else quote_ident(c) for c in columns)])
         # Large tables stay views over Parquet; the subject table is read by every
@@ -89,7 +92,7 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
                 load, [c for c in columns if types.get(c) == "VARCHAR" and c != "USUBJID"],
                 union)
             body = ", ".join(
-                [*(["__study", "__src", "__row"] if keep else []),
+                [*origin,
                  *(f"CAST({quote_ident(c)} AS {load.coded[c]}) AS {quote_ident(c)}"
                    if c in load.coded else
                    f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if c in types
@@ -97,9 +100,22 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
         if endpoints is not None and endpoints.codes:
             hashed = (f"LEFT JOIN ({endpoints.sql}) p ON p.__study = s.__study "
                       'AND p."USUBJID" = s."USUBJID"' if endpoints.hashed else "")
-            load.sql(f"CREATE TABLE {data} AS SELECT s.*, {endpoints.columns('p')} FROM "
-                     f"(SELECT {body} FROM {union}) s{endpoints.positional()} {hashed}",
-                     list(endpoints.params))
+            rows = (f"SELECT s.*, {endpoints.columns('p')} FROM "
+                    f"(SELECT {body} FROM {union}) s{endpoints.positional()} {hashed}")
+            params = list(endpoints.params)
+            if beside is not None:
+                beside()
+            if "USUBJID" in columns:
+                # Stored as they are: the identifiers of this path are distinct (the
+                # subject probe), and DuckDB would spend about a second per ten
+                # million rows finding that a dictionary of them saves nothing.
+                load.sql(f'CREATE TABLE {data} AS SELECT * EXCLUDE ("USUBJID") FROM '
+                         f"({rows}) LIMIT 0", params)
+                load.sql(f'ALTER TABLE {data} ADD COLUMN "USUBJID" VARCHAR '
+                         "USING COMPRESSION uncompressed")
+                load.sql(f"INSERT INTO {data} BY NAME {rows}", params)
+            else:
+                load.sql(f"CREATE TABLE {data} AS {rows}", params)
         else:
             load.sql(f"CREATE {kind} {data} AS SELECT {body} FROM {union}")
     else:
@@ -144,6 +160,20 @@ def coded_columns(load: Load, candidates: list[str], relation: str) -> dict[str,
     return coded
 
 
+def drop_subject_table(load: Load) -> None:
+    """Undo `final_table` of the subject table with endpoints (and `wide_views`): what
+    the one-pass copy wrote, when what ran beside it found the copy cannot stand."""
+    load.sql('DROP VIEW IF EXISTS "adsl"')
+    load.sql('DROP TABLE IF EXISTS "__adsl_data"')
+    load.sql("DROP TABLE __tte_codes")
+    for coded in load.coded.values():
+        load.sql(f"DROP TYPE {coded}")
+    load.coded = {}
+    for src in load.srcs:
+        if src.table == "wide":
+            load.sql(f'DROP VIEW IF EXISTS "__wide_tte_{src.id}"')
+
+
 def subject_column(load: Load, column: str) -> str:
     """A column of the subject table as its readers see it (codes as text)."""
     q = quote_ident(column)
@@ -167,148 +197,6 @@ def release_copies(load: Load) -> None:
             load.sql(f'DROP TABLE "{relation}_data"')
         else:
             load.sql(f'DROP TABLE "{relation}"')
-
-
-@dataclass(frozen=True)
-class Pivot:
-    """Each patient's endpoints as columns: per endpoint k (`__tte_codes`), its time
-    `__t<k>` and event flag `__e<k>`. The endpoints in `aligned` are read by position
-    (`aligned_sql`, bound to `params`); the others (`hashed`) by identifier, from `sql`,
-    one row per (__study, USUBJID)."""
-
-    codes: tuple[str, ...]
-    sql: str
-    hashed: tuple[int, ...]
-    aligned_sql: tuple[tuple[int, str], ...] = ()
-    params: tuple[object, ...] = ()
-
-    def columns(self, alias: str) -> str:
-        # the column names are built from the endpoints' positions, never from their codes
-        out = []
-        for k in range(len(self.codes)):
-            a = f"a{k}" if k not in self.hashed else alias
-            out.append(f"{a}.__t{k}, {a}.__e{k}")
-        return ", ".join(out)
-
-    def positional(self) -> str:
-        return "".join(f" POSITIONAL JOIN ({sql}) a{k}" for k, sql in self.aligned_sql)
-
-
-def tte_rows(load: Load) -> str:
-    """SQL: (__study, USUBJID, PARAMCD, AVAL, CNSR) of every time-to-event row accepted
-    so far, read from the typed files (and the rows derived from wide files). Rows of
-    unknown or rejected subjects are among them until the checks across tables reject
-    them; a join from the subjects of the same study leaves them out by itself."""
-    parts = [
-        f'SELECT {src.study} AS __study, "USUBJID", "PARAMCD", "AVAL", "CNSR" '
-        f"FROM {src.typed} WHERE {load.accepted(src)}"
-        for src in load.srcs if src.table == "adtte"
-    ] + [
-        f'SELECT {src.study} AS __study, "USUBJID", "PARAMCD", "AVAL", "CNSR" '
-        f'FROM "__wide_tte_{src.id}"'
-        for src in load.srcs if src.table == "wide"
-    ]
-    if not parts:
-        return ("SELECT 0 AS __study, CAST(NULL AS VARCHAR) AS \"USUBJID\", CAST(NULL AS "
-                "VARCHAR) AS \"PARAMCD\", CAST(NULL AS DOUBLE) AS \"AVAL\", "
-                "CAST(NULL AS INTEGER) AS \"CNSR\" WHERE false")
-    return " UNION ALL ".join(parts)
-
-
-def endpoint_pivot(load: Load, rows: str, by_study: bool = True,
-                   subject: LoadFile | None = None) -> Pivot:
-    """`__tte_codes` (the endpoints of `rows`, numbered in code order), and how to put
-    each patient's endpoints beside the patient (`Pivot`). Times are stored as
-    integers when every one is a whole number of days (grouping integers is cheaper);
-    readers cast them back. Rows with the same (USUBJID, PARAMCD) were rejected as
-    duplicates before this, so one value per patient and endpoint is all there is to
-    keep.
-
-    With `subject` (the one subject file, beside one time-to-event file), an endpoint
-    whose rows, in file order, name exactly the subject file's patients in theirs is
-    read by position (`aligned`): registry exports are written so (by endpoint, or by
-    patient with every endpoint), and matching ten million identifiers by hash costs
-    many times the scan. Each endpoint is checked over the very rows it is read from."""
-    src = alignable(load) if subject is not None else None
-    if src is None or subject is None or subject.table != "adsl" or src.study != subject.study:
-        src = subject = None
-    codes, whole = _codes(load.con, rows)
-    mismatched = (_mismatches(load.con, subject, load.accepted(subject), src,
-                              load.accepted(src), codes)
-                  if src is not None and subject is not None else (True,) * len(codes))
-    load.sql("CREATE TABLE __tte_codes (k INTEGER, PARAMCD VARCHAR)")
-    if codes:
-        load.con.executemany("INSERT INTO __tte_codes VALUES (?, ?)",
-                             [[k, c] for k, c in enumerate(codes)])
-    aligned = {} if src is None else {
-        k: f'SELECT {_aval(whole, "")} AS __t{k}, CAST("CNSR" = 0 AS INTEGER) AS __e{k} '
-           f"{_endpoint_rows(src, load.accepted(src))}"
-        for k in range(len(codes)) if not mismatched[k]}
-    hashed = tuple(k for k in range(len(codes)) if k not in aligned)
-    aval = _aval(whole, "t.")
-    pivot = ", ".join(
-        f"max({aval}) FILTER (WHERE c.k = {k}) AS __t{k}, "
-        f"max(CAST(t.CNSR = 0 AS INTEGER)) FILTER (WHERE c.k = {k}) AS __e{k}"
-        for k in hashed)
-    study = "t.__study" if by_study else "0"
-    sql = (f"SELECT {study} AS __study, t.USUBJID, {pivot} FROM ({rows}) t "
-           f"JOIN __tte_codes c USING (PARAMCD) WHERE c.k IN ({', '.join(map(str, hashed))}) "
-           "GROUP BY ALL") if hashed else ""
-    order = sorted(aligned)
-    return Pivot(codes, sql, hashed, tuple((k, aligned[k]) for k in order),
-                 tuple(codes[k] for k in order))
-
-
-def alignable(load: Load) -> LoadFile | None:
-    """The time-to-event file whose endpoints may be read by position: the only one,
-    beside one subject file of the same study (and no wide file)."""
-    subject = [s for s in load.srcs if s.table in ("adsl", "wide")]
-    tte = [s for s in load.srcs if s.table in ("adtte", "wide")]
-    if (len(subject) != 1 or len(tte) != 1 or subject[0].table != "adsl"
-            or tte[0].table != "adtte" or tte[0].study != subject[0].study):
-        return None
-    return tte[0]
-
-
-def _aval(whole: bool, alias: str) -> str:
-    return f"CAST({alias}AVAL AS INTEGER)" if whole else f"{alias}AVAL"
-
-
-def _codes(con: duckdb.DuckDBPyConnection, rows: str) -> tuple[tuple[str, ...], bool]:
-    """The endpoint codes of `rows`, and whether every time is a whole number of days."""
-    found = con.execute(
-        "SELECT list(DISTINCT PARAMCD ORDER BY PARAMCD) FILTER (WHERE PARAMCD IS NOT NULL), "
-        "coalesce(bool_and(AVAL = floor(AVAL) AND abs(AVAL) < 2147483647), true) "
-        f"FROM ({rows})").fetchone()
-    codes = tuple(str(c) for c in (found[0] or [])) if found else ()
-    return codes, bool(found[1]) if found else True
-
-
-def _endpoint_rows(src: LoadFile, accepted: str) -> str:
-    """FROM and WHERE of one endpoint's `accepted` rows of `src` (the code bound)."""
-    # the same rows either way; the raw column's filter skips, in a file sorted by
-    # endpoint, the row groups of the other endpoints
-    code = '"__raw_PARAMCD"' if "PARAMCD" in src.plain else '"PARAMCD"'
-    return f"FROM {src.typed} WHERE {accepted} AND {code} = ?"
-
-
-def _mismatches(con: duckdb.DuckDBPyConnection, subject: LoadFile, subject_rows: str,
-                src: LoadFile, src_rows: str, codes: tuple[str, ...]) -> tuple[bool, ...]:
-    """Per endpoint, whether its rows of `src` (those meeting `src_rows`), in file
-    order, fail to name exactly the subjects (meeting `subject_rows`) in theirs."""
-    subject_ids = f'SELECT "USUBJID" AS u FROM {subject.typed} WHERE {subject_rows}'
-    rows = _endpoint_rows(src, src_rows)
-    out = []
-    for code in codes:
-        # One endpoint at a time: the joined side is held whole (the subjects'
-        # identifiers), the endpoint's rows stream past it and the first mismatch
-        # ends the scan. A positional join pads the shorter side with NULLs: a
-        # missing or extra row is a mismatch like a different identifier.
-        found = con.execute(
-            f'SELECT 1 FROM (SELECT "USUBJID" AS u {rows}) x POSITIONAL JOIN ({subject_ids}) s '
-            "WHERE s.u IS NULL OR x.u IS NULL OR s.u <> x.u LIMIT 1", [code]).fetchone()
-        out.append(found is not None)
-    return tuple(out)
 
 
 def analysis_table(load: Load) -> None:
