@@ -23,7 +23,6 @@ from pathlib import Path
 
 import openpyxl
 import pyarrow.parquet as pq
-import pyreadstat
 
 BLOCK = 1 << 22  # bytes read at once when counting lines
 
@@ -74,6 +73,8 @@ def shape(path: Path, kind: str) -> Shape:
         meta = pq.read_metadata(path)
         return Shape(meta.num_rows, meta.num_columns)
     if kind == "xpt":
+        import pyreadstat  # only for SAS transport files (see read_sas.stage_xpt)
+
         _, info = pyreadstat.read_xport(str(path), metadataonly=True)
         columns = int(info.number_columns or 0)
         rows = info.number_rows

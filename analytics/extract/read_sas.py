@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pyreadstat
 
 from analytics.extract.discovery import Source
 from analytics.extract.issues import DataError, short_message
@@ -30,6 +29,10 @@ def _load_frame(con: duckdb.DuckDBPyConnection, rel: str, frame: pd.DataFrame) -
 
 
 def stage_xpt(con: duckdb.DuckDBPyConnection, source: Source, rel: str) -> Staged:
+    # imported here: a tenth of a second at every start of the command line, for the
+    # few extracts in SAS transport files
+    import pyreadstat
+
     try:
         # pyreadstat, not pandas.read_sas: pandas decodes some SAS zeros as 5e-79
         frame, meta = pyreadstat.read_xport(str(source.path))

@@ -30,8 +30,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
 
 # Optional: `make test` installs it, `make run` does not. Imported when a Spark store
 # opens, not here: every command line run would otherwise pay a quarter of a second.
@@ -91,6 +89,10 @@ def spark_session(master: str | None = None) -> Any:
 def to_spark(sql: str, views: tuple[tuple[str, str], ...] = ()) -> str:
     """`sql` (DuckDB's dialect) in Spark's, with each table named in `views` read from
     its view: the same statement on both engines, no hand-written fork."""
+    # imported here, as PySpark is: every start of the command line would pay for it
+    import sqlglot
+    from sqlglot import exp
+
     tree = sqlglot.parse_one(sql, read="duckdb")
     if views:
         names = dict(views)
