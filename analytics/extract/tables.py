@@ -138,6 +138,7 @@ def final_table(load: Load, table: Table, srcs: list[LoadFile],
 # as codes (ENUM): a string costs DuckDB's storage several times the scan to write,
 # ten million rows of a yes/no flag about a second, a code a fraction of it.
 CODED_MAX = 1000
+SAMPLE_ROWS = 100_000
 
 
 def coded_columns(load: Load, candidates: list[str],
@@ -148,12 +149,19 @@ def coded_columns(load: Load, candidates: list[str],
     and a filter on the cast column is still pushed into the scan."""
     if not candidates:
         return {}
-    # an estimate first: a column of ten million distinct values (a mapping gone
-    # wrong) must not be listed whole
-    row = load.sql("SELECT " + ", ".join(f"approx_count_distinct({quote_ident(c)})"
-                                         for c in candidates) + f" FROM {relation}").fetchone()
-    few = [c for c, n in zip(candidates, row or (), strict=False)
-           if n is not None and 0 < int(n) <= CODED_MAX]
+    # Counted before they are listed: a column of ten million distinct values (a
+    # mapping gone wrong) must not be listed whole. The first rows rule most such
+    # columns out at once; the exact count (a hash table DuckDB can spill) is then
+    # cheaper than its estimate, about a fifth of approx_count_distinct's time.
+    counts = dict.fromkeys(candidates, 0)
+    for rows in (f"(SELECT * FROM {relation} LIMIT {SAMPLE_ROWS})", relation):
+        few = [c for c in counts if counts[c] <= CODED_MAX]
+        if not few:
+            return {}
+        row = load.sql("SELECT " + ", ".join(f"count(DISTINCT {quote_ident(c)})"
+                                             for c in few) + f" FROM {rows}").fetchone()
+        counts = {c: int(n or 0) for c, n in zip(few, row or (), strict=True)}
+    few = [c for c, n in counts.items() if 0 < n <= CODED_MAX]
     if not few:
         return {}
     load.sql("CREATE TEMP TABLE __levels AS SELECT " + ", ".join(

@@ -56,3 +56,27 @@ def test_comparisons_give_what_the_cast_gives():
     assert all(same for _, same in rows)
     assert len(rows) == len(values) + 1
     assert tables._as_code("v", "t", AWKWARD)[1] == []  # past the limit: the cast
+
+
+@pytest.mark.parametrize("sample", [50, 100_000])  # found in the first rows, or only later
+def test_a_column_of_many_values_stays_text(tmp_path, monkeypatch, sample):
+    monkeypatch.setattr(tables, "SAMPLE_ROWS", sample)
+    n = tables.CODED_MAX + 200
+    src = make_registry(n, tmp_path / "reg", seed=4)
+    adsl = pd.read_parquet(src / "adsl.parquet")
+    # the first rows share one value; every later row has its own
+    adsl["SMOKSTAT"] = ["same" if i < 60 else f"value {i}" for i in range(n)]
+    adsl.to_parquet(src / "adsl.parquet", index=False)
+    con = duckdb.connect()
+    load_extract(con, src)
+    kinds = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = '__adsl_data'"
+        ).fetchall()
+    )
+    assert kinds["SMOKSTAT"] == "VARCHAR"
+    assert kinds["SEX"].startswith("ENUM")  # the few-valued columns still are codes
+    got = con.execute('SELECT "SMOKSTAT" FROM adsl ORDER BY "USUBJID"').fetchall()
+    want = adsl.sort_values("USUBJID")["SMOKSTAT"].tolist()
+    assert [r[0] for r in got] == want
