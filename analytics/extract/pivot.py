@@ -25,8 +25,8 @@ class Pivot:
     one row per (__study, USUBJID).
 
     `unverified` are aligned endpoints whose rows are still to be compared with the
-    subjects' in full (`misaligned`, bound to `check_params`): the caller runs that
-    beside the copy that reads them, and copies again if any differs."""
+    subjects' in full (`misaligned`, by `check_sql` with the endpoint's code bound): the
+    caller runs that beside the copy that reads them, and copies again if any differs."""
 
     codes: tuple[str, ...]
     sql: str
@@ -51,11 +51,7 @@ class Pivot:
 def misaligned(con: duckdb.DuckDBPyConnection, pivot: Pivot) -> tuple[int, ...]:
     """The `unverified` endpoints of `pivot` whose rows, in file order, do not name
     exactly the subjects in theirs; run on a connection of its own (`con`)."""
-    return tuple(
-        k
-        for k in pivot.unverified
-        if con.execute(pivot.check_sql, [pivot.codes[k]]).fetchone() is not None
-    )
+    return tuple(k for k in pivot.unverified if _differs(con, pivot.check_sql, pivot.codes[k]))
 
 
 def tte_rows(load: Load) -> str:
@@ -113,10 +109,11 @@ def endpoint_pivot(
     codes, whole = _codes(load.con, rows)
     mismatched = [True] * len(codes)
     unverified: list[int] = []
-    check_sql = ""
+    check_sql = src_rows = ""
     if src is not None and subject is not None:
-        full = _check_sql(subject, load.accepted(subject), src, load.accepted(src))
-        prefix = _check_sql(subject, load.accepted(subject), src, load.accepted(src), PREFIX_ROWS)
+        subject_rows, src_rows = load.accepted(subject), load.accepted(src)
+        full = _check_sql(subject, subject_rows, src, src_rows)
+        prefix = _check_sql(subject, subject_rows, src, src_rows, PREFIX_ROWS)
         later = defer and not (load.rejected_any(subject) or load.rejected_any(src))
         for k, code in enumerate(codes):
             if k in known_misaligned or _differs(load.con, prefix, code):
@@ -134,7 +131,7 @@ def endpoint_pivot(
         )
     aligned = {
         k: f'SELECT {_aval(whole, "")} AS __t{k}, CAST("CNSR" = 0 AS INTEGER) AS __e{k} '
-        f"{_endpoint_rows(src, load.accepted(src))}"
+        f"{_endpoint_rows(src, src_rows)}"
         for k in range(len(codes))
         if src is not None and not mismatched[k]
     }

@@ -164,16 +164,18 @@ def coded_columns(load: Load, candidates: list[str],
     few = [c for c, n in counts.items() if 0 < n <= CODED_MAX]
     if not few:
         return {}
-    load.sql("CREATE TEMP TABLE __levels AS SELECT " + ", ".join(
-        f"list(DISTINCT {quote_ident(c)}) FILTER (WHERE {quote_ident(c)} IS NOT NULL) AS l{i}"
-        for i, c in enumerate(few)) + f" FROM {relation}")
-    values = load.sql("SELECT * FROM __levels").fetchone() or ()
-    # the type names are built from positions, never from the column names
-    coded = {c: f'"__codes_{i}"' for i, c in enumerate(few)}
-    for i, c in enumerate(few):
-        load.sql(f"CREATE TYPE {coded[c]} AS ENUM (SELECT unnest(l{i}) FROM __levels)")
-    load.sql("DROP TABLE __levels")
-    return {c: (coded[c], [str(v) for v in values[i] or ()]) for i, c in enumerate(few)}
+    row = load.sql("SELECT " + ", ".join(
+        f"list(DISTINCT {quote_ident(c)}) FILTER (WHERE {quote_ident(c)} IS NOT NULL)"
+        for c in few) + f" FROM {relation}").fetchone() or ()
+    out = {}
+    for i, (c, values) in enumerate(zip(few, row, strict=True)):
+        # the type names are built from positions, never from the column names; the
+        # values are bound
+        coded = f'"__codes_{i}"'
+        levels = [str(v) for v in values or ()]
+        load.sql(f"CREATE TYPE {coded} AS ENUM (SELECT unnest(?::VARCHAR[]))", [levels])
+        out[c] = (coded, levels)
+    return out
 
 
 # Up to this many values, a column is coded by comparing it with each (the values
